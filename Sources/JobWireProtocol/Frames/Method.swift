@@ -1,0 +1,16 @@
+/// The full names of JobService's methods, as sent in ``Call/method``.
+public enum Method: String, Sendable, CaseIterable {
+    case configure = "/jobwire.v1.JobService/Configure"
+    case getMetadata = "/jobwire.v1.JobService/GetMetadata"
+    case batchGetMetadata = "/jobwire.v1.JobService/BatchGetMetadata"
+    case listJobs = "/jobwire.v1.JobService/ListJobs"
+    case watchJob = "/jobwire.v1.JobService/WatchJob"
+    case cancel = "/jobwire.v1.JobService/Cancel"
+    case updateJob = "/jobwire.v1.JobService/UpdateJob"
+    case deleteJob = "/jobwire.v1.JobService/DeleteJob"
+    case health = "/jobwire.v1.JobService/Health"
+    case stats = "/jobwire.v1.JobService/Stats"
+
+    /// True for methods whose reply is a stream of messages.
+    public var isServerStreaming: Bool { self == .watchJob }
+}
