@@ -33,7 +33,10 @@ struct DecodeArena: ~Copyable {
     init(inputBytes: Int) {
         state = .allocate(capacity: 1)
         state.initialize(to: ArenaState(
-            budget: Self.budgetFloor + inputBytes.multipliedReportingOverflow(by: Self.bytesPerInputByte).partialValue
+            budget: Self.budgetFloor + inputBytes.multipliedReportingOverflow(by: Self.bytesPerInputByte).partialValue,
+            // Typical messages unpack to about twice their wire size: one
+            // block usually holds everything.
+            firstBlockBytes: min(max(ArenaState.minimumBlockBytes, inputBytes * 2), ArenaState.largestBlockBytes)
         ))
     }
 
@@ -62,7 +65,7 @@ struct DecodeArena: ~Copyable {
 private struct ArenaState {
     static let alignment = 16
     static let headerBytes = 16
-    static let firstBlockBytes = 4 * 1024
+    static let minimumBlockBytes = 4 * 1024
     static let largestBlockBytes = 1024 * 1024
 
     var budget: Int
@@ -73,10 +76,11 @@ private struct ArenaState {
     var blocks: UnsafeMutableRawPointer?
     var cursor: UnsafeMutableRawPointer?
     var remaining = 0
-    var nextBlockBytes = firstBlockBytes
+    var nextBlockBytes: Int
 
-    init(budget: Int) {
+    init(budget: Int, firstBlockBytes: Int) {
         self.budget = budget
+        self.nextBlockBytes = firstBlockBytes
     }
 
     mutating func allocate(_ size: Int) -> UnsafeMutableRawPointer? {

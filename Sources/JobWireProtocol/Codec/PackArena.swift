@@ -19,7 +19,9 @@ final class PackArena {
     private var blocks: UnsafeMutableRawPointer?
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
-    private var nextBlockBytes = 2 * 1024
+    /// Large enough for a typical job (hundreds of frequencies, tens of
+    /// channels) in one block.
+    private var nextBlockBytes = 16 * 1024
 
     init() {}
 

@@ -156,11 +156,15 @@ extension Job: CMessageCodable {
         c.pointee.view_type = viewType
         (c.pointee.n_frequencies_list, c.pointee.frequencies_list) = arena.doubles(frequenciesList)
         c.pointee.lines_dt = linesDt
+        // Key order (for deterministic bytes), sorted as packed key<<32|value
+        // integers: a plain integer sort, cheaper than sorting tuples.
+        var packed = channelToStreamIndex.map { UInt64($0.key) << 32 | UInt64($0.value) }
+        packed.sort()
         (c.pointee.n_channel_to_stream_index, c.pointee.channel_to_stream_index) = arena.messages(
-            channelToStreamIndex.sorted { $0.key < $1.key },
+            packed,
             { pair, entry in
-                entry.pointee.key = pair.key
-                entry.pointee.value = pair.value
+                entry.pointee.key = UInt32(truncatingIfNeeded: pair >> 32)
+                entry.pointee.value = UInt32(truncatingIfNeeded: pair)
             },
             initializer: { jobwire__v1__job__channel_to_stream_index_entry__init($0) })
         c.pointee.stream_amount = streamAmount

@@ -13,6 +13,43 @@ public enum Reason {
     /// UNIMPLEMENTED: a frame carries a kind this implementation does not know.
     public static let unknownFrameKind = "UNKNOWN_FRAME_KIND"
 
+    /// INVALID_ARGUMENT: the first frame of a connection was not a Hello.
+    public static let helloRequired = "HELLO_REQUIRED"
+    /// DEADLINE_EXCEEDED: no complete Hello arrived within the handshake timeout.
+    public static let handshakeTimeout = "HANDSHAKE_TIMEOUT"
+    /// FAILED_PRECONDITION: the Hello asked for a protocol version the server does not speak.
+    public static let unsupportedProtocolVersion = "UNSUPPORTED_PROTOCOL_VERSION"
+    /// INVALID_ARGUMENT: a frame kind the client may not send, or a second Hello.
+    public static let unexpectedFrame = "UNEXPECTED_FRAME"
+    /// INVALID_ARGUMENT: a Call with stream id 0.
+    public static let invalidStreamID = "INVALID_STREAM_ID"
+    /// INVALID_ARGUMENT: a Call on a stream id that is still open.
+    public static let streamIDInUse = "STREAM_ID_IN_USE"
+    /// RESOURCE_EXHAUSTED: the connection already has its maximum of open calls.
+    public static let tooManyStreams = "TOO_MANY_STREAMS"
+    /// RESOURCE_EXHAUSTED: the server already has its maximum of connections.
+    public static let tooManyConnections = "TOO_MANY_CONNECTIONS"
+    /// UNAVAILABLE: the peer did not answer a Ping in time.
+    public static let pingTimeout = "PING_TIMEOUT"
+    /// UNAVAILABLE: the server is draining; retry on a new connection.
+    public static let serverShuttingDown = "SERVER_SHUTTING_DOWN"
+    /// UNIMPLEMENTED: the Call named a method the server does not have.
+    public static let unknownMethod = "UNKNOWN_METHOD"
+    /// DEADLINE_EXCEEDED: the call's `timeout_ms` passed.
+    public static let deadlineExceeded = "DEADLINE_EXCEEDED"
+    /// CANCELLED: the caller cancelled the call.
+    public static let cancelled = "CANCELLED"
+    /// INTERNAL: an invariant of the server broke (a bug).
+    public static let `internal` = "INTERNAL"
+
+    // Access (docs/PROTOCOL.md, "Handshake").
+    /// UNAUTHENTICATED: the Hello's API key is missing, unknown or revoked.
+    public static let invalidAPIKey = "INVALID_API_KEY"
+    /// PERMISSION_DENIED: the key's role may not call this method.
+    public static let permissionDenied = "PERMISSION_DENIED"
+    /// RESOURCE_EXHAUSTED: the key or tenant is over its rate; see `retry_after_ms`.
+    public static let rateLimited = "RATE_LIMITED"
+
     // Message decoding (docs/PROTOCOL.md, "Validation").
     /// INVALID_ARGUMENT: the bytes are not a valid protobuf encoding of the message.
     public static let malformedMessage = "MALFORMED_MESSAGE"
@@ -50,4 +87,15 @@ public enum Reason {
     public static let noStreamPort = "NO_STREAM_PORT"
     /// ABORTED: `expected_revision` did not match the job's revision.
     public static let revisionMismatch = "REVISION_MISMATCH"
+    /// FAILED_PRECONDITION: the job is terminal; it no longer changes.
+    public static let jobTerminal = "JOB_TERMINAL"
+    /// INVALID_ARGUMENT: a field the request may not carry in this combination
+    /// (a result without COMPLETED, an error without FAILED).
+    public static let fieldNotAllowed = "FIELD_NOT_ALLOWED"
+    /// INVALID_ARGUMENT: the page token is not one this server issued for these filters.
+    public static let invalidPageToken = "INVALID_PAGE_TOKEN"
+    /// ALREADY_EXISTS: the requested stream port belongs to another live job.
+    public static let streamPortInUse = "STREAM_PORT_IN_USE"
+    /// NOT_FOUND: the watched job was deleted; the watch ends.
+    public static let jobDeleted = "JOB_DELETED"
 }

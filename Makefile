@@ -1,0 +1,80 @@
+# JobWire: every entry point a developer or CI needs.
+#
+#   make test          install what is missing, check generated code and docs, build, run every test
+#   make build         debug build (warnings are errors)
+#   make bench-codec   release build of the codec micro-benchmark, then run it
+#   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
+#   make golden        regenerate the interop fixtures with Google's protobuf
+#   make wire-example  regenerate the annotated hex dump in docs/PROTOCOL.md
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+SWIFT ?= swift
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev python3-venv
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: test build deps pyenv generate check-proto golden wire-example check-docs bench-codec clean
+
+## Installs the Debian packages the build needs, only those that are missing.
+deps:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## The Python environment with the reference protobuf (scripts/golden/requirements.txt).
+pyenv: $(VENV)/.installed
+$(VENV)/.installed: scripts/golden/requirements.txt | deps
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r scripts/golden/requirements.txt
+	touch $@
+
+generate: deps
+	scripts/generate-proto
+
+## Fails when the committed protoc-c output differs from what proto/ generates.
+check-proto: deps
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	scripts/generate-proto "$$tmp"; \
+	if ! diff -r "$$tmp" Sources/CJobWireProto >/dev/null; then \
+	  diff -ru Sources/CJobWireProto "$$tmp" | head -40; \
+	  echo "check-proto: Sources/CJobWireProto is stale; run 'make generate' and commit the result" >&2; \
+	  exit 1; \
+	fi; \
+	echo "check-proto: generated code matches proto/"
+
+golden: pyenv
+	$(PYTHON) scripts/golden/make_fixtures.py
+
+wire-example:
+	$(SWIFT) build --product jobwire-wire-example
+	scripts/update-doc-block docs/PROTOCOL.md wire-example "$$($(SWIFT) build --show-bin-path)/jobwire-wire-example"
+
+## Fails when docs/PROTOCOL.md's hex dump no longer matches what the code produces.
+check-docs:
+	$(SWIFT) build --product jobwire-wire-example
+	scripts/update-doc-block --check docs/PROTOCOL.md wire-example "$$($(SWIFT) build --show-bin-path)/jobwire-wire-example"
+
+build: deps
+	scripts/swift-build-strict build
+
+test: deps pyenv check-proto
+	scripts/swift-build-strict build --build-tests
+	$(MAKE) --no-print-directory check-docs
+	JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build
+
+bench-codec: deps
+	$(SWIFT) build -c release --product jobwire-bench-codec
+	"$$($(SWIFT) build -c release --show-bin-path)/jobwire-bench-codec"
+
+clean:
+	rm -rf .build $(VENV)
