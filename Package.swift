@@ -5,6 +5,12 @@ let package = Package(
     name: "JobWire",
     products: [
         .library(name: "JobWireProtocol", targets: ["JobWireProtocol"]),
+        .library(name: "JobWireServer", targets: ["JobWireServer"]),
+        .executable(name: "jobwired", targets: ["jobwired"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // protoc-c output for proto/jobwire/v1/jobwire.proto, produced by
@@ -14,6 +20,24 @@ let package = Package(
         .target(
             name: "JobWireProtocol",
             dependencies: ["CJobWireProto"]
+        ),
+        // The Dispatch TCP server: listener, connections, RPC dispatch, the job
+        // registry and lifecycle, watch fan-out, stores, stats.
+        .target(
+            name: "JobWireServer",
+            dependencies: [
+                "JobWireProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The daemon.
+        .executableTarget(
+            name: "jobwired",
+            dependencies: [
+                "JobWireServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Prints the annotated hex dump of a Hello + GetMetadata exchange that
         // docs/PROTOCOL.md embeds (`make wire-example`).
@@ -31,6 +55,10 @@ let package = Package(
             name: "JobWireProtocolTests",
             dependencies: ["JobWireProtocol"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "JobWireServerTests",
+            dependencies: ["JobWireServer", "JobWireProtocol"]
         ),
     ]
 )

@@ -14,7 +14,9 @@
 public struct FrameDecoder: Sendable {
     public static let headerBytes = 4
 
-    public let maxFrameBytes: Int
+    /// Checked against each length prefix as it arrives; a connection lowers it
+    /// to the size negotiated in the handshake.
+    public var maxFrameBytes: Int
 
     private enum State: Sendable {
         case header(value: UInt32, have: Int)

@@ -1,0 +1,119 @@
+import JobWireProtocol
+
+extension Connection {
+    /// Runs one call. Reads answer at once; writes answer when the store has
+    /// committed (through the inbox); WatchJob becomes a stream.
+    func dispatch(_ method: Method, _ call: Call, startedAtNs: UInt64) {
+        let streamID = call.streamID
+        do throws(JobWireError) {
+            switch method {
+            case .getMetadata:
+                let request = try GetMetadataRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs,
+                      try context.registry.metadata(jobID: request.jobID, tenant: tenant, logTail: request.logTail))
+            case .batchGetMetadata:
+                let request = try BatchGetMetadataRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs, context.registry.batchMetadata(request, tenant: tenant))
+            case .listJobs:
+                let request = try ListJobsRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs, try context.registry.list(request, tenant: tenant))
+            case .health:
+                _ = try HealthRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs, health().encode())
+            case .stats:
+                _ = try StatsRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs, stats().encode())
+            case .configure:
+                let request = try ConfigureRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try write(call, method, startedAtNs) { completion throws(JobWireError) in
+                    try context.registry.configure(request, tenant: tenant, completion: completion)
+                }
+            case .cancel:
+                let request = try CancelRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try write(call, method, startedAtNs) { completion throws(JobWireError) in
+                    try context.registry.cancel(request, tenant: tenant, completion: completion)
+                }
+            case .updateJob:
+                let request = try UpdateJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try write(call, method, startedAtNs) { completion throws(JobWireError) in
+                    try context.registry.update(request, tenant: tenant, completion: completion)
+                }
+            case .deleteJob:
+                let request = try DeleteJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try write(call, method, startedAtNs) { completion throws(JobWireError) in
+                    try context.registry.delete(request, tenant: tenant, completion: completion)
+                }
+            case .watchJob:
+                let request = try WatchJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try startWatch(request, streamID: streamID, timeoutMs: call.timeoutMs)
+            }
+        } catch {
+            end(streamID, method, startedAtNs, error)
+        }
+    }
+
+    /// A unary reply: the message, then End OK. A reply too large for the
+    /// connection's frames ends the call with FRAME_TOO_LARGE instead.
+    func reply(_ streamID: UInt32, _ method: Method, _ startedAtNs: UInt64, _ message: [UInt8]) {
+        let frameSize = ReplyFrames.frameSize(streamID: streamID, messageBytes: message.count)
+        guard frameSize <= maxFrameBytes else {
+            end(streamID, method, startedAtNs, JobWireError(
+                .resourceExhausted, Reason.frameTooLarge,
+                "the reply (\(frameSize) bytes) exceeds the connection's frame limit of \(maxFrameBytes); ask for less"))
+            return
+        }
+        ReplyFrames.append(streamID: streamID, message: message, to: &output)
+        EndFrames.appendOK(streamID: streamID, to: &output)
+        context.stats.record(method, code: .ok, startedAtNs: startedAtNs)
+    }
+
+    /// Opens the stream of a write call, then lets `start` hand the change to
+    /// the registry; the reply arrives through the inbox once committed.
+    private func write(_ call: Call, _ method: Method, _ startedAtNs: UInt64,
+                       _ start: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws(JobWireError) {
+        let token = nextStreamToken()
+        let streamID = call.streamID
+        openStream(streamID, .unary(method: method, startedAtNs: startedAtNs, token: token, timeoutMs: call.timeoutMs))
+        do throws(JobWireError) {
+            try start { [weak self] result in
+                self?.enqueue(.unaryDone(streamID: streamID, token: token, result))
+            }
+        } catch {
+            if let state = streams.removeValue(forKey: streamID) {
+                endStreamAccounting(streamID, state)
+            }
+            throw error
+        }
+        if call.timeoutMs > 0 {
+            deadlineCandidates.append(streamID)
+        }
+    }
+
+    /// A write call's commit finished (or failed).
+    func finishUnary(streamID: UInt32, token: UInt64, _ result: Result<[UInt8], JobWireError>) {
+        // Cancelled, timed out, or the id was reused since: the result is dropped.
+        guard case .unary(let method, let startedAtNs, let current, _)? = streams[streamID], current == token else { return }
+        if let state = streams.removeValue(forKey: streamID) {
+            endStreamAccounting(streamID, state)
+        }
+        switch result {
+        case .success(let message):
+            reply(streamID, method, startedAtNs, message)
+        case .failure(let error):
+            end(streamID, method, startedAtNs, error)
+        }
+    }
+
+    private func health() -> HealthResponse {
+        HealthResponse(status: goAwaySent || context.draining.load(ordering: .relaxed) ? .draining : .serving,
+                       store: context.store.kind, storeState: context.store.state,
+                       serverVersion: ServerConfiguration.version, uptimeMs: context.stats.uptimeMs)
+    }
+
+    private func stats() -> StatsResponse {
+        StatsResponse(jobs: context.registry.counts(tenant: tenant),
+                      connections: UInt32(clamping: context.stats.connections.load(ordering: .relaxed)),
+                      streams: UInt32(clamping: context.stats.streams.load(ordering: .relaxed)),
+                      methods: context.stats.methodStats(), uptimeMs: context.stats.uptimeMs)
+    }
+}

@@ -1,0 +1,371 @@
+import Dispatch
+import JobWireProtocol
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection: its socket, Dispatch sources, frame decoder,
+/// output buffer, handshake state and open calls.
+///
+/// Threading: every `var` below is owned by `queue`, a serial queue of its
+/// own that targets one queue of the IO pool. Reads, frame handling, writes
+/// and timers all run there, so a frame goes from `recv` to its reply's
+/// `send` without a hop. The only entry from other threads is ``inbox``
+/// (watch deliveries and store completions), a mutex-protected list drained
+/// on `queue`.
+final class Connection: @unchecked Sendable {
+    enum Phase {
+        /// Waiting for Hello.
+        case handshake
+        case open
+        /// A GoAway with an error went out; closing once it is written.
+        case closing
+        case closed
+    }
+
+    enum StreamState {
+        /// A write call waiting for its store commit.
+        case unary(method: Method, startedAtNs: UInt64, token: UInt64, timeoutMs: UInt32)
+        case watch(WatchStream)
+    }
+
+    enum InboxItem: Sendable {
+        case watch(streamID: UInt32, watcherID: UInt64, WatchDelivery)
+        case unaryDone(streamID: UInt32, token: UInt64, Result<[UInt8], JobWireError>)
+    }
+
+    struct Inbox: ~Copyable {
+        var items: [InboxItem] = []
+        var drainScheduled = false
+    }
+
+    let id: UInt64
+    let fd: Int32
+    let peer: String
+    let queue: DispatchQueue
+    let io: IOQueuePool.IOQueue
+    let context: ServerContext
+    var logger: Logger
+    let inbox = Mutex(Inbox())
+
+    // Owned by `queue`.
+    var phase = Phase.handshake
+    var decoder: FrameDecoder
+    var maxFrameBytes: Int
+    var output: [UInt8] = []
+    var outputSent = 0
+    var streams: [UInt32: StreamState] = [:]
+    var lastAcceptedStreamID: UInt32 = 0
+    var goAwaySent = false
+    var tenant = "default"
+    var lastInboundMs: Int64
+    var pingSentAtMs: Int64?
+    var nextToken: UInt64 = 1
+    /// Write calls that were still waiting for their commit at the end of a
+    /// read turn and have a deadline.
+    var deadlineCandidates: [UInt32] = []
+    var readSource: DispatchSourceRead?
+    var writeSource: DispatchSourceWrite?
+    var tickTimer: DispatchSourceTimer?
+    var readPaused = false
+    var writeArmed = false
+
+    init(fd: Int32, id: UInt64, context: ServerContext) {
+        self.fd = fd
+        self.id = id
+        self.context = context
+        self.peer = Socket.peerName(fd)
+        self.io = context.ioPool.queue(for: id)
+        self.queue = DispatchQueue(label: "jobwire.connection.\(id)", target: io.queue)
+        self.decoder = FrameDecoder(maxFrameBytes: context.configuration.maxFrameBytes)
+        self.maxFrameBytes = context.configuration.maxFrameBytes
+        self.lastInboundMs = MonotonicClock.nowMs()
+        var logger = context.logger
+        logger[metadataKey: "connection"] = "\(id)"
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+    }
+
+    var configuration: ServerConfiguration { context.configuration }
+    var pendingOutput: Int { output.count - outputSent }
+
+    // MARK: Start and stop
+
+    func start() {
+        queue.async { self.setUp() }
+    }
+
+    private func setUp() {
+        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        read.setEventHandler { [unowned self] in self.onReadable() }
+        let fd = self.fd
+        // The descriptor is closed only once neither source can use it.
+        read.setCancelHandler { Glibc.close(fd) }
+        readSource = read
+        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+        write.setEventHandler { [unowned self] in self.flush() }
+        writeSource = write
+        read.activate()
+
+        let tick = DispatchSource.makeTimerSource(queue: queue)
+        let interval = tickInterval
+        tick.schedule(deadline: .now() + .milliseconds(interval), repeating: .milliseconds(interval),
+                      leeway: .milliseconds(max(1, interval / 10)))
+        tick.setEventHandler { [unowned self] in self.onTick() }
+        tick.activate()
+        tickTimer = tick
+
+        queue.asyncAfter(deadline: .now() + .milliseconds(configuration.handshakeTimeoutMs)) { [weak self] in
+            guard let self, self.phase == .handshake else { return }
+            self.fail(JobWireError(.deadlineExceeded, Reason.handshakeTimeout,
+                                   "no Hello within \(self.configuration.handshakeTimeoutMs) ms"))
+        }
+        if context.draining.load(ordering: .relaxed) {
+            beginDrain()
+        }
+    }
+
+    /// Often enough for pings, bookmarks and watch deadlines to be timely.
+    private var tickInterval: Int {
+        max(10, min(configuration.pingIntervalMs, configuration.bookmarkIntervalMs) / 4)
+    }
+
+    /// Closes the socket and releases everything the connection holds.
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        for (streamID, state) in streams {
+            endStreamAccounting(streamID, state)
+        }
+        streams.removeAll()
+        tickTimer?.cancel()
+        tickTimer = nil
+        // A suspended source must be resumed before it is cancelled and released.
+        if let write = writeSource {
+            if !writeArmed { write.resume() }
+            write.cancel()
+        }
+        writeSource = nil
+        if let read = readSource {
+            if readPaused { read.resume() }
+            read.cancel()
+        }
+        readSource = nil
+        output = []
+        _ = context.connections.withLock { $0.removeValue(forKey: id) }
+        context.stats.connections.subtract(1, ordering: .relaxed)
+        logger.debug("connection closed")
+    }
+
+    /// A connection error: say why in a GoAway, then close once it is written.
+    func fail(_ error: JobWireError) {
+        guard phase != .closing && phase != .closed else { return }
+        logger.info("closing connection: \(error)")
+        appendGoAway(error.status)
+        phase = .closing
+        flush()
+    }
+
+    func appendGoAway(_ status: JobWireProtocol.Status) {
+        goAwaySent = true
+        _ = try? FrameEncoder.append(.goAway(GoAway(lastStreamID: lastAcceptedStreamID, status: status)), to: &output,
+                                     maxFrameBytes: .max)
+    }
+
+    // MARK: Reading
+
+    private func onReadable() {
+        guard phase == .handshake || phase == .open else { return }
+        let buffer = io.readBuffer
+        var reads = 0
+        while reads < 4 && (phase == .handshake || phase == .open) {
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if count > 0 {
+                reads += 1
+                lastInboundMs = MonotonicClock.nowMs()
+                feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                if count < buffer.count { break }
+            } else if count == 0 {
+                close()
+                return
+            } else {
+                let code = errno
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { break }
+                logger.debug("recv failed: \(Socket.errorText(code))")
+                close()
+                return
+            }
+        }
+        endOfTurn()
+    }
+
+    private func feed(_ bytes: UnsafeRawBufferPointer) {
+        // The decoder is moved out while it runs: frame handlers touch other
+        // properties of the connection, and the Hello handler lowers the
+        // frame limit, which is applied when the decoder is put back.
+        var active = FrameDecoder(maxFrameBytes: 0)
+        swap(&active, &decoder)
+        do {
+            try active.feed(bytes) { (body) throws(JobWireError) in
+                guard self.phase == .handshake || self.phase == .open else { return }
+                try self.handleFrame(body)
+            }
+        } catch {
+            fail(error)
+        }
+        active.maxFrameBytes = maxFrameBytes
+        swap(&active, &decoder)
+    }
+
+    /// After a batch of frames: apply what other threads queued, arm deadlines
+    /// of calls still waiting, write everything in one go, and stop reading
+    /// while too much output waits.
+    func endOfTurn() {
+        drainInbox()
+        armDeadlines()
+        flush()
+        if phase == .open || phase == .handshake {
+            if pendingOutput > configuration.maxOutputBufferBytes {
+                pauseReading()
+            }
+        }
+    }
+
+    private func pauseReading() {
+        guard !readPaused, let read = readSource else { return }
+        read.suspend()
+        readPaused = true
+    }
+
+    private func resumeReading() {
+        guard readPaused, let read = readSource else { return }
+        readPaused = false
+        read.resume()
+    }
+
+    // MARK: Writing
+
+    /// Writes as much pending output as the socket takes; arms the write
+    /// source for the rest.
+    func flush() {
+        guard phase != .closed else { return }
+        while outputSent < output.count {
+            let sent = output.withUnsafeBytes { bytes in
+                send(fd, bytes.baseAddress.unsafelyUnwrapped + outputSent, bytes.count - outputSent, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                outputSent += sent
+                continue
+            }
+            let code = errno
+            if sent < 0 && code == EINTR { continue }
+            if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+                armWrite()
+                return
+            }
+            logger.debug("send failed: \(Socket.errorText(code))")
+            close()
+            return
+        }
+        // Everything is written.
+        if output.capacity > 256 * 1024 {
+            output = []
+        } else {
+            output.removeAll(keepingCapacity: true)
+        }
+        outputSent = 0
+        disarmWrite()
+        if phase == .closing {
+            close()
+            return
+        }
+        if goAwaySent && streams.isEmpty {
+            // Draining and nothing left to finish.
+            close()
+            return
+        }
+        releaseHeldWatchEvents()
+        if readPaused && pendingOutput <= configuration.maxOutputBufferBytes / 2 {
+            resumeReading()
+        }
+    }
+
+    private func armWrite() {
+        guard !writeArmed, let write = writeSource else { return }
+        writeArmed = true
+        write.resume()
+    }
+
+    private func disarmWrite() {
+        guard writeArmed, let write = writeSource else { return }
+        writeArmed = false
+        write.suspend()
+    }
+
+    // MARK: Inbox (the only way in from other threads)
+
+    func enqueue(_ item: InboxItem) {
+        let schedule = inbox.withLock { inbox -> Bool in
+            inbox.items.append(item)
+            if inbox.drainScheduled { return false }
+            inbox.drainScheduled = true
+            return true
+        }
+        if schedule {
+            queue.async { self.drainInboxAndFlush() }
+        }
+    }
+
+    private func drainInboxAndFlush() {
+        drainInbox()
+        flush()
+    }
+
+    func drainInbox() {
+        let items = inbox.withLock { inbox -> [InboxItem] in
+            inbox.drainScheduled = false
+            defer { inbox.items.removeAll() }
+            return inbox.items
+        }
+        guard phase != .closed else { return }
+        for item in items {
+            switch item {
+            case .watch(let streamID, let watcherID, let delivery):
+                handleWatchDelivery(streamID: streamID, watcherID: watcherID, delivery)
+            case .unaryDone(let streamID, let token, let result):
+                finishUnary(streamID: streamID, token: token, result)
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    private func onTick() {
+        guard phase == .open || phase == .handshake else { return }
+        let now = MonotonicClock.nowMs()
+        if phase == .open {
+            let interval = Int64(configuration.pingIntervalMs)
+            if let sentAt = pingSentAtMs {
+                if lastInboundMs < sentAt && now - sentAt >= interval {
+                    fail(JobWireError(.unavailable, Reason.pingTimeout, "no answer to a ping within \(interval) ms"))
+                    return
+                }
+                if lastInboundMs >= sentAt { pingSentAtMs = nil }
+            } else if now - lastInboundMs >= interval {
+                pingSentAtMs = now
+                _ = try? FrameEncoder.append(.ping(Ping(payload: UInt64(now))), to: &output, maxFrameBytes: .max)
+            }
+            sendBookmarks(now: WallClock.nowMs())
+        }
+        flush()
+    }
+
+    func nextStreamToken() -> UInt64 {
+        defer { nextToken += 1 }
+        return nextToken
+    }
+}

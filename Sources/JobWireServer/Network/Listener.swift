@@ -1,0 +1,77 @@
+import Dispatch
+import JobWireProtocol
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Accepts connections on the listening socket (a Dispatch read source) and
+/// hands each to a new ``Connection``. Over the connection limit, a new
+/// connection gets a GoAway with TOO_MANY_CONNECTIONS and is closed.
+///
+/// Owned by `queue`.
+final class Listener: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+    private let context: ServerContext
+    private let queue = DispatchQueue(label: "jobwire.listener")
+    private var source: DispatchSourceRead?
+
+    init(context: ServerContext) throws(JobWireError) {
+        self.context = context
+        (fd, port) = try Socket.listen(host: context.configuration.host, port: context.configuration.port)
+    }
+
+    func start() {
+        queue.sync {
+            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [unowned self] in self.acceptAll() }
+            let fd = self.fd
+            source.setCancelHandler { Glibc.close(fd) }
+            source.activate()
+            self.source = source
+        }
+    }
+
+    /// Stops accepting; the listening socket closes.
+    func stop() {
+        queue.sync {
+            source?.cancel()
+            source = nil
+        }
+    }
+
+    private func acceptAll() {
+        while true {
+            let (accepted, error) = Socket.accept(fd)
+            guard let client = accepted else {
+                if let error {
+                    context.logger.warning("accept failed: \(Socket.errorText(error))")
+                }
+                return
+            }
+            admit(client)
+        }
+    }
+
+    private func admit(_ client: Int32) {
+        let limit = context.configuration.maxConnections
+        if context.stats.connections.load(ordering: .relaxed) >= limit || context.draining.load(ordering: .relaxed) {
+            let status = context.draining.load(ordering: .relaxed)
+                ? Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down")
+                : Status(code: .resourceExhausted, reason: Reason.tooManyConnections,
+                         message: "the server has its maximum of \(limit) connections")
+            // Best effort: a small frame into a fresh socket's buffer.
+            if let bytes = try? FrameEncoder.encode(.goAway(GoAway(lastStreamID: 0, status: status))) {
+                _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            Glibc.close(client)
+            return
+        }
+        let connection = Connection(fd: client, id: context.makeConnectionID(), context: context)
+        context.connections.withLock { $0[connection.id] = connection }
+        context.stats.connections.add(1, ordering: .relaxed)
+        connection.start()
+    }
+}

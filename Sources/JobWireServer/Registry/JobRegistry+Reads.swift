@@ -1,0 +1,70 @@
+import JobWireProtocol
+
+extension JobRegistry {
+    /// GetMetadata: the encoded `Job`, with its last `logTail` log lines.
+    public func metadata(jobID: String, tenant: String, logTail: UInt32) throws(JobWireError) -> [UInt8] {
+        try state.withLock { (state) throws(JobWireError) -> [UInt8] in
+            try state.lookup(jobID, tenant: tenant).encoded(logTail: logTail)
+        }
+    }
+
+    /// BatchGetMetadata: one result per id, in request order, each the job or
+    /// the status GetMetadata would answer. Encoded by splicing cached jobs.
+    public func batchMetadata(_ request: BatchGetMetadataRequest, tenant: String) -> [UInt8] {
+        state.withLock { state in
+            var response: [UInt8] = []
+            for rawID in request.jobIDs {
+                var result: [UInt8] = []
+                ProtobufWriter.appendString(1, rawID, to: &result)
+                do throws(JobWireError) {
+                    guard let jobID = JobID.canonical(rawID) else {
+                        throw JobWireError(.invalidArgument, Reason.invalidJobID, "\"\(rawID.prefix(64))\" is not a UUID")
+                    }
+                    let record = try state.lookup(jobID, tenant: tenant)
+                    ProtobufWriter.appendLengthDelimited(2, record.encoded(logTail: request.logTail), to: &result)
+                } catch {
+                    ProtobufWriter.appendLengthDelimited(3, error.status.encode(), to: &result)
+                }
+                ProtobufWriter.appendLengthDelimited(1, result, to: &response)
+            }
+            return response
+        }
+    }
+
+    /// ListJobs: newest first, paged by creation sequence (see ``PageToken``).
+    public func list(_ request: ListJobsRequest, tenant: String) throws(JobWireError) -> [UInt8] {
+        let fingerprint = PageToken.fingerprint(of: request, tenant: tenant)
+        let before: UInt64 = request.pageToken.isEmpty
+            ? .max
+            : try PageToken(parsing: request.pageToken, expectedFingerprint: fingerprint).beforeSequence
+        let pageSize = request.pageSize == 0 ? Limits.defaultPageSize : Int(request.pageSize)
+        let filter = JobFilter(request)
+        return state.withLock { state in
+            var response: [UInt8] = []
+            var shown = 0
+            var total: UInt64 = 0
+            var lastSequence: UInt64?
+            var more = false
+            for entry in state.order.reversed() {
+                guard let record = state.jobs[entry.jobID], record.job.tenant == tenant, filter.matches(record.job) else {
+                    continue
+                }
+                total += 1
+                guard entry.sequence < before else { continue }
+                if shown < pageSize {
+                    ProtobufWriter.appendLengthDelimited(1, record.encodedJob, to: &response)
+                    shown += 1
+                    lastSequence = entry.sequence
+                } else {
+                    more = true
+                }
+            }
+            if more, let lastSequence {
+                ProtobufWriter.appendString(2, PageToken(beforeSequence: lastSequence, filterFingerprint: fingerprint).encoded,
+                                            to: &response)
+            }
+            ProtobufWriter.appendVarintField(3, total, to: &response)
+            return response
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import JobWireProtocol
+
+extension JobRegistry {
+    /// What a new watch sends first, and whether it goes on.
+    public struct WatchStart: Sendable {
+        /// Encoded `WatchEvent`s to send now, in order, with their revisions.
+        var events: [(revision: UInt64, encodedEvent: [UInt8])]
+        /// Set when the watch was registered: pass it to ``unwatch(jobID:watcherID:)``.
+        var watcherID: UInt64?
+        /// The last event carries a terminal status: the watch ends with OK after it.
+        var ended: Bool
+    }
+
+    /// WatchJob: the first events (snapshot, resumed history or resync) and,
+    /// unless the job is already terminal, a registration that delivers every
+    /// later change to `sink`. Both happen under one lock, so nothing falls
+    /// between the first events and the deliveries.
+    func watch(_ request: WatchJobRequest, tenant: String, sink: any WatchSink, streamID: UInt32) throws(JobWireError) -> WatchStart {
+        try state.withLock { (state) throws(JobWireError) -> WatchStart in
+            let record = try state.lookup(request.jobID, tenant: tenant)
+            let current = record.job.revision
+            var events: [(revision: UInt64, encodedEvent: [UInt8])] = []
+            let after = request.afterRevision
+
+            func fullState(_ type: WatchEventType) -> (UInt64, [UInt8]) {
+                (current, WatchEvents.encode(type: type, revision: current, encodedJob: record.encoded(logTail: request.logTail),
+                                             logLines: []))
+            }
+
+            if after == 0 {
+                events.append(fullState(.snapshot))
+            } else if after > current {
+                // A revision this job never had (e.g. from before a restart of a
+                // memory store): the client's state is not ours; replace it.
+                events.append(fullState(.resync))
+            } else if after < current {
+                if let oldest = record.history.first, oldest.revision <= after + 1 {
+                    for index in 0..<record.history.count where record.history[index].revision > after {
+                        events.append((record.history[index].revision, record.history[index].encodedEvent))
+                    }
+                } else {
+                    events.append(fullState(.resync))
+                }
+            }
+
+            if record.job.status.isTerminal {
+                return WatchStart(events: events, watcherID: nil, ended: true)
+            }
+            let watcherID = state.nextWatcherID
+            state.nextWatcherID += 1
+            state.watchers[request.jobID, default: [:]][watcherID] = RegistryState.Watcher(sink: sink, streamID: streamID)
+            return WatchStart(events: events, watcherID: watcherID, ended: false)
+        }
+    }
+
+    /// Ends a registration (the client cancelled, or its connection closed).
+    func unwatch(jobID: String, watcherID: UInt64) {
+        state.withLock { state in
+            state.watchers[jobID]?.removeValue(forKey: watcherID)
+            if state.watchers[jobID]?.isEmpty == true {
+                state.watchers.removeValue(forKey: jobID)
+            }
+        }
+    }
+
+    /// The job's current revision, for bookmarks; nil when it is gone.
+    func currentRevision(jobID: String) -> UInt64? {
+        state.withLock { $0.jobs[jobID]?.job.revision }
+    }
+}

@@ -1,0 +1,185 @@
+import JobWireProtocol
+
+/// How a write's reply comes back: after the store made it durable.
+public typealias WriteCompletion = @Sendable (Result<[UInt8], JobWireError>) -> Void
+
+extension JobRegistry {
+    /// Configure: creates a job (or replays the one an earlier request with
+    /// the same request id created). Replies with an encoded ConfigureResponse.
+    public func configure(_ request: ConfigureRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
+        let now = WallClock.nowMs()
+        let fingerprint = FNV1a.hash(request.encode())
+        let configuration = self.configuration
+        try state.withLock { (state) throws(JobWireError) in
+            if !request.requestID.isEmpty,
+               let existingID = state.requestIDs[RegistryState.RequestKey(tenant: tenant, requestID: request.requestID)],
+               let existing = state.jobs[existingID] {
+                guard existing.requestFingerprint == fingerprint else {
+                    throw JobWireError(.alreadyExists, Reason.requestIDReused,
+                                       "request id \"\(request.requestID)\" was used for a different job")
+                }
+                completion(.success(Self.configureResponse(existing.encodedJob, created: false)))
+                return
+            }
+
+            var job = Job(
+                jobID: JobIDGenerator.make(), tenant: tenant, type: request.job.type, labels: request.job.labels,
+                priority: request.job.priority, streamURL: request.job.streamURL, streamPort: request.job.streamPort,
+                viewType: request.job.viewType, frequenciesList: request.job.frequenciesList,
+                linesDt: request.job.linesDt, channelToStreamIndex: request.job.channelToStreamIndex,
+                streamAmount: request.job.streamAmount, frequenciesAmount: request.job.frequenciesAmount,
+                channelAmount: request.job.channelAmount, metadata: request.job.metadata, status: .pending,
+                createdAtMs: now, updatedAtMs: now,
+                leaseExpiresAtMs: request.leaseTTLMs > 0 ? now + Int64(request.leaseTTLMs) : 0, revision: 1)
+
+            var pooledPort: UInt16?
+            if job.streamPort == 0, state.ports != nil {
+                guard let port = state.ports?.allocate() else {
+                    throw JobWireError(.resourceExhausted, Reason.noStreamPort, "every port of the stream port pool is in use")
+                }
+                pooledPort = port
+                job.streamPort = UInt32(port)
+                if job.streamURL.isEmpty { job.streamURL = configuration.streamHost }
+            } else if let port = UInt16(exactly: job.streamPort), state.ports?.contains(port) == true {
+                guard state.ports?.claim(port) == true else {
+                    throw JobWireError(.alreadyExists, Reason.streamPortInUse, "stream port \(port) belongs to another job")
+                }
+                pooledPort = port
+            }
+
+            var record = JobRecord(job: job, sequence: state.nextSequence, requestID: request.requestID,
+                                   requestFingerprint: fingerprint, leaseTTLMs: request.leaseTTLMs, pooledPort: pooledPort,
+                                   logCapacity: configuration.logLinesPerJob, historyCapacity: configuration.historyPerJob)
+            state.nextSequence += 1
+            let created = StoredEvent(
+                revision: job.revision,
+                encodedEvent: WatchEvents.encode(type: .change, revision: job.revision, encodedJob: record.encodedJob,
+                                                 logLines: []),
+                isStatusTransition: true)
+            record.history.append(created)
+            state.insert(record)
+            let reply = Self.configureResponse(record.encodedJob, created: true)
+            store.persist(record.storedChange(appendedLogLines: [], event: created)) { result in
+                completion(result.map { reply })
+            }
+        }
+    }
+
+    /// Cancel: best-effort and idempotent. Replies with the encoded Job.
+    public func cancel(_ request: CancelRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
+        let now = WallClock.nowMs()
+        try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record) throws(JobWireError) -> Change? in
+            switch JobLifecycle.cancel(from: record.job.status, leaseIsLive: record.leaseIsLive(now: now)) {
+            case .unchanged:
+                return nil
+            case .cancelling:
+                return Change { job in
+                    job.status = .cancelling
+                    job.cancelReason = request.reason
+                }
+            case .cancelled:
+                return Change { job in
+                    job.status = .cancelled
+                    job.cancelReason = request.reason
+                }
+            }
+        }
+    }
+
+    /// UpdateJob: the worker's report. Replies with the encoded Job.
+    public func update(_ request: UpdateJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
+        let now = WallClock.nowMs()
+        try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record) throws(JobWireError) -> Change? in
+            if request.expectedRevision != 0 && request.expectedRevision != record.job.revision {
+                throw JobWireError(.aborted, Reason.revisionMismatch,
+                                   "the job is at revision \(record.job.revision), not \(request.expectedRevision)")
+            }
+            let newStatus = try JobLifecycle.workerTransition(from: record.job.status, to: request.status)
+            let finalStatus = newStatus ?? record.job.status
+            if request.result != nil && finalStatus != .completed {
+                throw JobWireError(.invalidArgument, Reason.fieldNotAllowed, "a result goes with status COMPLETED only")
+            }
+            if request.error != nil && finalStatus != .failed {
+                throw JobWireError(.invalidArgument, Reason.fieldNotAllowed, "an error goes with status FAILED only")
+            }
+            let leaseTTL = request.leaseTTLMs > 0 ? request.leaseTTLMs : record.leaseTTLMs
+            record.leaseTTLMs = leaseTTL
+            return Change(logLines: request.logLines) { job in
+                if let newStatus { job.status = newStatus }
+                if let progress = request.progress { job.progress = progress }
+                if let task = request.currentTask { job.currentTask = task }
+                if let eta = request.etaSeconds { job.etaSeconds = eta < 0 ? nil : eta }
+                if let result = request.result { job.result = result }
+                if let error = request.error { job.error = error }
+                if leaseTTL > 0 { job.leaseExpiresAtMs = now + Int64(leaseTTL) }
+            }
+        }
+    }
+
+    /// DeleteJob: forgets the job; its watchers end with JOB_DELETED.
+    public func delete(_ request: DeleteJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
+        try state.withLock { (state) throws(JobWireError) in
+            let record = try state.lookup(request.jobID, tenant: tenant)
+            state.remove(request.jobID)
+            state.notify(request.jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
+                                                    message: "job \(request.jobID) was deleted")))
+            state.watchers.removeValue(forKey: request.jobID)
+            let reply = DeleteJobResponse(revision: record.job.revision).encode()
+            store.persist(.remove(jobID: request.jobID)) { result in completion(result.map { reply }) }
+        }
+    }
+
+    /// A change to apply to a job: the edit and the log lines it appends.
+    struct Change {
+        var logLines: [String] = []
+        var apply: (inout Job) -> Void
+
+        init(logLines: [String] = [], apply: @escaping (inout Job) -> Void) {
+            self.logLines = logLines
+            self.apply = apply
+        }
+    }
+
+    /// The shared path of every change to an existing job: look it up, let
+    /// `decide` validate and describe the change (nil: reply with the job
+    /// unchanged), commit it, settle the terminal bookkeeping, persist,
+    /// publish to watchers and reply with the job.
+    func mutate(_ jobID: String, tenant: String, now: Int64, completion: @escaping WriteCompletion,
+                _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
+        let retention = configuration.retentionMs
+        try state.withLock { (state) throws(JobWireError) in
+            var record = try state.lookup(jobID, tenant: tenant)
+            guard let change = try decide(&record) else {
+                completion(.success(record.encodedJob))
+                return
+            }
+            let event = record.commit(now: now, newLogLines: change.logLines) { job in
+                change.apply(&job)
+                if job.status.isTerminal {
+                    job.completedAtMs = now
+                    job.expiresAtMs = now + retention
+                    job.leaseExpiresAtMs = 0
+                    job.etaSeconds = nil
+                }
+            }
+            if record.job.status.isTerminal, let port = record.pooledPort {
+                state.ports?.release(port)
+                record.pooledPort = nil
+            }
+            state.jobs[jobID] = record
+            state.publish(event, of: record)
+            let reply = record.encodedJob
+            store.persist(record.storedChange(appendedLogLines: change.logLines, event: event)) { result in
+                completion(result.map { reply })
+            }
+        }
+    }
+
+    static func configureResponse(_ encodedJob: [UInt8], created: Bool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encodedJob.count + 8)
+        ProtobufWriter.appendLengthDelimited(1, encodedJob, to: &bytes)
+        ProtobufWriter.appendVarintField(2, created ? 1 : 0, to: &bytes)
+        return bytes
+    }
+}

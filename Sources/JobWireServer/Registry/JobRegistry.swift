@@ -1,0 +1,173 @@
+import JobWireProtocol
+import Synchronization
+
+/// The registry's settings.
+public struct RegistryConfiguration: Sendable {
+    /// How long a terminal job is served.
+    public var retentionMs: Int64 = 24 * 3_600_000
+    /// How long after that it answers EXPIRED before it is forgotten.
+    public var expiredRetentionMs: Int64 = 24 * 3_600_000
+    /// `stream_url` for jobs whose port comes from the pool.
+    public var streamHost: String = "127.0.0.1"
+    /// The pool Configure allocates `stream_port` from; nil for no pool.
+    public var streamPorts: ClosedRange<UInt16>?
+    /// Log lines kept per job (the most `log_tail` can return).
+    public var logLinesPerJob: Int = Limits.maxLogTail
+    /// Watch events kept per job for resuming watches.
+    public var historyPerJob: Int = 256
+
+    public init() {}
+}
+
+/// The owner of every job: lifecycle, revisions, history, idempotency keys,
+/// stream ports, watchers and retention.
+///
+/// All state lives in one `Mutex` and every operation is a short critical
+/// section, run on the calling connection's queue: no hops, no tasks. Writes
+/// hand their change to the ``JobStore`` under the lock (so the store sees
+/// changes in order) and reply from the store's completion. Watch deliveries
+/// are made under the lock too, so each watcher sees revisions in order.
+public final class JobRegistry: Sendable {
+    let configuration: RegistryConfiguration
+    let store: any JobStore
+    let state: Mutex<RegistryState>
+
+    public init(configuration: RegistryConfiguration, store: any JobStore) throws(JobWireError) {
+        self.configuration = configuration
+        self.store = store
+        var initial = RegistryState(ports: configuration.streamPorts.map(StreamPortPool.init))
+        for stored in try store.load() {
+            initial.restore(stored, configuration: configuration)
+        }
+        initial.order.sort { $0.sequence < $1.sequence }
+        state = Mutex(initial)
+    }
+
+    /// Number of jobs held (not counting expired tombstones).
+    public var jobCount: Int { state.withLock { $0.jobs.count } }
+
+    /// Jobs of `tenant` by status, one entry per status that has jobs.
+    public func counts(tenant: String) -> [StatusCount] {
+        state.withLock { state in
+            var counts: [JobStatus: UInt64] = [:]
+            for record in state.jobs.values where record.job.tenant == tenant {
+                counts[record.job.status, default: 0] += 1
+            }
+            return counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { StatusCount(status: $0.key, count: $0.value) }
+        }
+    }
+}
+
+/// Everything the registry's lock protects.
+struct RegistryState: ~Copyable {
+    struct RequestKey: Hashable {
+        var tenant: String
+        var requestID: String
+    }
+
+    struct Tombstone {
+        var tenant: String
+        var forgetAtMs: Int64
+    }
+
+    struct Watcher {
+        let sink: any WatchSink
+        let streamID: UInt32
+    }
+
+    var jobs: [String: JobRecord] = [:]
+    /// (sequence, job id) in creation order, for ListJobs.
+    var order: [(sequence: UInt64, jobID: String)] = []
+    var nextSequence: UInt64 = 1
+    var requestIDs: [RequestKey: String] = [:]
+    /// Jobs whose retention is over: answered EXPIRED until forgotten.
+    var tombstones: [String: Tombstone] = [:]
+    var ports: StreamPortPool?
+    var watchers: [String: [UInt64: Watcher]] = [:]
+    var nextWatcherID: UInt64 = 1
+
+    init(ports: StreamPortPool?) {
+        self.ports = ports
+    }
+
+    /// The record for `jobID` if `tenant` may see it, else the error GetMetadata answers.
+    func lookup(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
+        if let record = jobs[jobID], record.job.tenant == tenant {
+            return record
+        }
+        if let tombstone = tombstones[jobID], tombstone.tenant == tenant {
+            throw JobWireError(.notFound, Reason.expired, "job \(jobID) has expired")
+        }
+        // Another tenant's job answers exactly like an unknown one.
+        throw JobWireError(.notFound, Reason.jobNotFound, "job \(jobID) not found")
+    }
+
+    mutating func insert(_ record: JobRecord) {
+        jobs[record.job.jobID] = record
+        order.append((record.sequence, record.job.jobID))
+        if !record.requestID.isEmpty {
+            requestIDs[RequestKey(tenant: record.job.tenant, requestID: record.requestID)] = record.job.jobID
+        }
+    }
+
+    /// Drops a job and everything that points at it; returns it.
+    @discardableResult
+    mutating func remove(_ jobID: String) -> JobRecord? {
+        guard let record = jobs.removeValue(forKey: jobID) else { return nil }
+        if let index = orderIndex(of: record.sequence) {
+            order.remove(at: index)
+        }
+        if !record.requestID.isEmpty {
+            requestIDs.removeValue(forKey: RequestKey(tenant: record.job.tenant, requestID: record.requestID))
+        }
+        if let port = record.pooledPort {
+            ports?.release(port)
+        }
+        return record
+    }
+
+    /// Binary search in `order` (sequences only grow, so it is sorted).
+    func orderIndex(of sequence: UInt64) -> Int? {
+        var low = 0
+        var high = order.count
+        while low < high {
+            let middle = (low + high) / 2
+            if order[middle].sequence < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low < order.count && order[low].sequence == sequence ? low : nil
+    }
+
+    /// Sends `delivery` to every watcher of `jobID`.
+    func notify(_ jobID: String, _ delivery: WatchDelivery) {
+        guard let watching = watchers[jobID] else { return }
+        for (watcherID, watcher) in watching {
+            watcher.sink.deliver(streamID: watcher.streamID, watcherID: watcherID, delivery)
+        }
+    }
+
+    /// Delivers a committed event; a terminal event ends every watch of the job.
+    mutating func publish(_ event: StoredEvent, of record: JobRecord) {
+        let terminal = record.job.status.isTerminal
+        notify(record.job.jobID, .event(revision: event.revision, encodedEvent: event.encodedEvent,
+                                        isStatusTransition: event.isStatusTransition, isTerminal: terminal))
+        if terminal {
+            watchers.removeValue(forKey: record.job.jobID)
+        }
+    }
+
+    mutating func restore(_ stored: StoredJob, configuration: RegistryConfiguration) {
+        var pooled: UInt16?
+        if let port = UInt16(exactly: stored.job.streamPort), ports?.contains(port) == true, !stored.job.status.isTerminal,
+           ports?.claim(port) == true {
+            pooled = port
+        }
+        var record = JobRecord(job: stored.job, sequence: stored.sequence, requestID: stored.requestID,
+                               requestFingerprint: stored.requestFingerprint, leaseTTLMs: stored.leaseTTLMs,
+                               pooledPort: pooled, logCapacity: configuration.logLinesPerJob,
+                               historyCapacity: configuration.historyPerJob)
+        stored.logLines.forEach { record.logs.append($0) }
+        stored.history.forEach { record.history.append($0) }
+        insert(record)
+        nextSequence = max(nextSequence, stored.sequence + 1)
+    }
+}

@@ -1,0 +1,78 @@
+import Dispatch
+import JobWireProtocol
+import Logging
+import Synchronization
+
+/// The JobWire server: listener, connections, registry, reaper.
+///
+///     let server = try JobWireServer(configuration: configuration, logger: logger)
+///     let port = try server.start()
+///     ...
+///     server.shutdown { exit(0) }
+public final class JobWireServer: Sendable {
+    public let registry: JobRegistry
+    let context: ServerContext
+    private let listener: Mutex<Listener?> = Mutex(nil)
+    private let reaper = Reaper()
+    private let drainQueue = DispatchQueue(label: "jobwire.drain")
+
+    public init(configuration: ServerConfiguration, store: any JobStore = InMemoryJobStore(), logger: Logger) throws(JobWireError) {
+        registry = try JobRegistry(configuration: configuration.registry, store: store)
+        context = ServerContext(configuration: configuration, registry: registry, store: store, logger: logger)
+    }
+
+    public var configuration: ServerConfiguration { context.configuration }
+
+    /// Binds, starts accepting and starts the reaper. Returns the port bound
+    /// (the configured one, or the one the system picked for port 0).
+    @discardableResult
+    public func start() throws(JobWireError) -> Int {
+        let listener = try Listener(context: context)
+        listener.start()
+        self.listener.withLock { $0 = listener }
+        reaper.start(registry: registry, intervalMs: context.configuration.reaperIntervalMs, logger: context.logger)
+        return listener.port
+    }
+
+    public var port: Int? { listener.withLock { $0?.port } }
+
+    /// Open connections right now.
+    public var connectionCount: Int { context.stats.connections.load(ordering: .relaxed) }
+
+    /// Graceful shutdown: stop accepting, GoAway to every connection, end
+    /// watches with UNAVAILABLE / SERVER_SHUTTING_DOWN, let write calls
+    /// finish, then close. Calls `completion` when every connection is closed
+    /// or the drain timeout has passed (remaining connections are closed).
+    public func shutdown(completion: @escaping @Sendable () -> Void) {
+        guard !context.draining.exchange(true, ordering: .relaxed) else { return }
+        listener.withLock { $0?.stop() }
+        reaper.stop()
+        let connections = context.connections.withLock { Array($0.values) }
+        context.logger.info("draining \(connections.count) connections")
+        for connection in connections {
+            connection.queue.async { connection.beginDrain() }
+        }
+        let deadline = MonotonicClock.nowMs() + Int64(context.configuration.drainTimeoutMs)
+        waitForDrain(deadline: deadline, completion: completion)
+    }
+
+    private func waitForDrain(deadline: Int64, completion: @escaping @Sendable () -> Void) {
+        let remaining = context.connections.withLock { Array($0.values) }
+        if remaining.isEmpty {
+            completion()
+            return
+        }
+        if MonotonicClock.nowMs() >= deadline {
+            context.logger.warning("drain timeout: closing \(remaining.count) connections")
+            let group = DispatchGroup()
+            for connection in remaining {
+                connection.queue.async(group: group) { connection.close() }
+            }
+            group.notify(queue: drainQueue, execute: completion)
+            return
+        }
+        drainQueue.asyncAfter(deadline: .now() + .milliseconds(20)) {
+            self.waitForDrain(deadline: deadline, completion: completion)
+        }
+    }
+}

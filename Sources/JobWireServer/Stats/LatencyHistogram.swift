@@ -1,0 +1,42 @@
+/// Log-linear latency histogram in microseconds: exact below 16 µs, then 16
+/// buckets per power of two (about 6 % resolution) up to ~2^40 µs. Fixed
+/// memory, O(1) recording; percentiles read the bucket's upper bound.
+struct LatencyHistogram {
+    private static let subBuckets = 16
+    private static let powers = 40
+    private var counts = [UInt64](repeating: 0, count: subBuckets * (powers + 1))
+    private(set) var total: UInt64 = 0
+
+    mutating func record(microseconds: UInt64) {
+        counts[Self.bucket(for: microseconds)] += 1
+        total += 1
+    }
+
+    /// The value at or below which `fraction` (0...1) of the recordings lie.
+    func percentile(_ fraction: Double) -> UInt64 {
+        guard total > 0 else { return 0 }
+        let rank = max(1, UInt64((Double(total) * fraction).rounded(.up)))
+        var seen: UInt64 = 0
+        for (index, count) in counts.enumerated() {
+            seen += count
+            if seen >= rank { return Self.upperBound(of: index) }
+        }
+        return Self.upperBound(of: counts.count - 1)
+    }
+
+    static func bucket(for value: UInt64) -> Int {
+        if value < UInt64(subBuckets) { return Int(value) }
+        let power = 63 - value.leadingZeroBitCount  // >= 4
+        let shift = power - 4
+        let sub = Int((value >> UInt64(shift)) & UInt64(subBuckets - 1))
+        return min((power - 3) * subBuckets + sub, subBuckets * (powers + 1) - 1)
+    }
+
+    static func upperBound(of bucket: Int) -> UInt64 {
+        if bucket < subBuckets { return UInt64(bucket) }
+        let power = bucket / subBuckets + 3
+        let sub = UInt64(bucket % subBuckets)
+        let shift = UInt64(power - 4)
+        return ((UInt64(subBuckets) + sub + 1) << shift) - 1
+    }
+}

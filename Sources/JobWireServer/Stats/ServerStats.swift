@@ -1,0 +1,40 @@
+import JobWireProtocol
+import Synchronization
+
+/// Counters for Stats: calls, errors and latency per method, open
+/// connections and streams. Updated from every connection queue; each piece
+/// has its own lock or atomic, held for a few instructions.
+final class ServerStats: Sendable {
+    private struct MethodCounters {
+        var calls: UInt64 = 0
+        var errors: UInt64 = 0
+        var latency = LatencyHistogram()
+    }
+
+    private let methods: Mutex<[Method: MethodCounters]> = Mutex([:])
+    let connections = Atomic<Int>(0)
+    let streams = Atomic<Int>(0)
+    let startedAtNs = MonotonicClock.nowNs()
+
+    func record(_ method: Method, code: StatusCode, startedAtNs: UInt64) {
+        let micros = (MonotonicClock.nowNs() &- startedAtNs) / 1_000
+        methods.withLock { methods in
+            methods[method, default: MethodCounters()].calls += 1
+            if code != .ok { methods[method, default: MethodCounters()].errors += 1 }
+            methods[method, default: MethodCounters()].latency.record(microseconds: micros)
+        }
+    }
+
+    var uptimeMs: Int64 { Int64((MonotonicClock.nowNs() - startedAtNs) / 1_000_000) }
+
+    func methodStats() -> [MethodStats] {
+        methods.withLock { methods in
+            Method.allCases.compactMap { method in
+                guard let counters = methods[method] else { return nil }
+                return MethodStats(method: method.rawValue, calls: counters.calls, errors: counters.errors,
+                                   p50Us: counters.latency.percentile(0.5), p99Us: counters.latency.percentile(0.99),
+                                   p999Us: counters.latency.percentile(0.999))
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import JobWireProtocol
+
+/// Where the registry makes its changes durable.
+///
+/// The registry calls ``persist(_:completion:)`` under its lock, in the order
+/// the changes happened, and sends the caller's reply only from `completion`:
+/// an acknowledged write is durable first. A durable store may batch several
+/// changes into one commit (group commit) and call their completions
+/// together, from its own queue; the in-memory store completes at once.
+public protocol JobStore: Sendable {
+    /// `memory`, `sqlite`, …; shown by Health.
+    var kind: String { get }
+
+    /// Human-readable state for Health, e.g. `ok`.
+    var state: String { get }
+
+    /// Jobs saved by an earlier run, for the registry to start from.
+    func load() throws(JobWireError) -> [StoredJob]
+
+    func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
+}
+
+/// Everything about a job that must survive a restart.
+public struct StoredJob: Sendable, Equatable {
+    /// The job without log lines, at its current revision.
+    public var job: Job
+    /// Retained log lines, oldest first.
+    public var logLines: [String]
+    /// Creation order, for ListJobs paging.
+    public var sequence: UInt64
+    /// Idempotency key of the Configure that created it, and its fingerprint.
+    public var requestID: String
+    public var requestFingerprint: UInt64
+    /// The worker's lease length; 0 when no worker holds a lease.
+    public var leaseTTLMs: UInt32
+    /// Retained watch history: encoded `WatchEvent`s, oldest first.
+    public var history: [StoredEvent]
+}
+
+/// A job's new state and what one change appended to its log and history:
+/// a store applies it as a delta, never rewriting the whole log.
+public struct StoredJobChange: Sendable, Equatable {
+    public var job: Job
+    public var sequence: UInt64
+    public var requestID: String
+    public var requestFingerprint: UInt64
+    public var leaseTTLMs: UInt32
+    public var appendedLogLines: [String]
+    public var appendedEvent: StoredEvent
+}
+
+/// One retained watch event.
+public struct StoredEvent: Sendable, Equatable {
+    public var revision: UInt64
+    public var encodedEvent: [UInt8]
+    public var isStatusTransition: Bool
+}
+
+/// One change, in registry order.
+public enum StoredChange: Sendable {
+    /// The job was created or changed: its new state and what the change appended.
+    case put(StoredJobChange)
+    /// The job was deleted or forgotten after its retention.
+    case remove(jobID: String)
+}
+
+/// Keeps nothing: for tests and `--store memory`. Every change is
+/// "durable" at once, and a restart starts empty.
+public struct InMemoryJobStore: JobStore {
+    public init() {}
+
+    public var kind: String { "memory" }
+    public var state: String { "ok" }
+
+    public func load() throws(JobWireError) -> [StoredJob] { [] }
+
+    public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        completion(.success(()))
+    }
+}

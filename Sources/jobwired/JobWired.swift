@@ -1,0 +1,189 @@
+import ArgumentParser
+import Dispatch
+import JobWireProtocol
+import JobWireServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct JobWired: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobwired",
+        abstract: "The JobWire job metadata and status server.",
+        discussion: """
+            Prints one line, "jobwired listening on HOST:PORT", when it is ready, then logs to stderr. \
+            SIGTERM or SIGINT drains connections and exits 0. See docs/OPERATIONS.md.
+            """,
+        version: ServerConfiguration.version)
+
+    enum StoreKind: String, ExpressibleByArgument, CaseIterable {
+        case memory
+    }
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port; 0 picks a free one.")
+    var port = 7420
+
+    @Option(help: "Job store: memory (jobs are lost when the server stops).")
+    var store = StoreKind.memory
+
+    @Option(help: "How long terminal jobs are served.")
+    var retention = DurationArgument(milliseconds: 24 * 3_600_000)
+
+    @Option(help: "How long an expired job answers EXPIRED before it is forgotten.")
+    var expiredRetention = DurationArgument(milliseconds: 24 * 3_600_000)
+
+    @Option(help: "Largest frame accepted or sent, in bytes (64 KiB to 64 MiB).")
+    var maxFrameBytes = Limits.defaultMaxFrameBytes
+
+    @Option(help: "Most connections open at once.")
+    var maxConnections = 10_000
+
+    @Option(help: "Most calls open at once on one connection.")
+    var maxStreamsPerConnection = 100
+
+    @Option(help: "Bytes waiting to be written on one connection before it stops reading and slow watchers collapse.")
+    var maxOutputBufferBytes = 1 << 20
+
+    @Option(help: "stream_url given to jobs whose port comes from --stream-ports.")
+    var streamHost = "127.0.0.1"
+
+    @Option(help: "Pool Configure allocates stream_port from, as LOW-HIGH (e.g. 50000-50999).")
+    var streamPorts: PortRangeArgument?
+
+    @Option(help: "Idle time after which a connection is pinged; unanswered for as long again, it is closed.")
+    var pingInterval = DurationArgument(milliseconds: 30_000)
+
+    @Option(help: "Idle time after which a watch gets a BOOKMARK event.")
+    var bookmarkInterval = DurationArgument(milliseconds: 15_000)
+
+    @Option(help: "Time a new connection has to send its Hello.")
+    var handshakeTimeout = DurationArgument(milliseconds: 10_000)
+
+    @Option(help: "How long a shutdown waits for connections to finish.")
+    var drainTimeout = DurationArgument(milliseconds: 10_000)
+
+    @Option(help: "How often leases and retention are checked.")
+    var reaperInterval = DurationArgument(milliseconds: 1_000)
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (Limits.minMaxFrameBytes...(64 << 20)).contains(maxFrameBytes) else {
+            throw ValidationError("--max-frame-bytes must be between \(Limits.minMaxFrameBytes) and \(64 << 20)")
+        }
+        guard maxConnections > 0, maxStreamsPerConnection > 0, maxOutputBufferBytes >= 64 * 1024 else {
+            throw ValidationError("connection and stream limits must be positive; the output buffer at least 64 KiB")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for (name, value) in [("--ping-interval", pingInterval), ("--bookmark-interval", bookmarkInterval),
+                              ("--handshake-timeout", handshakeTimeout), ("--reaper-interval", reaperInterval)]
+        where value.milliseconds < 10 || value.milliseconds > Int64(Int32.max) {
+            throw ValidationError("\(name) must be between 10ms and 24d")
+        }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "jobwired")
+
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.maxFrameBytes = maxFrameBytes
+        configuration.maxConnections = maxConnections
+        configuration.maxStreamsPerConnection = maxStreamsPerConnection
+        configuration.maxOutputBufferBytes = maxOutputBufferBytes
+        configuration.pingIntervalMs = Int(pingInterval.milliseconds)
+        configuration.bookmarkIntervalMs = Int(bookmarkInterval.milliseconds)
+        configuration.handshakeTimeoutMs = Int(handshakeTimeout.milliseconds)
+        configuration.drainTimeoutMs = Int(drainTimeout.milliseconds)
+        configuration.reaperIntervalMs = Int(reaperInterval.milliseconds)
+        configuration.registry.retentionMs = retention.milliseconds
+        configuration.registry.expiredRetentionMs = expiredRetention.milliseconds
+        configuration.registry.streamHost = streamHost
+        configuration.registry.streamPorts = streamPorts?.range
+
+        let jobStore: any JobStore = switch store {
+        case .memory: InMemoryJobStore()
+        }
+
+        let server: JobWireServer
+        let boundPort: Int
+        do {
+            server = try JobWireServer(configuration: configuration, store: jobStore, logger: logger)
+            boundPort = try server.start()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+
+        // Writes to a closed socket must fail with EPIPE, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let signals = SignalHandlers(server: server, logger: logger)
+        signals.install()
+
+        // The one line on stdout, written directly so it is never held in a buffer.
+        let ready = Array("jobwired listening on \(host):\(boundPort)\n".utf8)
+        _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)"])
+        withExtendedLifetime(signals) {
+            dispatchMain()
+        }
+    }
+}
+
+/// SIGTERM and SIGINT start a graceful shutdown; a second one exits at once.
+final class SignalHandlers: @unchecked Sendable {
+    private let server: JobWireServer
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "jobwired.signals")
+    /// Owned by `queue`.
+    private var sources: [DispatchSourceSignal] = []
+    private var stopping = false
+
+    init(server: JobWireServer, logger: Logger) {
+        self.server = server
+        self.logger = logger
+    }
+
+    func install() {
+        queue.sync {
+            for signalNumber in [SIGTERM, SIGINT] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+                source.setEventHandler { [unowned self] in self.received(signalNumber) }
+                source.activate()
+                sources.append(source)
+            }
+        }
+    }
+
+    private func received(_ signalNumber: Int32) {
+        if stopping {
+            logger.warning("second signal: exiting without waiting")
+            exit(1)
+        }
+        stopping = true
+        logger.info("signal \(signalNumber): shutting down")
+        let logger = self.logger
+        server.shutdown {
+            logger.info("stopped")
+            exit(0)
+        }
+    }
+}

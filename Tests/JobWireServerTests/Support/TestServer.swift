@@ -1,0 +1,54 @@
+import Foundation
+import JobWireProtocol
+@testable import JobWireServer
+import Logging
+
+/// A server in this process on an ephemeral loopback port, stopped by `stop()`.
+final class TestServer: Sendable {
+    let server: JobWireServer
+    let port: Int
+
+    init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.reaperIntervalMs = 50
+        configure(&configuration)
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        server = try JobWireServer(configuration: configuration, logger: logger)
+        port = try server.start()
+    }
+
+    func client() throws -> TestClient {
+        let client = try TestClient(port: port)
+        try client.hello()
+        return client
+    }
+
+    /// Graceful shutdown; returns when it completed.
+    func stop() {
+        let done = DispatchSemaphore(value: 0)
+        server.shutdown { done.signal() }
+        done.wait()
+    }
+
+    deinit {
+        stop()
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: TimeInterval = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}
+
+/// A job spec like the streaming servers send.
+func streamJob(type: String = "das_stream", labels: [String: String] = [:], priority: Int32 = 0) -> Job {
+    Job(type: type, labels: labels, priority: priority, viewType: 1, frequenciesList: [0, 1.5, 3],
+        linesDt: 0.5, channelToStreamIndex: [1: 0, 2: 1], streamAmount: 2, frequenciesAmount: 3, channelAmount: 2,
+        metadata: StreamMetadata(dx: 1.02, prr: 2000, fiberStartMeters: 0, fiberLengthMeters: 5000, swVersion: "1.0.0"))
+}
