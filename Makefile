@@ -1,6 +1,7 @@
 # JobWire: every entry point a developer or CI needs.
 #
 #   make test          install what is missing, check generated code and docs, build, run every test
+#   make run           release build of jobwired, then run it on 127.0.0.1:7420 (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
@@ -17,7 +18,9 @@ PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev python3-venv
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: test build deps pyenv generate check-proto golden wire-example check-docs bench-codec clean
+RUN_ARGS ?=
+
+.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec clean
 
 ## Installs the Debian packages the build needs, only those that are missing.
 deps:
@@ -71,6 +74,11 @@ test: deps pyenv check-proto
 	scripts/swift-build-strict build --build-tests
 	$(MAKE) --no-print-directory check-docs
 	JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build
+
+## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.
+run: deps
+	$(SWIFT) build -c release --product jobwired
+	exec "$$($(SWIFT) build -c release --show-bin-path)/jobwired" --stream-ports 50000-50999 $(RUN_ARGS)
 
 bench-codec: deps
 	$(SWIFT) build -c release --product jobwire-bench-codec

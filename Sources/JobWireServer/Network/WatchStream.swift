@@ -43,4 +43,5 @@ struct WatchStream {
     }
 
     var hasPending: Bool { !pending.isEmpty }
+    var heldCount: Int { pending.count }
 }

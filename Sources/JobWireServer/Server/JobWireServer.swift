@@ -43,8 +43,13 @@ public final class JobWireServer: Sendable {
     /// watches with UNAVAILABLE / SERVER_SHUTTING_DOWN, let write calls
     /// finish, then close. Calls `completion` when every connection is closed
     /// or the drain timeout has passed (remaining connections are closed).
+    /// Calling it again while a shutdown runs waits for the same drain.
     public func shutdown(completion: @escaping @Sendable () -> Void) {
-        guard !context.draining.exchange(true, ordering: .relaxed) else { return }
+        let deadline = MonotonicClock.nowMs() + Int64(context.configuration.drainTimeoutMs)
+        guard !context.draining.exchange(true, ordering: .relaxed) else {
+            waitForDrain(deadline: deadline, completion: completion)
+            return
+        }
         listener.withLock { $0?.stop() }
         reaper.stop()
         let connections = context.connections.withLock { Array($0.values) }
@@ -52,7 +57,6 @@ public final class JobWireServer: Sendable {
         for connection in connections {
             connection.queue.async { connection.beginDrain() }
         }
-        let deadline = MonotonicClock.nowMs() + Int64(context.configuration.drainTimeoutMs)
         waitForDrain(deadline: deadline, completion: completion)
     }
 

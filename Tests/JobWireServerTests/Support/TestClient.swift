@@ -143,6 +143,19 @@ final class TestClient {
         return try readFrame(until: Date().addingTimeInterval(timeout))
     }
 
+    /// Reads for `seconds`, answering pings and keeping other frames.
+    func pump(seconds: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            do {
+                guard let frame = try readFrame(until: min(deadline, Date().addingTimeInterval(0.05))) else { return }
+                queued.append(frame)
+            } catch let failure as Failure where failure.description.hasPrefix("timed out") {
+                continue
+            }
+        }
+    }
+
     /// True when the server closed the connection within `timeout`.
     func waitForClose(timeout: TimeInterval = 5) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -1,0 +1,147 @@
+import JobWireProtocol
+@testable import JobWireServer
+import Testing
+
+/// The pure parts of the server, without sockets.
+@Suite("Lifecycle and registry building blocks")
+struct RegistryUnitTests {
+    @Test("the worker transition matrix: exactly the documented edges are allowed")
+    func transitionMatrix() {
+        let allowed: Set<[JobStatus]> = [
+            [.pending, .running], [.pending, .failed], [.pending, .cancelled],
+            [.running, .completed], [.running, .failed], [.running, .cancelled],
+            [.cancelling, .cancelled],
+        ]
+        for from in JobStatus.allCases where from != .unspecified {
+            for to in JobStatus.allCases {
+                let result = Result { () throws(JobWireError) in try JobLifecycle.workerTransition(from: from, to: to) }
+                switch result {
+                case .success(let next):
+                    #expect(!from.isTerminal)
+                    if to == .unspecified || to == from {
+                        #expect(next == nil, "\(from) -> \(to) is no change")
+                    } else {
+                        #expect(allowed.contains([from, to]), "\(from) -> \(to) must be refused")
+                        #expect(next == to)
+                    }
+                case .failure(let error):
+                    if from.isTerminal {
+                        #expect(error.reason == Reason.jobTerminal)
+                    } else {
+                        #expect(error.code == .failedPrecondition && error.reason == Reason.illegalTransition)
+                        #expect(!allowed.contains([from, to]), "\(from) -> \(to) must be allowed")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("cancel and lease expiry outcomes")
+    func cancelAndLease() {
+        #expect(JobLifecycle.cancel(from: .pending, leaseIsLive: false) == .cancelled)
+        #expect(JobLifecycle.cancel(from: .running, leaseIsLive: true) == .cancelling)
+        for status in [JobStatus.cancelling, .completed, .failed, .cancelled] {
+            #expect(JobLifecycle.cancel(from: status, leaseIsLive: true) == .unchanged)
+        }
+        #expect(JobLifecycle.leaseExpiry(from: .running) == .failed)
+        #expect(JobLifecycle.leaseExpiry(from: .pending) == .failed)
+        #expect(JobLifecycle.leaseExpiry(from: .cancelling) == .cancelled)
+        #expect(JobLifecycle.leaseExpiry(from: .completed) == nil)
+    }
+
+    @Test("spliced replies, Ends and watch events decode to what they should")
+    func splicing() throws {
+        let job = Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", type: "t", labels: ["a": "b"], revision: 7)
+        var bytes: [UInt8] = []
+        ReplyFrames.append(streamID: 300, message: job.encode(), to: &bytes)
+        EndFrames.appendOK(streamID: 300, to: &bytes)
+        EndFrames.append(streamID: 301, status: Status(code: .notFound, reason: Reason.jobNotFound, message: "m"), to: &bytes)
+        var frames: [Frame] = []
+        var decoder = FrameDecoder()
+        try bytes.withUnsafeBytes { raw in
+            try decoder.feed(raw) { (body) throws(JobWireError) in frames.append(try Frame(decoding: Array(body))) }
+        }
+        #expect(frames == [
+            .reply(Reply(streamID: 300, message: job.encode())),
+            .end(End(streamID: 300, status: .ok)),
+            .end(End(streamID: 301, status: Status(code: .notFound, reason: Reason.jobNotFound, message: "m"))),
+        ])
+
+        let event = try WatchEvent(decoding: WatchEvents.encode(type: .change, revision: 7, encodedJob: job.encode(),
+                                                                logLines: ["x", "y"]))
+        #expect(event == WatchEvent(type: .change, revision: 7, job: job, newLogLines: ["x", "y"]))
+        let bookmark = try WatchEvent(decoding: WatchEvents.encode(type: .bookmark, revision: 9, encodedJob: nil, logLines: []))
+        #expect(bookmark == WatchEvent(type: .bookmark, revision: 9))
+    }
+
+    @Test("a reply's announced frame size is its real size")
+    func replyFrameSize() {
+        for (streamID, size) in [(UInt32(1), 0), (127, 10), (128, 200), (70_000, 20_000)] {
+            var bytes: [UInt8] = []
+            ReplyFrames.append(streamID: streamID, message: [UInt8](repeating: 1, count: size), to: &bytes)
+            #expect(ReplyFrames.frameSize(streamID: streamID, messageBytes: size) == bytes.count - 4)
+        }
+    }
+
+    @Test("log tails are spliced onto the cached encoding")
+    func logTailSplice() throws {
+        var record = JobRecord(job: Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", revision: 1), sequence: 1, requestID: "",
+                               requestFingerprint: 0, leaseTTLMs: 0, pooledPort: nil, logCapacity: 3, historyCapacity: 2)
+        _ = record.commit(now: 5, newLogLines: ["a", "b", "c", "d"]) { $0.progress = 1 }
+        let decoded = try Job(decoding: record.encoded(logTail: 2))
+        #expect(decoded.logTail == ["c", "d"] && decoded.logLineCount == 4 && decoded.revision == 2)
+        #expect(try Job(decoding: record.encoded(logTail: 10)).logTail == ["b", "c", "d"], "three lines are kept")
+        _ = record.commit(now: 6, newLogLines: []) { $0.progress = 2 }
+        _ = record.commit(now: 7, newLogLines: []) { $0.progress = 3 }
+        #expect(record.history.count == 2 && record.history.first?.revision == 3)
+    }
+
+    @Test("latency percentiles land within the histogram's resolution")
+    func histogram() {
+        var histogram = LatencyHistogram()
+        for value in 1...1000 as ClosedRange<UInt64> { histogram.record(microseconds: value) }
+        let p50 = histogram.percentile(0.5)
+        let p99 = histogram.percentile(0.99)
+        #expect(p50 >= 500 && Double(p50) <= 500 * 1.07)
+        #expect(p99 >= 990 && Double(p99) <= 990 * 1.07)
+        #expect(histogram.percentile(1) >= 1000)
+        #expect(LatencyHistogram().percentile(0.5) == 0)
+        for value in [0, 15, 16, 17, 1000, 123_456, UInt64(1) << 39] as [UInt64] {
+            #expect(LatencyHistogram.upperBound(of: LatencyHistogram.bucket(for: value)) >= value)
+        }
+    }
+
+    @Test("page tokens round trip and are tied to their filters")
+    func pageTokens() throws {
+        let request = ListJobsRequest(statuses: [.running, .pending], type: "t")
+        let fingerprint = PageToken.fingerprint(of: request, tenant: "default")
+        var reordered = request
+        reordered.statuses = [.pending, .running]
+        reordered.pageSize = 3
+        #expect(PageToken.fingerprint(of: reordered, tenant: "default") == fingerprint)
+        #expect(PageToken.fingerprint(of: request, tenant: "other") != fingerprint)
+        let token = PageToken(beforeSequence: 12345, filterFingerprint: fingerprint)
+        #expect(try PageToken(parsing: token.encoded, expectedFingerprint: fingerprint) == token)
+        #expect(throws: JobWireError.self) { try PageToken(parsing: token.encoded, expectedFingerprint: fingerprint + 1) }
+        #expect(throws: JobWireError.self) { try PageToken(parsing: "garbage", expectedFingerprint: fingerprint) }
+    }
+
+    @Test("the stream port pool allocates each port once and reuses released ones last")
+    func portPool() {
+        var pool = StreamPortPool(range: 100...102)
+        #expect(pool.allocate() == 100 && pool.allocate() == 101)
+        #expect(!pool.claim(101) && pool.claim(102) && pool.claim(5000))
+        #expect(pool.allocate() == nil && pool.available == 0)
+        pool.release(100)
+        #expect(pool.allocate() == 100)
+    }
+
+    @Test("the bounded ring keeps the newest elements in order")
+    func ring() {
+        var ring = BoundedRing<Int>(capacity: 3)
+        #expect(ring.isEmpty && ring.first == nil)
+        for value in 1...5 { ring.append(value) }
+        #expect(ring.count == 3 && ring.first == 3 && ring.last == 5)
+        #expect(ring.suffix(2) == [4, 5] && ring.suffix(10) == [3, 4, 5])
+    }
+}
