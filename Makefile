@@ -4,6 +4,7 @@
 #   make run           release build of jobwired, then run it on 127.0.0.1:7420 (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
+#   make bench-load    release build of jobwired and the load driver; GetMetadata at 1, 16 and 64 connections
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
 #   make golden        regenerate the interop fixtures with Google's protobuf
 #   make wire-example  regenerate the annotated hex dump in docs/PROTOCOL.md
@@ -20,7 +21,9 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 RUN_ARGS ?=
 
-.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec clean
+BENCH_SECONDS ?= 10
+
+.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec bench-load clean
 
 ## Installs the Debian packages the build needs, only those that are missing.
 deps:
@@ -83,6 +86,13 @@ run: deps
 bench-codec: deps
 	$(SWIFT) build -c release --product jobwire-bench-codec
 	"$$($(SWIFT) build -c release --show-bin-path)/jobwire-bench-codec"
+
+bench-load: deps
+	$(SWIFT) build -c release --product jobwired
+	$(SWIFT) build -c release --product jobwire-bench-load
+	for connections in 1 16 64; do \
+	  "$$($(SWIFT) build -c release --show-bin-path)/jobwire-bench-load" --connections $$connections --depth 4 --seconds $(BENCH_SECONDS); \
+	done
 
 clean:
 	rm -rf .build $(VENV)

@@ -51,6 +51,12 @@ let package = Package(
             dependencies: ["JobWireProtocol"],
             path: "bench/codec"
         ),
+        // Closed-loop GetMetadata load driver against a jobwired process (`make bench-load`).
+        .executableTarget(
+            name: "jobwire-bench-load",
+            dependencies: ["JobWireProtocol"],
+            path: "bench/load"
+        ),
         .testTarget(
             name: "JobWireProtocolTests",
             dependencies: ["JobWireProtocol"],

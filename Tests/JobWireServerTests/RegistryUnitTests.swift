@@ -86,7 +86,8 @@ struct RegistryUnitTests {
     @Test("log tails are spliced onto the cached encoding")
     func logTailSplice() throws {
         var record = JobRecord(job: Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", revision: 1), sequence: 1, requestID: "",
-                               requestFingerprint: 0, leaseTTLMs: 0, pooledPort: nil, logCapacity: 3, historyCapacity: 2)
+                               requestFingerprint: 0, leaseTTLMs: 0, pooledPort: nil, logCapacity: 3, historyCapacity: 2,
+                               historyBytes: 1 << 20)
         _ = record.commit(now: 5, newLogLines: ["a", "b", "c", "d"]) { $0.progress = 1 }
         let decoded = try Job(decoding: record.encoded(logTail: 2))
         #expect(decoded.logTail == ["c", "d"] && decoded.logLineCount == 4 && decoded.revision == 2)
@@ -134,6 +135,21 @@ struct RegistryUnitTests {
         #expect(pool.allocate() == nil && pool.available == 0)
         pool.release(100)
         #expect(pool.allocate() == 100)
+    }
+
+    @Test("watch history is bounded in count and in bytes, and keeps the newest event")
+    func historyBounds() {
+        func event(_ revision: UInt64, bytes: Int) -> StoredEvent {
+            StoredEvent(revision: revision, encodedEvent: [UInt8](repeating: 0, count: bytes), isStatusTransition: false)
+        }
+        var history = EventHistory(maxCount: 4, maxBytes: 1000)
+        for revision in 1...6 as ClosedRange<UInt64> { history.append(event(revision, bytes: 100)) }
+        #expect(history.events.map(\.revision) == [3, 4, 5, 6] && history.bytes == 400)
+        history.append(event(7, bytes: 700))
+        #expect(history.events.map(\.revision) == [4, 5, 6, 7] && history.bytes == 1000, "at the budget is within it")
+        history.append(event(8, bytes: 5000))
+        #expect(history.events.map(\.revision) == [8], "the newest is kept even when alone over the budget")
+        #expect(history.events(after: 7).map(\.revision) == [8] && history.events(after: 8).isEmpty)
     }
 
     @Test("the bounded ring keeps the newest elements in order")

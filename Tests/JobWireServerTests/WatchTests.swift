@@ -81,6 +81,25 @@ struct WatchTests {
         #expect(seen == Array(2...9))
     }
 
+    @Test("history is bounded in bytes too: a big job keeps fewer events, and resumes beyond them resync")
+    func historyByteBound() throws {
+        let server = try TestServer { $0.registry.historyBytesPerJob = 20_000 }
+        let client = try server.client()
+        var spec = streamJob()
+        spec.frequenciesList = Array(repeating: 1, count: 1000)  // ~8 KB per event
+        let job = try client.unary(.configure, ConfigureRequest(job: spec), as: ConfigureResponse.self).job
+        _ = try client.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, status: .running), as: Job.self)
+        var current = job
+        for progress in 1...5 {
+            current = try client.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, progress: Double(progress)), as: Job.self)
+        }
+        let kept = server.server.registry.state.withLock { $0.jobs[job.jobID]?.history.count ?? 0 }
+        #expect(kept == 2)
+        let stream = try client.start(.watchJob, WatchJobRequest(jobID: job.jobID, afterRevision: current.revision - 3))
+        guard case .success(let first) = try client.nextEvent(stream) else { Issue.record("no event"); return }
+        #expect(first.type == .resync && first.job == current)
+    }
+
     @Test("a resume point that is no longer retained gets a RESYNC with the full state")
     func resyncWhenHistoryIsGone() throws {
         let server = try TestServer { $0.registry.historyPerJob = 4 }

@@ -11,7 +11,7 @@ struct JobRecord {
     /// `job` encoded, at `job.revision`.
     private(set) var encodedJob: [UInt8]
     var logs: BoundedRing<String>
-    var history: BoundedRing<StoredEvent>
+    var history: EventHistory
     let sequence: UInt64
     let requestID: String
     let requestFingerprint: UInt64
@@ -20,11 +20,11 @@ struct JobRecord {
     var pooledPort: UInt16?
 
     init(job: Job, sequence: UInt64, requestID: String, requestFingerprint: UInt64, leaseTTLMs: UInt32,
-         pooledPort: UInt16?, logCapacity: Int, historyCapacity: Int) {
+         pooledPort: UInt16?, logCapacity: Int, historyCapacity: Int, historyBytes: Int) {
         self.job = job
         self.encodedJob = job.encode()
         self.logs = BoundedRing(capacity: logCapacity)
-        self.history = BoundedRing(capacity: historyCapacity)
+        self.history = EventHistory(maxCount: historyCapacity, maxBytes: historyBytes)
         self.sequence = sequence
         self.requestID = requestID
         self.requestFingerprint = requestFingerprint
@@ -77,7 +77,7 @@ struct JobRecord {
     var stored: StoredJob {
         StoredJob(job: job, logLines: logs.suffix(logs.count), sequence: sequence, requestID: requestID,
                   requestFingerprint: requestFingerprint, leaseTTLMs: leaseTTLMs,
-                  history: history.suffix(history.count))
+                  history: history.events)
     }
 }
 

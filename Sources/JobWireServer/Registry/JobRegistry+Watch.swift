@@ -35,8 +35,8 @@ extension JobRegistry {
                 events.append(fullState(.resync))
             } else if after < current {
                 if let oldest = record.history.first, oldest.revision <= after + 1 {
-                    for index in 0..<record.history.count where record.history[index].revision > after {
-                        events.append((record.history[index].revision, record.history[index].encodedEvent))
+                    for event in record.history.events(after: after) {
+                        events.append((event.revision, event.encodedEvent))
                     }
                 } else {
                     events.append(fullState(.resync))

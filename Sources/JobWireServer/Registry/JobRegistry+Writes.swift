@@ -49,7 +49,8 @@ extension JobRegistry {
 
             var record = JobRecord(job: job, sequence: state.nextSequence, requestID: request.requestID,
                                    requestFingerprint: fingerprint, leaseTTLMs: request.leaseTTLMs, pooledPort: pooledPort,
-                                   logCapacity: configuration.logLinesPerJob, historyCapacity: configuration.historyPerJob)
+                                   logCapacity: configuration.logLinesPerJob, historyCapacity: configuration.historyPerJob,
+                                   historyBytes: configuration.historyBytesPerJob)
             state.nextSequence += 1
             let created = StoredEvent(
                 revision: job.revision,

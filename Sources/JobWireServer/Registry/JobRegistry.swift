@@ -13,8 +13,10 @@ public struct RegistryConfiguration: Sendable {
     public var streamPorts: ClosedRange<UInt16>?
     /// Log lines kept per job (the most `log_tail` can return).
     public var logLinesPerJob: Int = Limits.maxLogTail
-    /// Watch events kept per job for resuming watches.
+    /// Watch events kept per job for resuming watches…
     public var historyPerJob: Int = 256
+    /// …and the bytes they may take (each holds the encoded job).
+    public var historyBytesPerJob: Int = 256 * 1024
 
     public init() {}
 }
@@ -164,7 +166,8 @@ struct RegistryState: ~Copyable {
         var record = JobRecord(job: stored.job, sequence: stored.sequence, requestID: stored.requestID,
                                requestFingerprint: stored.requestFingerprint, leaseTTLMs: stored.leaseTTLMs,
                                pooledPort: pooled, logCapacity: configuration.logLinesPerJob,
-                               historyCapacity: configuration.historyPerJob)
+                               historyCapacity: configuration.historyPerJob,
+                               historyBytes: configuration.historyBytesPerJob)
         stored.logLines.forEach { record.logs.append($0) }
         stored.history.forEach { record.history.append($0) }
         insert(record)
