@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "JobWireProtocol", targets: ["JobWireProtocol"]),
         .library(name: "JobWireServer", targets: ["JobWireServer"]),
+        .library(name: "JobWireClient", targets: ["JobWireClient"]),
         .executable(name: "jobwired", targets: ["jobwired"]),
     ],
     dependencies: [
@@ -29,6 +30,11 @@ let package = Package(
                 "JobWireProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The Swift client library: async/await calls, reconnection, resumable watches, JobReporter.
+        .target(
+            name: "JobWireClient",
+            dependencies: ["JobWireProtocol"]
         ),
         // The daemon.
         .executableTarget(
@@ -65,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "JobWireServerTests",
             dependencies: ["JobWireServer", "JobWireProtocol"]
+        ),
+        .testTarget(
+            name: "JobWireClientTests",
+            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol"]
         ),
     ]
 )

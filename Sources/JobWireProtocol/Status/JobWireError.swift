@@ -24,3 +24,22 @@ extension JobWireError {
         JobWireError(.invalidArgument, reason, message)
     }
 }
+
+extension JobWireError {
+    /// How long the server asked to wait before retrying, if it did.
+    public var retryAfter: Duration? {
+        status.retryAfterMs > 0 ? .milliseconds(Int64(status.retryAfterMs)) : nil
+    }
+
+    /// `NOT_FOUND`, whatever the reason (unknown, expired, deleted).
+    public var isNotFound: Bool { code == .notFound }
+    /// `NOT_FOUND` because the job's retention is over (REST's 410).
+    public var isExpired: Bool { code == .notFound && reason == Reason.expired }
+    public var isInvalidArgument: Bool { code == .invalidArgument }
+    public var isDeadlineExceeded: Bool { code == .deadlineExceeded }
+    public var isUnavailable: Bool { code == .unavailable }
+    public var isFailedPrecondition: Bool { code == .failedPrecondition }
+    public var isResourceExhausted: Bool { code == .resourceExhausted }
+    public var isAlreadyExists: Bool { code == .alreadyExists }
+    public var isCancelled: Bool { code == .cancelled }
+}

@@ -42,6 +42,12 @@ public enum Reason {
     /// INTERNAL: an invariant of the server broke (a bug).
     public static let `internal` = "INTERNAL"
 
+    // Client side (never sent by a server): why a call failed locally.
+    /// UNAVAILABLE: the connection broke before the call ended.
+    public static let connectionLost = "CONNECTION_LOST"
+    /// UNAVAILABLE: the server could not be reached.
+    public static let connectFailed = "CONNECT_FAILED"
+
     // Access (docs/PROTOCOL.md, "Handshake").
     /// UNAUTHENTICATED: the Hello's API key is missing, unknown or revoked.
     public static let invalidAPIKey = "INVALID_API_KEY"

@@ -35,6 +35,17 @@ public struct StoredJob: Sendable, Equatable {
     public var leaseTTLMs: UInt32
     /// Retained watch history: encoded `WatchEvent`s, oldest first.
     public var history: [StoredEvent]
+
+    public init(job: Job, logLines: [String], sequence: UInt64, requestID: String, requestFingerprint: UInt64,
+                leaseTTLMs: UInt32, history: [StoredEvent]) {
+        self.job = job
+        self.logLines = logLines
+        self.sequence = sequence
+        self.requestID = requestID
+        self.requestFingerprint = requestFingerprint
+        self.leaseTTLMs = leaseTTLMs
+        self.history = history
+    }
 }
 
 /// A job's new state and what one change appended to its log and history:
@@ -54,6 +65,12 @@ public struct StoredEvent: Sendable, Equatable {
     public var revision: UInt64
     public var encodedEvent: [UInt8]
     public var isStatusTransition: Bool
+
+    public init(revision: UInt64, encodedEvent: [UInt8], isStatusTransition: Bool) {
+        self.revision = revision
+        self.encodedEvent = encodedEvent
+        self.isStatusTransition = isStatusTransition
+    }
 }
 
 /// One change, in registry order.

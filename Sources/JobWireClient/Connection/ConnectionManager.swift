@@ -1,0 +1,99 @@
+import JobWireProtocol
+
+/// Keeps the client's one connection: opens it on first use, replaces it when
+/// it breaks or the server sends GoAway, and spaces reconnection attempts
+/// with backoff. Concurrent callers share one connect attempt.
+actor ConnectionManager {
+    private let configuration: JobWireClient.Configuration
+    private var current: ClientConnection?
+    private var connecting: Task<ClientConnection, any Error>?
+    private var failures = 0
+    private var nextAttempt: ContinuousClock.Instant?
+    private var closed = false
+
+    init(configuration: JobWireClient.Configuration) {
+        self.configuration = configuration
+    }
+
+    deinit {
+        connecting?.cancel()
+        current?.close()
+    }
+
+    /// A usable connection, waiting (with backoff) until `deadline` if the
+    /// server cannot be reached.
+    func connection(deadline: ContinuousClock.Instant) async throws -> ClientConnection {
+        while true {
+            try Task.checkCancellation()
+            if closed {
+                throw JobWireError(.cancelled, Reason.cancelled, "the client was closed")
+            }
+            if let current, current.isUsable {
+                return current
+            }
+            if let nextAttempt, nextAttempt > .now {
+                guard nextAttempt < deadline else { throw unreachable() }
+                try await Task.sleep(until: nextAttempt, clock: .continuous)
+                continue
+            }
+            let attempt = connecting ?? startConnecting()
+            do {
+                let connection = try await attempt.value
+                if connecting == attempt { connecting = nil }
+                return connection
+            } catch {
+                if connecting == attempt { connecting = nil }
+                if ContinuousClock.now >= deadline { throw unreachable(error) }
+            }
+        }
+    }
+
+    /// Calls wait for a connection until their deadline (gRPC's wait-for-ready), so
+    /// running out of time is DEADLINE_EXCEEDED, with the last connect error.
+    private func unreachable(_ error: (any Error)? = nil) -> JobWireError {
+        let detail = (error as? JobWireError)?.message ?? error.map { "\($0)" } ?? "still backing off"
+        return JobWireError(.deadlineExceeded, Reason.connectFailed,
+                            "cannot reach \(configuration.host):\(configuration.port) before the deadline (\(detail))")
+    }
+
+    private func startConnecting() -> Task<ClientConnection, any Error> {
+        let configuration = self.configuration
+        let task = Task<ClientConnection, any Error> {
+            let hello = Hello(apiKey: configuration.apiKey ?? "", clientName: configuration.clientName)
+            do {
+                let connection = try await ClientConnection.connect(host: configuration.host, port: configuration.port,
+                                                                    hello: hello, timeout: configuration.connectTimeout)
+                self.connected(connection)
+                return connection
+            } catch {
+                self.failed()
+                throw error
+            }
+        }
+        connecting = task
+        return task
+    }
+
+    private func connected(_ connection: ClientConnection) {
+        current = connection
+        failures = 0
+        nextAttempt = nil
+    }
+
+    private func failed() {
+        nextAttempt = .now + configuration.backoff.delay(forAttempt: failures)
+        failures += 1
+    }
+
+    /// The server as seen on the current connection, if there is one.
+    func serverHello() -> HelloAck? {
+        current?.helloAck
+    }
+
+    func close() {
+        closed = true
+        connecting?.cancel()
+        current?.close()
+        current = nil
+    }
+}

@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+import JobWireClient
+import JobWireProtocol
+import JobWireServer
+import Logging
+import Synchronization
+
+/// A store that outlives server instances: what it was given, it loads again.
+/// Lets a test restart the server on the same port without losing jobs, which
+/// is what the durable store will do for real.
+final class SurvivingStore: JobStore {
+    private let jobs = Mutex<[String: StoredJob]>([:])
+
+    var kind: String { "surviving-test-store" }
+    var state: String { "ok" }
+
+    func load() throws(JobWireError) -> [StoredJob] {
+        jobs.withLock { Array($0.values) }
+    }
+
+    func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        jobs.withLock { jobs in
+            switch change {
+            case .put(let update):
+                var stored = jobs[update.job.jobID] ?? StoredJob(
+                    job: update.job, logLines: [], sequence: update.sequence, requestID: update.requestID,
+                    requestFingerprint: update.requestFingerprint, leaseTTLMs: update.leaseTTLMs, history: [])
+                stored.job = update.job
+                stored.leaseTTLMs = update.leaseTTLMs
+                stored.logLines += update.appendedLogLines
+                stored.history.append(update.appendedEvent)
+                jobs[update.job.jobID] = stored
+            case .remove(let jobID):
+                jobs.removeValue(forKey: jobID)
+            }
+        }
+        completion(.success(()))
+    }
+}
+
+/// Starts and stops in-process servers on one port.
+final class ServerHarness: @unchecked Sendable {
+    let store: any JobStore
+    private(set) var server: JobWireServer?
+    private(set) var port: Int
+    private let configure: @Sendable (inout ServerConfiguration) -> Void
+
+    init(store: any JobStore = InMemoryJobStore(), port: Int = 0,
+         _ configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in }) {
+        self.store = store
+        self.port = port
+        self.configure = configure
+    }
+
+    @discardableResult
+    func start() throws -> Int {
+        var configuration = ServerConfiguration()
+        configuration.port = port
+        configuration.reaperIntervalMs = 50
+        configure(&configuration)
+        let server = try JobWireServer(configuration: configuration, store: store,
+                                       logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        port = try server.start()
+        self.server = server
+        return port
+    }
+
+    func stop() {
+        guard let server else { return }
+        let done = DispatchSemaphore(value: 0)
+        server.shutdown { done.signal() }
+        done.wait()
+        self.server = nil
+    }
+
+    func client(_ adjust: (inout JobWireClient.Configuration) -> Void = { _ in }) -> JobWireClient {
+        var configuration = JobWireClient.Configuration(host: "127.0.0.1", port: port, defaultTimeout: .seconds(10))
+        configuration.backoff = .init(initial: .milliseconds(50), multiplier: 1.6, jitter: 0.2, maximum: .milliseconds(500))
+        adjust(&configuration)
+        return JobWireClient(configuration: configuration)
+    }
+
+    deinit { stop() }
+}
+
+/// A free loopback port (bound, then released).
+func freePort() throws -> Int {
+    let harness = ServerHarness()
+    let port = try harness.start()
+    harness.stop()
+    return port
+}
+
+func streamJob(type: String = "das_stream") -> Job {
+    Job(type: type, labels: ["site": "haifa"], viewType: 1, frequenciesList: [0, 1.5, 3], linesDt: 0.5,
+        channelToStreamIndex: [1: 0, 2: 1], streamAmount: 2, frequenciesAmount: 3, channelAmount: 2,
+        metadata: StreamMetadata(dx: 1.02, prr: 2000, fiberStartMeters: 0, fiberLengthMeters: 5000, swVersion: "1.0.0"))
+}
