@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "JobWireServer", targets: ["JobWireServer"]),
         .library(name: "JobWireClient", targets: ["JobWireClient"]),
         .executable(name: "jobwired", targets: ["jobwired"]),
+        .executable(name: "jobwire", targets: ["jobwire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +44,14 @@ let package = Package(
                 "JobWireServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The CLI.
+        .executableTarget(
+            name: "jobwire",
+            dependencies: [
+                "JobWireClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Prints the annotated hex dump of a Hello + GetMetadata exchange that

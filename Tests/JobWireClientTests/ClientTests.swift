@@ -177,9 +177,9 @@ struct ClientTests {
         let harness = ServerHarness()
         try harness.start()
         let client = harness.client()
-        let reporter = try await JobReporter.create(client: client, job: streamJob(), lease: .milliseconds(300))
+        let reporter = try await JobReporter.create(client: client, job: streamJob(), lease: .milliseconds(1200))
         try await reporter.report(status: .running, progress: 10, task: "warm-up", eta: .seconds(90), log: ["started"])
-        try await Task.sleep(for: .milliseconds(900))  // three lease lengths: only heartbeats keep it alive
+        try await Task.sleep(for: .seconds(3))  // two and a half lease lengths: only heartbeats keep it alive
         let alive = try await client.metadata(for: reporter.jobID, logTail: 5)
         #expect(alive.status == .running && alive.currentTask == "warm-up" && alive.etaSeconds == 90)
         #expect(alive.logTail == ["started"])

@@ -32,7 +32,14 @@ actor ConnectionManager {
                 return current
             }
             if let nextAttempt, nextAttempt > .now {
-                guard nextAttempt < deadline else { throw unreachable() }
+                guard nextAttempt < deadline else {
+                    // No attempt fits before the deadline: the call still waits
+                    // until then (a server may come back and the call be retried
+                    // by a later caller's attempt), then fails.
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    if let current, current.isUsable { return current }
+                    throw unreachable()
+                }
                 try await Task.sleep(until: nextAttempt, clock: .continuous)
                 continue
             }

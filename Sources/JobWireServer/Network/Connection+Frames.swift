@@ -82,10 +82,11 @@ extension Connection {
         // Unknown or finished streams are ignored: the cancel may cross the End.
         guard let state = streams.removeValue(forKey: streamID) else { return }
         endStreamAccounting(streamID, state)
-        if case .unary(let method, let startedAtNs, _, _) = state {
+        switch state {
+        case .unary(let method, let startedAtNs, _, _):
             context.stats.record(method, code: .cancelled, startedAtNs: startedAtNs)
-        } else {
-            context.stats.record(.watchJob, code: .cancelled, startedAtNs: MonotonicClock.nowNs())
+        case .watch(let watch):
+            context.stats.record(.watchJob, code: .cancelled, startedAtNs: watch.startedAtNs)
         }
     }
 
@@ -148,9 +149,9 @@ extension Connection {
                                                   message: "the server is shutting down")
         appendGoAway(shuttingDown)
         for (streamID, state) in streams {
-            if case .watch = state {
+            if case .watch(let watch) = state {
                 closeStream(streamID, status: shuttingDown)
-                context.stats.record(.watchJob, code: .unavailable, startedAtNs: MonotonicClock.nowNs())
+                context.stats.record(.watchJob, code: .unavailable, startedAtNs: watch.startedAtNs)
             }
         }
         if phase == .handshake {

@@ -45,7 +45,7 @@ extension Connection {
                 }
             case .watchJob:
                 let request = try WatchJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                try startWatch(request, streamID: streamID, timeoutMs: call.timeoutMs)
+                try startWatch(request, streamID: streamID, timeoutMs: call.timeoutMs, startedAtNs: startedAtNs)
             }
         } catch {
             end(streamID, method, startedAtNs, error)

@@ -9,11 +9,11 @@ extension Connection: WatchSink {
 
     /// Starts WatchJob: sends the first events, then either ends (the job is
     /// already terminal) or keeps the stream open for deliveries.
-    func startWatch(_ request: WatchJobRequest, streamID: UInt32, timeoutMs: UInt32) throws(JobWireError) {
+    func startWatch(_ request: WatchJobRequest, streamID: UInt32, timeoutMs: UInt32, startedAtNs: UInt64) throws(JobWireError) {
         let start = try context.registry.watch(request, tenant: tenant, sink: self, streamID: streamID)
         let now = WallClock.nowMs()
         var watch = WatchStream(jobID: request.jobID, watcherID: start.watcherID, lastRevision: request.afterRevision,
-                                now: now)
+                                now: now, startedAtNs: startedAtNs)
         for event in start.events {
             ReplyFrames.append(streamID: streamID, message: event.encodedEvent, to: &output)
             watch.lastRevision = event.revision
@@ -21,7 +21,7 @@ extension Connection: WatchSink {
         openStream(streamID, .watch(watch))
         if start.ended {
             closeStream(streamID, status: .ok)
-            context.stats.record(.watchJob, code: .ok, startedAtNs: MonotonicClock.nowNs())
+            context.stats.record(.watchJob, code: .ok, startedAtNs: startedAtNs)
             return
         }
         if timeoutMs > 0, let watcherID = start.watcherID {
@@ -35,7 +35,7 @@ extension Connection: WatchSink {
         guard case .watch(let watch)? = streams[streamID], watch.watcherID == watcherID else { return }
         closeStream(streamID, status: JobWireProtocol.Status(code: .deadlineExceeded, reason: Reason.deadlineExceeded,
                                                              message: "the watch reached its \(timeoutMs) ms deadline"))
-        context.stats.record(.watchJob, code: .deadlineExceeded, startedAtNs: MonotonicClock.nowNs())
+        context.stats.record(.watchJob, code: .deadlineExceeded, startedAtNs: watch.startedAtNs)
         flush()
     }
 
@@ -44,7 +44,7 @@ extension Connection: WatchSink {
         switch delivery {
         case .end(let status):
             closeStream(streamID, status: status)
-            context.stats.record(.watchJob, code: status.code, startedAtNs: MonotonicClock.nowNs())
+            context.stats.record(.watchJob, code: status.code, startedAtNs: watch.startedAtNs)
         case .event(let revision, let encodedEvent, let isStatusTransition, let isTerminal):
             guard revision > watch.lastRevision else { return }
             let event = WatchStream.Pending(revision: revision, encodedEvent: encodedEvent,
@@ -68,7 +68,7 @@ extension Connection: WatchSink {
         streams[streamID] = .watch(watch)
         if event.isTerminal {
             closeStream(streamID, status: .ok)
-            context.stats.record(.watchJob, code: .ok, startedAtNs: MonotonicClock.nowNs())
+            context.stats.record(.watchJob, code: .ok, startedAtNs: watch.startedAtNs)
         }
     }
 

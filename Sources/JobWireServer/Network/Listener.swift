@@ -17,6 +17,8 @@ final class Listener: @unchecked Sendable {
     private let context: ServerContext
     private let queue = DispatchQueue(label: "jobwire.listener")
     private var source: DispatchSourceRead?
+    /// Signalled once the listening socket is closed.
+    private let socketClosed = DispatchSemaphore(value: 0)
 
     init(context: ServerContext) throws(JobWireError) {
         self.context = context
@@ -28,17 +30,27 @@ final class Listener: @unchecked Sendable {
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
             source.setEventHandler { [unowned self] in self.acceptAll() }
             let fd = self.fd
-            source.setCancelHandler { Glibc.close(fd) }
+            let closed = socketClosed
+            source.setCancelHandler {
+                Glibc.close(fd)
+                closed.signal()
+            }
             source.activate()
             self.source = source
         }
     }
 
-    /// Stops accepting; the listening socket closes.
+    /// Stops accepting and returns once the listening socket is closed, so the
+    /// port is free for a new server as soon as this one says it stopped.
     func stop() {
-        queue.sync {
-            source?.cancel()
-            source = nil
+        let wasListening = queue.sync { () -> Bool in
+            guard let source else { return false }
+            source.cancel()
+            self.source = nil
+            return true
+        }
+        if wasListening {
+            socketClosed.wait()
         }
     }
 

@@ -15,10 +15,13 @@ struct WatchStream {
     /// The last revision sent: later deliveries at or below it are duplicates.
     var lastRevision: UInt64
     var lastSentAtMs: Int64
+    /// When the call arrived, for Stats (a watch's "latency" is its lifetime).
+    let startedAtNs: UInt64
     /// Events held back while the client reads slowly, oldest first.
     private(set) var pending: [Pending] = []
 
-    init(jobID: String, watcherID: UInt64?, lastRevision: UInt64, now: Int64) {
+    init(jobID: String, watcherID: UInt64?, lastRevision: UInt64, now: Int64, startedAtNs: UInt64) {
+        self.startedAtNs = startedAtNs
         self.jobID = jobID
         self.watcherID = watcherID
         self.lastRevision = lastRevision

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import JobWireClient
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Server host.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port = 7420
+
+    @Option(help: "API key (default: $JOBWIRE_API_KEY).")
+    var apiKey: String?
+
+    @Option(help: "Deadline of each call, in seconds.")
+    var timeout: Double = 10
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+    }
+
+    func client() -> JobWireClient {
+        let key = apiKey ?? ProcessInfo.processInfo.environment["JOBWIRE_API_KEY"]
+        return JobWireClient(configuration: .init(host: host, port: port, apiKey: key?.isEmpty == true ? nil : key,
+                                                  clientName: "jobwire-cli/\(JobWireClient.version)",
+                                                  defaultTimeout: .milliseconds(Int64(timeout * 1000))))
+    }
+}

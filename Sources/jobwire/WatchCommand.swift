@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import JobWireClient
+import JobWireProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a job live until it ends; survives disconnects and server restarts.",
+        discussion: """
+            On a terminal: a progress bar with status, task and ETA. Otherwise one line per event; with --json, one JSON
+            object per event per line: {"revision", "type" (snapshot, change or resync), "job"}.
+            Exit status: 0 when the job ends COMPLETED, 2 FAILED, 3 CANCELLED, 10 + the gRPC code on an error.
+
+            Example: jobwire watch 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b --json
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var jobID: String
+    @Option(help: "Resume after this revision instead of starting with the current state.") var afterRevision: UInt64 = 0
+    @Flag(help: "One JSON object per event per line.") var json = false
+
+    func run() async throws {
+        var final: Job?
+        try await runReportingErrors {
+            let terminal = !json && isatty(STDOUT_FILENO) == 1
+            for try await event in global.client().watch(jobID, after: afterRevision) {
+                final = event.job
+                if json {
+                    print(JobJSON.text(["revision": Int(event.revision), "type": kindName(event.kind),
+                                        "job": JobJSON.object(event.job)], pretty: false))
+                } else if terminal {
+                    print("\r\u{1B}[2K" + bar(event.job), terminator: event.job.status.isTerminal ? "\n" : "")
+                } else {
+                    print(line(event))
+                }
+                fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
+            }
+        }
+        switch final?.status {
+        case .failed: throw ExitCode(CLIExit.jobFailed)
+        case .cancelled: throw ExitCode(CLIExit.jobCancelled)
+        default: return
+        }
+    }
+
+    private func kindName(_ kind: JobEvent.Kind) -> String {
+        switch kind {
+        case .snapshot: "snapshot"
+        case .change: "change"
+        case .resync: "resync"
+        }
+    }
+
+    private func line(_ event: JobEvent) -> String {
+        var text = "revision \(event.revision) \(event.job.status.name) \(String(format: "%.1f", event.job.progress))%"
+        if !event.job.currentTask.isEmpty { text += " \(event.job.currentTask)" }
+        if let eta = event.job.etaSeconds { text += " eta \(formatDuration(eta))" }
+        if event.kind == .resync { text += " (resync: changes in between were missed)" }
+        for log in event.newLogLines { text += "\n  \(log)" }
+        return text
+    }
+
+    private func bar(_ job: Job) -> String {
+        let width = 30
+        let filled = max(0, min(width, Int((job.progress / 100 * Double(width)).rounded())))
+        var text = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+        text += String(format: "%5.1f%% ", job.progress) + job.status.name
+        if !job.currentTask.isEmpty { text += "  \(job.currentTask)" }
+        if let eta = job.etaSeconds { text += "  eta \(formatDuration(eta))" }
+        return text
+    }
+}
