@@ -39,12 +39,16 @@ extension JobWireClient {
     /// Exponential backoff with jitter between reconnection attempts; the
     /// defaults are gRPC's: 1 s, ×1.6 per attempt, ±20 %, at most 120 s.
     public struct Backoff: Sendable {
+        /// The delay before the first retry.
         public var initial: Duration
+        /// Each later delay is this many times the one before.
         public var multiplier: Double
         /// Fraction of each delay added or removed at random (0.2 = ±20 %).
         public var jitter: Double
+        /// No delay is longer than this.
         public var maximum: Duration
 
+        /// gRPC's defaults unless given.
         public init(initial: Duration = .seconds(1), multiplier: Double = 1.6, jitter: Double = 0.2,
                     maximum: Duration = .seconds(120)) {
             self.initial = initial

@@ -4,12 +4,14 @@ import JobWireProtocol
 /// the sequence is consumed. No job is skipped or repeated while others are
 /// created or deleted between pages.
 public struct JobList: AsyncSequence, Sendable {
+    /// Each matching job, newest first.
     public typealias Element = Job
 
     let client: JobWireClient
     let request: ListJobsRequest
     let timeout: Duration?
 
+    /// Starts listing from the first page.
     public func makeAsyncIterator() -> Iterator {
         Iterator(client: client, request: request, timeout: timeout)
     }
@@ -29,6 +31,7 @@ public struct JobList: AsyncSequence, Sendable {
             self.timeout = timeout
         }
 
+        /// The next job; nil after the last page.
         public mutating func next() async throws -> Job? {
             while index >= page.count {
                 if finished { return nil }

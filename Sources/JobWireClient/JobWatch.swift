@@ -15,6 +15,7 @@ public struct JobEvent: Sendable, Equatable {
         case resync
     }
 
+    /// Snapshot, change or resync.
     public var kind: Kind
     /// The job's revision after this event; strictly increasing within a watch.
     public var revision: UInt64
@@ -33,6 +34,7 @@ public struct JobEvent: Sendable, Equatable {
 /// when the job does not exist (or is deleted) and `CancellationError` when
 /// the consuming task is cancelled.
 public struct JobWatch: AsyncSequence, Sendable {
+    /// Each event of the job.
     public typealias Element = JobEvent
 
     let client: JobWireClient
@@ -40,6 +42,7 @@ public struct JobWatch: AsyncSequence, Sendable {
     let afterRevision: UInt64
     let logTail: UInt32
 
+    /// Starts the watch; it runs until the iterator is released or its task cancelled.
     public func makeAsyncIterator() -> Iterator {
         let (stream, continuation) = AsyncThrowingStream<JobEvent, any Error>.makeStream()
         let driver = Task { [client, jobID, afterRevision, logTail] in
@@ -56,6 +59,7 @@ public struct JobWatch: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<JobEvent, any Error>.Iterator
 
+        /// The next event; nil after the terminal one.
         public mutating func next() async throws -> JobEvent? {
             let event = try await base.next()
             if event == nil { try Task.checkCancellation() }
