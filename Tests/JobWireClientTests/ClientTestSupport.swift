@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import JobWireClient
 import JobWireProtocol
-import JobWireServer
+@testable import JobWireServer
 import Logging
 import Synchronization
 
@@ -72,6 +72,17 @@ final class ServerHarness: @unchecked Sendable {
         server.shutdown { done.signal() }
         done.wait()
         self.server = nil
+    }
+
+    /// Like a crash: every connection is dropped at once, without a GoAway,
+    /// then the listener closes. Watches see their connection vanish.
+    func kill() {
+        guard let server else { return }
+        let connections = server.context.connections.withLock { Array($0.values) }
+        for connection in connections {
+            connection.queue.sync { connection.close() }
+        }
+        stop()
     }
 
     func client(_ adjust: (inout JobWireClient.Configuration) -> Void = { _ in }) -> JobWireClient {

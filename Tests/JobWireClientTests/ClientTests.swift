@@ -116,7 +116,7 @@ struct ClientTests {
         #expect(streams == 0)
     }
 
-    @Test("a watch keeps going while the server is stopped and restarted on the same port: no gap, no duplicate")
+    @Test("a watch keeps going while the server is stopped, then killed, and restarted on the same port: no gap, no duplicate")
     func watchAcrossRestart() async throws {
         let harness = ServerHarness(store: SurvivingStore())
         try harness.start()
@@ -135,7 +135,8 @@ struct ClientTests {
         harness.stop()  // GoAway, the watch ends with UNAVAILABLE, the socket closes
         try harness.start()  // same port, same store
         for step in 6...10 { _ = try await worker.update(UpdateJobRequest(jobID: job.jobID, progress: Double(step))) }
-        harness.stop()
+        while received.withLock({ $0.last?.revision ?? 0 }) < 12 { try await Task.sleep(for: .milliseconds(10)) }
+        harness.kill()  // no GoAway: connections just vanish
         try harness.start()
         _ = try await worker.update(UpdateJobRequest(jobID: job.jobID, status: .completed, progress: 100))
         try await watching.value
