@@ -171,9 +171,7 @@ public final class JobWireClient: Sendable {
                             : .failure(JobWireError(status))
                         state.withLock { $0.take() }?.resume(returning: outcome)
                     })
-                Task {
-                    let streamID = await connection.startCall(method: method, request: payload, timeoutMs: timeoutMs,
-                                                              handler: handler)
+                connection.startCall(method: method, request: payload, timeoutMs: timeoutMs, handler: handler) { streamID in
                     let cancelNow = state.withLock { state -> Bool in
                         state.streamID = streamID
                         return state.cancelled

@@ -39,6 +39,8 @@ final class ClientConnection: @unchecked Sendable {
     private var helloWaiter: (@Sendable (Result<HelloAck, JobWireError>) -> Void)?
     private(set) var helloAck: HelloAck?
     private var maxFrameBytes = Limits.defaultMaxFrameBytes
+    /// Reused for every read; only touched on `queue`.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var decoderMaxFrameBytes = Limits.defaultMaxFrameBytes
 
     /// Cleared when the connection closes or a GoAway arrives: no new calls.
@@ -58,6 +60,7 @@ final class ClientConnection: @unchecked Sendable {
             write.cancel()
         }
         readSource?.cancel()
+        readBuffer.deallocate()
     }
 
     // MARK: Connecting
@@ -113,9 +116,18 @@ final class ClientConnection: @unchecked Sendable {
     /// Opens a call; nil when this connection takes no new calls.
     func startCall(method: Method, request: [UInt8], timeoutMs: UInt32, handler: CallHandler) async -> UInt32? {
         await withCheckedContinuation { (continuation: CheckedContinuation<UInt32?, Never>) in
-            queue.async {
-                continuation.resume(returning: self.open(method: method, request: request, timeoutMs: timeoutMs, handler: handler))
+            startCall(method: method, request: request, timeoutMs: timeoutMs, handler: handler) {
+                continuation.resume(returning: $0)
             }
+        }
+    }
+
+    /// Opens a call and passes its stream id (nil: this connection takes no
+    /// new calls) to `started`, on the connection's queue.
+    func startCall(method: Method, request: [UInt8], timeoutMs: UInt32, handler: CallHandler,
+                   started: @escaping @Sendable (UInt32?) -> Void) {
+        queue.async {
+            started(self.open(method: method, request: request, timeoutMs: timeoutMs, handler: handler))
         }
     }
 
@@ -176,8 +188,7 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     private func onReadable() {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let count = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK) {
             close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "the server closed the connection"))
             return
@@ -192,15 +203,11 @@ final class ClientConnection: @unchecked Sendable {
             swap(&active, &decoder)
         }
         do {
-            try buffer.withUnsafeBytes { raw in
-                try active.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) { (body) throws(JobWireError) in
-                    try self.handle(Frame(decoding: body, maxBytes: .max))
-                }
+            try active.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])) { (body) throws(JobWireError) in
+                try self.handle(Frame(decoding: body, maxBytes: .max))
             }
-        } catch let error as JobWireError {
-            close(with: error.status)
         } catch {
-            close(with: Status(code: .internal, reason: Reason.internal, message: "\(error)"))
+            close(with: error.status)
         }
         flush()
     }
