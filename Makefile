@@ -1,7 +1,7 @@
 # JobWire: every entry point a developer or CI needs.
 #
 #   make test          install what is missing, check generated code and docs, build, run every test
-#   make run           release build of jobwired, then run it on 127.0.0.1:7420 (RUN_ARGS adds flags)
+#   make run           release build of jobwired, then run it on 127.0.0.1:7420 with its store in ./data (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
 #   make bench-load    release build of jobwired and the load driver; GetMetadata at 1, 16 and 64 connections
@@ -16,7 +16,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev python3-venv
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 python3-venv
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 RUN_ARGS ?=
@@ -85,7 +85,7 @@ test: deps pyenv check-proto
 ## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.
 run: deps
 	$(SWIFT) build -c release --product jobwired
-	exec "$$($(SWIFT) build -c release --show-bin-path)/jobwired" --stream-ports 50000-50999 $(RUN_ARGS)
+	exec "$$($(SWIFT) build -c release --show-bin-path)/jobwired" --data-dir ./data --stream-ports 50000-50999 $(RUN_ARGS)
 
 bench-codec: deps
 	$(SWIFT) build -c release --product jobwire-bench-codec

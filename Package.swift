@@ -23,12 +23,19 @@ let package = Package(
             name: "JobWireProtocol",
             dependencies: ["CJobWireProto"]
         ),
+        // The system SQLite, for the durable store.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // The Dispatch TCP server: listener, connections, RPC dispatch, the job
         // registry and lifecycle, watch fan-out, stores, stats.
         .target(
             name: "JobWireServer",
             dependencies: [
                 "JobWireProtocol",
+                "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

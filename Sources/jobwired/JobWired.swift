@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import JobWireProtocol
 import JobWireServer
 import Logging
@@ -21,6 +22,7 @@ struct JobWired: ParsableCommand {
 
     enum StoreKind: String, ExpressibleByArgument, CaseIterable {
         case memory
+        case sqlite
     }
 
     @Option(help: "Address to listen on.")
@@ -29,8 +31,17 @@ struct JobWired: ParsableCommand {
     @Option(help: "TCP port; 0 picks a free one.")
     var port = 7420
 
-    @Option(help: "Job store: memory (jobs are lost when the server stops).")
-    var store = StoreKind.memory
+    @Option(help: "Job store: sqlite (durable, in --data-dir; the default when --data-dir is given) or memory (lost at exit).")
+    var store: StoreKind?
+
+    @Option(help: "Data directory of the sqlite store.")
+    var dataDir: String?
+
+    @Flag(help: "Run SQLite's full integrity check on --data-dir's store, print the result and exit (0 when ok).")
+    var checkStore = false
+
+    @Option(help: "Write a consistent backup of --data-dir's store to this new file and exit; safe while a server runs.")
+    var backupTo: String?
 
     @Option(help: "How long terminal jobs are served.")
     var retention = DurationArgument(milliseconds: 24 * 3_600_000)
@@ -75,6 +86,8 @@ struct JobWired: ParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
+        if store == .sqlite && dataDir == nil { throw ValidationError("--store sqlite needs --data-dir") }
+        if (checkStore || backupTo != nil) && dataDir == nil { throw ValidationError("--check-store and --backup-to need --data-dir") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (Limits.minMaxFrameBytes...(64 << 20)).contains(maxFrameBytes) else {
             throw ValidationError("--max-frame-bytes must be between \(Limits.minMaxFrameBytes) and \(64 << 20)")
@@ -93,6 +106,10 @@ struct JobWired: ParsableCommand {
     }
 
     func run() throws {
+        if checkStore || backupTo != nil {
+            try runStoreCommand()
+            return
+        }
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -118,13 +135,15 @@ struct JobWired: ParsableCommand {
         configuration.registry.streamHost = streamHost
         configuration.registry.streamPorts = streamPorts?.range
 
-        let jobStore: any JobStore = switch store {
-        case .memory: InMemoryJobStore()
-        }
-
         let server: JobWireServer
         let boundPort: Int
+        let jobStore: any JobStore
         do {
+            jobStore = switch store ?? (dataDir == nil ? .memory : .sqlite) {
+            case .memory: InMemoryJobStore()
+            case .sqlite: try SQLiteJobStore(directory: dataDir ?? "data", logLinesPerJob: configuration.registry.logLinesPerJob,
+                                             historyPerJob: configuration.registry.historyPerJob)
+            }
             server = try JobWireServer(configuration: configuration, store: jobStore, logger: logger)
             boundPort = try server.start()
         } catch {
@@ -140,9 +159,30 @@ struct JobWired: ParsableCommand {
         // The one line on stdout, written directly so it is never held in a buffer.
         let ready = Array("jobwired listening on \(host):\(boundPort)\n".utf8)
         _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-        logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)"])
+        logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)",
+                                          "jobs": "\(server.registry.jobCount)"])
         withExtendedLifetime(signals) {
             dispatchMain()
+        }
+    }
+}
+
+extension JobWired {
+    /// `--check-store` and `--backup-to`: work on the store, print, exit.
+    func runStoreCommand() throws {
+        let directory = dataDir ?? "data"
+        do {
+            if let backupTo {
+                try SQLiteJobStore.backup(directory: directory, to: backupTo)
+                print("backup of \(directory) written to \(backupTo)")
+                return
+            }
+            let report = try SQLiteJobStore.checkIntegrity(directory: directory)
+            print(report.joined(separator: "\n"))
+            if report != ["ok"] { throw ExitCode(2) }
+        } catch let error as JobWireError {
+            FileHandle.standardError.write(Data("jobwired: \(error.message)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -15,8 +15,8 @@ final class SurvivingStore: JobStore {
     var kind: String { "surviving-test-store" }
     var state: String { "ok" }
 
-    func load() throws(JobWireError) -> [StoredJob] {
-        jobs.withLock { Array($0.values) }
+    func load() throws(JobWireError) -> StoredState {
+        StoredState(jobs: jobs.withLock { Array($0.values) })
     }
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
@@ -33,6 +33,10 @@ final class SurvivingStore: JobStore {
                 jobs[update.job.jobID] = stored
             case .remove(let jobID):
                 jobs.removeValue(forKey: jobID)
+            case .expire(let tombstone):
+                jobs.removeValue(forKey: tombstone.jobID)
+            case .forget:
+                break
             }
         }
         completion(.success(()))

@@ -70,7 +70,7 @@ struct JobRecord {
 
     /// This record's state after a change that appended `logLines` and `event`.
     func storedChange(appendedLogLines logLines: [String], event: StoredEvent) -> StoredChange {
-        .put(StoredJobChange(job: job, sequence: sequence, requestID: requestID, requestFingerprint: requestFingerprint,
+        .put(StoredJobChange(job: job, encodedJob: encodedJob, sequence: sequence, requestID: requestID, requestFingerprint: requestFingerprint,
                              leaseTTLMs: leaseTTLMs, appendedLogLines: logLines, appendedEvent: event))
     }
 

@@ -49,13 +49,15 @@ extension JobRegistry {
                         state.remove(jobID)
                         state.tombstones[jobID] = RegistryState.Tombstone(tenant: record.job.tenant,
                                                                           forgetAtMs: now + expiredRetention)
-                        store.persist(.remove(jobID: jobID)) { _ in }
+                        store.persist(.expire(StoredTombstone(jobID: jobID, tenant: record.job.tenant,
+                                                              forgetAtMs: now + expiredRetention))) { _ in }
                     }
                 }
                 for (jobID, tombstone) in state.tombstones where budget > 0 && tombstone.forgetAtMs <= now {
                     budget -= 1
                     report.tombstonesForgotten += 1
                     state.tombstones.removeValue(forKey: jobID)
+                    store.persist(.forget(jobID: jobID)) { _ in }
                 }
                 return budget > 0
             }

@@ -13,6 +13,9 @@ public struct RegistryConfiguration: Sendable {
     public var streamPorts: ClosedRange<UInt16>?
     /// Log lines kept per job (the most `log_tail` can return).
     public var logLinesPerJob: Int = Limits.maxLogTail
+    /// A restarted server gives workers this long to renew a lease that ran
+    /// out (or would run out sooner) while it was down, before failing the job.
+    public var leaseGraceMs: Int64 = 10_000
     /// Watch events kept per job for resuming watches…
     public var historyPerJob: Int = 256
     /// …and the bytes they may take (each holds the encoded job).
@@ -38,8 +41,13 @@ public final class JobRegistry: Sendable {
         self.configuration = configuration
         self.store = store
         var initial = RegistryState(ports: configuration.streamPorts.map(StreamPortPool.init))
-        for stored in try store.load() {
-            initial.restore(stored, configuration: configuration)
+        let saved = try store.load()
+        let now = WallClock.nowMs()
+        for stored in saved.jobs {
+            initial.restore(stored, configuration: configuration, now: now)
+        }
+        for tombstone in saved.tombstones {
+            initial.tombstones[tombstone.jobID] = RegistryState.Tombstone(tenant: tombstone.tenant, forgetAtMs: tombstone.forgetAtMs)
         }
         initial.order.sort { $0.sequence < $1.sequence }
         state = Mutex(initial)
@@ -157,7 +165,13 @@ struct RegistryState: ~Copyable {
         }
     }
 
-    mutating func restore(_ stored: StoredJob, configuration: RegistryConfiguration) {
+    mutating func restore(_ stored: StoredJob, configuration: RegistryConfiguration, now: Int64) {
+        var stored = stored
+        // Leases that ran out while the server was down get a grace period:
+        // the worker may simply not have been able to reach us.
+        if stored.job.leaseExpiresAtMs != 0 && stored.job.leaseExpiresAtMs < now + configuration.leaseGraceMs {
+            stored.job.leaseExpiresAtMs = now + configuration.leaseGraceMs
+        }
         var pooled: UInt16?
         if let port = UInt16(exactly: stored.job.streamPort), ports?.contains(port) == true, !stored.job.status.isTerminal,
            ports?.claim(port) == true {

@@ -14,10 +14,35 @@ public protocol JobStore: Sendable {
     /// Human-readable state for Health, e.g. `ok`.
     var state: String { get }
 
-    /// Jobs saved by an earlier run, for the registry to start from.
-    func load() throws(JobWireError) -> [StoredJob]
+    /// What an earlier run saved, for the registry to start from.
+    func load() throws(JobWireError) -> StoredState
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
+}
+
+/// Everything a store gives back at start-up.
+public struct StoredState: Sendable {
+    public var jobs: [StoredJob]
+    /// Expired jobs that still answer EXPIRED, with when they are forgotten.
+    public var tombstones: [StoredTombstone]
+
+    public init(jobs: [StoredJob] = [], tombstones: [StoredTombstone] = []) {
+        self.jobs = jobs
+        self.tombstones = tombstones
+    }
+}
+
+/// An expired job: it answers NOT_FOUND / EXPIRED to its tenant until `forgetAtMs`.
+public struct StoredTombstone: Sendable, Equatable {
+    public var jobID: String
+    public var tenant: String
+    public var forgetAtMs: Int64
+
+    public init(jobID: String, tenant: String, forgetAtMs: Int64) {
+        self.jobID = jobID
+        self.tenant = tenant
+        self.forgetAtMs = forgetAtMs
+    }
 }
 
 /// Everything about a job that must survive a restart.
@@ -52,6 +77,8 @@ public struct StoredJob: Sendable, Equatable {
 /// a store applies it as a delta, never rewriting the whole log.
 public struct StoredJobChange: Sendable, Equatable {
     public var job: Job
+    /// `job` encoded (the registry's cached encoding), so the store need not encode it again.
+    public var encodedJob: [UInt8]
     public var sequence: UInt64
     public var requestID: String
     public var requestFingerprint: UInt64
@@ -77,8 +104,12 @@ public struct StoredEvent: Sendable, Equatable {
 public enum StoredChange: Sendable {
     /// The job was created or changed: its new state and what the change appended.
     case put(StoredJobChange)
-    /// The job was deleted or forgotten after its retention.
+    /// The job was deleted.
     case remove(jobID: String)
+    /// The job's retention is over: it is dropped and answers EXPIRED until `forgetAtMs`.
+    case expire(StoredTombstone)
+    /// An expired job's tombstone is dropped: it now answers plain NOT_FOUND.
+    case forget(jobID: String)
 }
 
 /// Keeps nothing: for tests and `--store memory`. Every change is
@@ -89,7 +120,7 @@ public struct InMemoryJobStore: JobStore {
     public var kind: String { "memory" }
     public var state: String { "ok" }
 
-    public func load() throws(JobWireError) -> [StoredJob] { [] }
+    public func load() throws(JobWireError) -> StoredState { StoredState() }
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
         completion(.success(()))

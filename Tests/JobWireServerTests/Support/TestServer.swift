@@ -8,14 +8,15 @@ final class TestServer: Sendable {
     let server: JobWireServer
     let port: Int
 
-    init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    init(store: any JobStore = InMemoryJobStore(), port: Int = 0,
+         _ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
-        configuration.port = 0
+        configuration.port = port
         configuration.reaperIntervalMs = 50
         configure(&configuration)
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        server = try JobWireServer(configuration: configuration, logger: logger)
-        port = try server.start()
+        server = try JobWireServer(configuration: configuration, store: store, logger: logger)
+        self.port = try server.start()
     }
 
     func client() throws -> TestClient {

@@ -1,0 +1,2 @@
+// The system SQLite (Debian's libsqlite3-dev), for JobWireServer's durable store.
+#include <sqlite3.h>

@@ -1,0 +1,323 @@
+import Dispatch
+import Foundation
+import JobWireProtocol
+import Synchronization
+
+/// The embedded durable store: SQLite in WAL mode in a data directory.
+///
+/// **Durability.** Every change the registry hands over (creates, status
+/// transitions, cancels, results, errors, log lines, lease renewals, deletes,
+/// expiries) is committed with `synchronous=FULL` before its completion runs,
+/// and the registry replies only from that completion: an acknowledged write
+/// survives a crash of the process or the machine. Nothing is coalesced.
+///
+/// **Group commit.** Changes queue up under a lock; one commit on the store's
+/// own queue takes everything queued so far into a single transaction with a
+/// single sync, then completes all of them. While it syncs, the next batch
+/// gathers. The network queues never touch the disk.
+///
+/// **Damage is loud.** Opening runs `PRAGMA quick_check` and checks the
+/// schema version; a damaged file or a newer schema throws DATA_LOSS /
+/// FAILED_PRECONDITION instead of starting empty over existing data.
+///
+/// Threading: `database` and its statements are owned by `queue`; `pending`
+/// is shared under its Mutex.
+public final class SQLiteJobStore: JobStore, @unchecked Sendable {
+    public static let schemaVersion: Int64 = 1
+    public static let fileName = "jobwire.sqlite"
+
+    public var kind: String { "sqlite" }
+    public var state: String { failure.withLock { $0 } ?? "ok" }
+
+    public let path: String
+    private let database: SQLiteDatabase
+    private let queue = DispatchQueue(label: "jobwire.store.sqlite", qos: .userInitiated)
+    private let logLinesPerJob: Int
+    private let historyPerJob: Int
+    private let pending = Mutex<Batch>(Batch())
+    private let failure = Mutex<String?>(nil)
+    private let commitCount = Atomic<Int>(0)
+
+    /// Transactions committed so far (each one sync), for tests and stats.
+    public var commits: Int { commitCount.load(ordering: .relaxed) }
+    private var statements: Statements?
+
+    private struct Batch: ~Copyable {
+        var changes: [(StoredChange, @Sendable (Result<Void, JobWireError>) -> Void)] = []
+        var commitScheduled = false
+    }
+
+    /// Statements prepared once and reused for every commit.
+    private struct Statements {
+        let upsertJob: SQLiteStatement
+        let insertLog: SQLiteStatement
+        let trimLogs: SQLiteStatement
+        let insertEvent: SQLiteStatement
+        let trimEvents: SQLiteStatement
+        let deleteJob: SQLiteStatement
+        let deleteLogs: SQLiteStatement
+        let deleteEvents: SQLiteStatement
+        let insertTombstone: SQLiteStatement
+        let deleteTombstone: SQLiteStatement
+    }
+
+    /// Opens (or creates) the store in `directory`.
+    public init(directory: String, logLinesPerJob: Int = Limits.maxLogTail, historyPerJob: Int = 256) throws(JobWireError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw JobWireError(.failedPrecondition, "STORE_OPEN_FAILED", "cannot create the data directory \(directory): \(error)")
+        }
+        path = (directory as NSString).appendingPathComponent(Self.fileName)
+        self.logLinesPerJob = logLinesPerJob
+        self.historyPerJob = historyPerJob
+        database = try SQLiteDatabase(path: path)
+        try Self.openSchema(database)
+        statements = try Self.prepareStatements(database)
+    }
+
+    // MARK: Schema and checks
+
+    private static func openSchema(_ database: SQLiteDatabase) throws(JobWireError) {
+        // quick_check first: it also fails on a file that is not a database at all.
+        let check = try database.texts("PRAGMA quick_check")
+        guard check == ["ok"] else {
+            throw JobWireError(.dataLoss, "STORE_DAMAGED",
+                               "\(database.path) fails SQLite's integrity check: \(check.prefix(3).joined(separator: "; "))")
+        }
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        let version = try database.integer("PRAGMA user_version")
+        let tables = try database.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        if version > schemaVersion {
+            throw JobWireError(.failedPrecondition, "STORE_SCHEMA_TOO_NEW",
+                               "\(database.path) has schema version \(version); this jobwired knows versions up to \(schemaVersion). Use a newer jobwired.")
+        }
+        if version == 0 && tables > 0 {
+            throw JobWireError(.failedPrecondition, "STORE_UNKNOWN_SCHEMA",
+                               "\(database.path) holds tables but no JobWire schema version; refusing to use it")
+        }
+        if version < schemaVersion {
+            try migrate(database, from: version)
+        }
+    }
+
+    /// Versioned migrations: each step moves the schema up by one version in its own transaction.
+    private static func migrate(_ database: SQLiteDatabase, from version: Int64) throws(JobWireError) {
+        let steps: [Int64: String] = [
+            0: """
+                CREATE TABLE jobs (
+                    job_id TEXT PRIMARY KEY,
+                    sequence INTEGER NOT NULL,
+                    job BLOB NOT NULL,
+                    request_id TEXT NOT NULL,
+                    request_fingerprint INTEGER NOT NULL,
+                    lease_ttl_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE log_lines (
+                    job_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    line TEXT NOT NULL,
+                    PRIMARY KEY (job_id, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE events (
+                    job_id TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    event BLOB NOT NULL,
+                    transition INTEGER NOT NULL,
+                    PRIMARY KEY (job_id, revision)
+                ) WITHOUT ROWID;
+                CREATE TABLE tombstones (
+                    job_id TEXT PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    forget_at_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """,
+        ]
+        var current = version
+        while current < schemaVersion {
+            guard let sql = steps[current] else {
+                throw JobWireError(.internal, "STORE_MIGRATION_MISSING", "no migration from schema version \(current)")
+            }
+            try database.execute("BEGIN IMMEDIATE; \(sql) PRAGMA user_version = \(current + 1); COMMIT;")
+            current += 1
+        }
+    }
+
+    private static func prepareStatements(_ database: SQLiteDatabase) throws(JobWireError) -> Statements {
+        Statements(
+            upsertJob: try database.prepare("""
+                INSERT INTO jobs (job_id, sequence, job, request_id, request_fingerprint, lease_ttl_ms)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                ON CONFLICT (job_id) DO UPDATE SET job = excluded.job, lease_ttl_ms = excluded.lease_ttl_ms
+                """),
+            insertLog: try database.prepare("INSERT OR REPLACE INTO log_lines (job_id, seq, line) VALUES (?1, ?2, ?3)"),
+            trimLogs: try database.prepare("DELETE FROM log_lines WHERE job_id = ?1 AND seq < ?2"),
+            insertEvent: try database.prepare(
+                "INSERT OR REPLACE INTO events (job_id, revision, event, transition) VALUES (?1, ?2, ?3, ?4)"),
+            trimEvents: try database.prepare("DELETE FROM events WHERE job_id = ?1 AND revision <= ?2"),
+            deleteJob: try database.prepare("DELETE FROM jobs WHERE job_id = ?1"),
+            deleteLogs: try database.prepare("DELETE FROM log_lines WHERE job_id = ?1"),
+            deleteEvents: try database.prepare("DELETE FROM events WHERE job_id = ?1"),
+            insertTombstone: try database.prepare(
+                "INSERT OR REPLACE INTO tombstones (job_id, tenant, forget_at_ms) VALUES (?1, ?2, ?3)"),
+            deleteTombstone: try database.prepare("DELETE FROM tombstones WHERE job_id = ?1"))
+    }
+
+    /// SQLite's full integrity check of the store in `directory` (for
+    /// `jobwired --check-store`): ["ok"] when healthy, else the problems.
+    public static func checkIntegrity(directory: String) throws(JobWireError) -> [String] {
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JobWireError(.notFound, "STORE_NOT_FOUND", "no store at \(path)")
+        }
+        let database = try SQLiteDatabase(path: path, readOnly: true)
+        let version = try database.integer("PRAGMA user_version")
+        var report = try database.texts("PRAGMA integrity_check")
+        if version != schemaVersion {
+            report.append("schema version \(version), this jobwired knows \(schemaVersion)")
+        }
+        return report
+    }
+
+    /// Writes a consistent copy of the store in `directory` to `file` while the
+    /// server may be running (SQLite's `VACUUM INTO` reads one snapshot).
+    public static func backup(directory: String, to file: String) throws(JobWireError) {
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JobWireError(.notFound, "STORE_NOT_FOUND", "no store at \(path)")
+        }
+        guard !FileManager.default.fileExists(atPath: file) else {
+            throw JobWireError(.alreadyExists, "BACKUP_EXISTS", "\(file) exists; choose a new file")
+        }
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("VACUUM INTO '\(file.replacingOccurrences(of: "'", with: "''"))'")
+    }
+
+    // MARK: Loading
+
+    public func load() throws(JobWireError) -> StoredState {
+        try queue.sync { Result { () throws(JobWireError) -> StoredState in try loadOnQueue() } }.get()
+    }
+
+    private func loadOnQueue() throws(JobWireError) -> StoredState {
+        do {
+            var logs: [String: [String]] = [:]
+            let logRows = try database.prepare("SELECT job_id, line FROM log_lines ORDER BY job_id, seq")
+            while try logRows.step() { logs[logRows.text(0), default: []].append(logRows.text(1)) }
+
+            var events: [String: [StoredEvent]] = [:]
+            let eventRows = try database.prepare("SELECT job_id, revision, event, transition FROM events ORDER BY job_id, revision")
+            while try eventRows.step() {
+                events[eventRows.text(0), default: []].append(StoredEvent(
+                    revision: UInt64(bitPattern: eventRows.int64(1)), encodedEvent: eventRows.blob(2),
+                    isStatusTransition: eventRows.int64(3) != 0))
+            }
+
+            var jobs: [StoredJob] = []
+            let jobRows = try database.prepare(
+                "SELECT job_id, sequence, job, request_id, request_fingerprint, lease_ttl_ms FROM jobs")
+            while try jobRows.step() {
+                let jobID = jobRows.text(0)
+                let job: Job
+                do {
+                    job = try Job(decoding: jobRows.blob(2))
+                } catch {
+                    throw JobWireError(.dataLoss, "STORE_DAMAGED", "\(path): job \(jobID) does not decode: \(error)")
+                }
+                jobs.append(StoredJob(job: job, logLines: logs[jobID] ?? [], sequence: UInt64(bitPattern: jobRows.int64(1)),
+                                      requestID: jobRows.text(3), requestFingerprint: UInt64(bitPattern: jobRows.int64(4)),
+                                      leaseTTLMs: UInt32(clamping: jobRows.int64(5)), history: events[jobID] ?? []))
+            }
+
+            var tombstones: [StoredTombstone] = []
+            let tombstoneRows = try database.prepare("SELECT job_id, tenant, forget_at_ms FROM tombstones")
+            while try tombstoneRows.step() {
+                tombstones.append(StoredTombstone(jobID: tombstoneRows.text(0), tenant: tombstoneRows.text(1),
+                                                  forgetAtMs: tombstoneRows.int64(2)))
+            }
+            return StoredState(jobs: jobs, tombstones: tombstones)
+        }
+    }
+
+    // MARK: Group commit
+
+    public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        let schedule = pending.withLock { batch -> Bool in
+            batch.changes.append((change, completion))
+            if batch.commitScheduled { return false }
+            batch.commitScheduled = true
+            return true
+        }
+        if schedule {
+            queue.async { self.commitPending() }
+        }
+    }
+
+    /// Commits everything queued, in one transaction, until nothing is left.
+    private func commitPending() {
+        while true {
+            let batch = pending.withLock { batch -> [(StoredChange, @Sendable (Result<Void, JobWireError>) -> Void)] in
+                let changes = batch.changes
+                batch.changes.removeAll(keepingCapacity: true)
+                if changes.isEmpty { batch.commitScheduled = false }
+                return changes
+            }
+            if batch.isEmpty { return }
+            let result: Result<Void, JobWireError>
+            do throws(JobWireError) {
+                try database.execute("BEGIN IMMEDIATE")
+                do throws(JobWireError) {
+                    for (change, _) in batch { try apply(change) }
+                    try database.execute("COMMIT")
+                    commitCount.add(1, ordering: .relaxed)
+                } catch {
+                    try? database.execute("ROLLBACK")
+                    throw error
+                }
+                result = .success(())
+            } catch {
+                failure.withLock { $0 = "commit failed: \(error.message)" }
+                result = .failure(JobWireError(.unavailable, "STORE_UNAVAILABLE", "the store could not commit: \(error.message)"))
+            }
+            for (_, completion) in batch { completion(result) }
+        }
+    }
+
+    private func apply(_ change: StoredChange) throws(JobWireError) {
+        guard let statements else { return }
+        switch change {
+        case .put(let update):
+            let jobID = update.job.jobID
+            try statements.upsertJob.bind(.text(jobID), .integer(Int64(bitPattern: update.sequence)), .blob(update.encodedJob),
+                                          .text(update.requestID), .integer(Int64(bitPattern: update.requestFingerprint)),
+                                          .integer(Int64(update.leaseTTLMs))).run()
+            if !update.appendedLogLines.isEmpty {
+                let first = Int64(update.job.logLineCount) - Int64(update.appendedLogLines.count)
+                for (offset, line) in update.appendedLogLines.enumerated() {
+                    try statements.insertLog.bind(.text(jobID), .integer(first + Int64(offset)), .text(line)).run()
+                }
+                let keepFrom = Int64(update.job.logLineCount) - Int64(logLinesPerJob)
+                if keepFrom > 0 { try statements.trimLogs.bind(.text(jobID), .integer(keepFrom)).run() }
+            }
+            let event = update.appendedEvent
+            try statements.insertEvent.bind(.text(jobID), .integer(Int64(bitPattern: event.revision)), .blob(event.encodedEvent),
+                                            .integer(event.isStatusTransition ? 1 : 0)).run()
+            let dropThrough = Int64(bitPattern: event.revision) - Int64(historyPerJob)
+            if dropThrough > 0 { try statements.trimEvents.bind(.text(jobID), .integer(dropThrough)).run() }
+        case .remove(let jobID):
+            try forgetJob(jobID, statements)
+        case .expire(let tombstone):
+            try forgetJob(tombstone.jobID, statements)
+            try statements.insertTombstone.bind(.text(tombstone.jobID), .text(tombstone.tenant),
+                                                .integer(tombstone.forgetAtMs)).run()
+        case .forget(let jobID):
+            try statements.deleteTombstone.bind(.text(jobID)).run()
+        }
+    }
+
+    private func forgetJob(_ jobID: String, _ statements: Statements) throws(JobWireError) {
+        try statements.deleteJob.bind(.text(jobID)).run()
+        try statements.deleteLogs.bind(.text(jobID)).run()
+        try statements.deleteEvents.bind(.text(jobID)).run()
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import JobWireProtocol
+@testable import JobWireServer
+import Testing
+
+/// The SQLite store: a restart gives back everything.
+@Suite("Durable store (SQLite)")
+struct DurableStoreTests {
+    static func temporaryDirectory() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-store-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("a restart restores every field of every kind of job, request ids, ports, revisions and watch history")
+    func restartRoundTrip() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configure: (inout ServerConfiguration) -> Void = { $0.registry.streamPorts = 53_000...53_009 }
+
+        var before: [String: Job] = [:]
+        var watchedRevision: UInt64 = 0
+        var runningID = ""
+        var port = 0
+        var pooled: UInt32 = 0
+        do {
+            let server = try TestServer(store: try SQLiteJobStore(directory: directory), configure)
+            port = server.port
+            let client = try server.client()
+            var spec = streamJob(labels: ["site": "haifa", "tier": "gold"], priority: 9)
+            spec.frequenciesList = (0..<500).map { Double($0) * 0.25 }
+            spec.channelToStreamIndex = Dictionary(uniqueKeysWithValues: (1...50).map { (UInt32($0), UInt32($0 % 4)) })
+            let pending = try client.unary(.configure, ConfigureRequest(requestID: "req-pending", job: spec), as: ConfigureResponse.self).job
+            pooled = pending.streamPort
+
+            let running = try client.unary(.configure, ConfigureRequest(job: streamJob(type: "ai_generation"), leaseTTLMs: 120_000),
+                                           as: ConfigureResponse.self).job
+            runningID = running.jobID
+            _ = try client.unary(.updateJob, UpdateJobRequest(jobID: running.jobID, status: .running, progress: 37.5,
+                                                              currentTask: "denoising", etaSeconds: 12,
+                                                              logLines: (1...40).map { "step \($0)" }), as: Job.self)
+            watchedRevision = try client.unary(.getMetadata, GetMetadataRequest(jobID: running.jobID), as: Job.self).revision
+            for step in 1...3 {
+                _ = try client.unary(.updateJob, UpdateJobRequest(jobID: running.jobID, progress: 37.5 + Double(step)), as: Job.self)
+            }
+
+            let completed = try client.unary(.configure, ConfigureRequest(job: streamJob(type: "transcode")), as: ConfigureResponse.self).job
+            _ = try client.unary(.updateJob, UpdateJobRequest(jobID: completed.jobID, status: .running), as: Job.self)
+            _ = try client.unary(.updateJob, UpdateJobRequest(jobID: completed.jobID, status: .completed, progress: 100,
+                                                              result: JobResult(contentType: "application/json",
+                                                                                data: Array(#"{"frames":7}"#.utf8))),
+                                 as: Job.self)
+            let failed = try client.unary(.configure, ConfigureRequest(job: Job(type: "t")), as: ConfigureResponse.self).job
+            _ = try client.unary(.updateJob, UpdateJobRequest(jobID: failed.jobID, status: .failed,
+                                                              error: JobError(message: "disk full", failedTask: "write",
+                                                                              retryCount: 3, reason: "DISK_FULL")),
+                                 as: Job.self)
+            let cancelled = try client.unary(.configure, ConfigureRequest(job: Job(type: "t")), as: ConfigureResponse.self).job
+            _ = try client.unary(.cancel, CancelRequest(jobID: cancelled.jobID, reason: "closed the tab"), as: Job.self)
+            let cancelling = try client.unary(.configure, ConfigureRequest(job: Job(type: "t"), leaseTTLMs: 120_000),
+                                              as: ConfigureResponse.self).job
+            _ = try client.unary(.cancel, CancelRequest(jobID: cancelling.jobID), as: Job.self)
+            let deleted = try client.unary(.configure, ConfigureRequest(job: Job(type: "gone")), as: ConfigureResponse.self).job
+            _ = try client.unary(.deleteJob, DeleteJobRequest(jobID: deleted.jobID), as: DeleteJobResponse.self)
+
+            for id in [pending.jobID, running.jobID, completed.jobID, failed.jobID, cancelled.jobID, cancelling.jobID] {
+                before[id] = try client.unary(.getMetadata, GetMetadataRequest(jobID: id, logTail: 100), as: Job.self)
+            }
+            server.stop()
+        }
+
+        let server = try TestServer(store: try SQLiteJobStore(directory: directory), port: port, configure)
+        let client = try server.client()
+        for (id, job) in before {
+            let after = try client.unary(.getMetadata, GetMetadataRequest(jobID: id, logTail: 100), as: Job.self)
+            #expect(after == job, "job \(id) (\(job.status)) changed across the restart")
+        }
+        #expect(before.count == 6)
+        #expect(before[runningID]?.logTail.count == 40)
+
+        // Idempotency survives: the same request returns the same job.
+        var spec = streamJob(labels: ["site": "haifa", "tier": "gold"], priority: 9)
+        spec.frequenciesList = (0..<500).map { Double($0) * 0.25 }
+        spec.channelToStreamIndex = Dictionary(uniqueKeysWithValues: (1...50).map { (UInt32($0), UInt32($0 % 4)) })
+        let replay = try client.unary(.configure, ConfigureRequest(requestID: "req-pending", job: spec), as: ConfigureResponse.self)
+        #expect(!replay.created && before[replay.job.jobID] != nil)
+
+        // The pooled port is still taken; the cancelled job's port came back.
+        var ports: Set<UInt32> = []
+        for _ in 0..<2 {
+            ports.insert(try client.unary(.configure, ConfigureRequest(job: Job(type: "x")), as: ConfigureResponse.self).job.streamPort)
+        }
+        #expect(!ports.contains(pooled))
+
+        // A watcher that saw revision R before the restart resumes after R with no gap.
+        let stream = try client.start(.watchJob, WatchJobRequest(jobID: runningID, afterRevision: watchedRevision))
+        var revisions: [UInt64] = []
+        for _ in 0..<3 {
+            guard case .success(let event) = try client.nextEvent(stream) else { break }
+            #expect(event.type == .change)
+            revisions.append(event.revision)
+        }
+        #expect(revisions == [watchedRevision + 1, watchedRevision + 2, watchedRevision + 3])
+        // Revisions keep growing.
+        let next = try client.unary(.updateJob, UpdateJobRequest(jobID: runningID, progress: 99), as: Job.self)
+        #expect(next.revision == (before[runningID]?.revision ?? 0) + 1)
+    }
+
+    @Test("an expired job still answers EXPIRED after a restart")
+    func tombstonesSurvive() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.registry.retentionMs = 100
+            $0.registry.expiredRetentionMs = 600_000
+        }
+        var jobID = ""
+        var port = 0
+        do {
+            let server = try TestServer(store: try SQLiteJobStore(directory: directory), configure)
+            port = server.port
+            let client = try server.client()
+            jobID = try client.unary(.configure, ConfigureRequest(job: Job(type: "t")), as: ConfigureResponse.self).job.jobID
+            _ = try client.unary(.cancel, CancelRequest(jobID: jobID), as: Job.self)
+            #expect(try eventually {
+                try client.call(.getMetadata, GetMetadataRequest(jobID: jobID)).status.reason == Reason.expired
+            })
+            server.stop()
+        }
+        let server = try TestServer(store: try SQLiteJobStore(directory: directory), port: port, configure)
+        let client = try server.client()
+        #expect(try client.call(.getMetadata, GetMetadataRequest(jobID: jobID)).status.reason == Reason.expired)
+    }
+
+    @Test("a lease that ran out while the server was down gets a grace period, then LEASE_EXPIRED")
+    func leaseGrace() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var jobID = ""
+        var port = 0
+        do {
+            let server = try TestServer(store: try SQLiteJobStore(directory: directory))
+            port = server.port
+            let client = try server.client()
+            jobID = try client.unary(.configure, ConfigureRequest(job: Job(type: "t"), leaseTTLMs: 100), as: ConfigureResponse.self).job.jobID
+            server.stop()
+        }
+        usleep(300_000)  // the lease runs out while no server runs
+        let server = try TestServer(store: try SQLiteJobStore(directory: directory), port: port) { $0.registry.leaseGraceMs = 500 }
+        let client = try server.client()
+        let restored = try client.unary(.getMetadata, GetMetadataRequest(jobID: jobID), as: Job.self)
+        #expect(restored.status == .pending, "not failed at once")
+        #expect(restored.leaseExpiresAtMs > WallClock.nowMs())
+        #expect(try eventually {
+            try client.unary(.getMetadata, GetMetadataRequest(jobID: jobID), as: Job.self).error?.reason == Reason.leaseExpired
+        })
+    }
+
+    @Test("concurrent writes share commits (group commit)")
+    func groupCommit() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteJobStore(directory: directory)
+        let server = try TestServer(store: store)
+        let port = server.port
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            guard let client = try? TestClient(port: port), (try? client.hello()) != nil else { return }
+            for _ in 0..<25 {
+                // Pipelined: 4 creates in flight per connection.
+                let ids = (0..<4).compactMap { _ in try? client.start(.configure, ConfigureRequest(job: Job(type: "g"))) }
+                for id in ids { _ = try? client.collect(id) }
+            }
+        }
+        #expect(server.server.registry.jobCount == 800)
+        #expect(store.commits < 800, "800 acknowledged creates took \(store.commits) commits")
+    }
+}
