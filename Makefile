@@ -5,6 +5,7 @@
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
 #   make bench-load    release build of jobwired and the load driver; GetMetadata at 1, 16 and 64 connections
+#   make crash-test    SIGKILL jobwired under concurrent writes, CRASH_ROUNDS times (default 30), checking every acknowledged write
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
 #   make golden        regenerate the interop fixtures with Google's protobuf
 #   make wire-example  regenerate the annotated hex dump in docs/PROTOCOL.md
@@ -22,8 +23,9 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 RUN_ARGS ?=
 
 BENCH_SECONDS ?= 10
+CRASH_ROUNDS ?= 30
 
-.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec bench-load clean
+.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean
 
 ## Installs the Debian packages the build needs, only those that are missing.
 deps:
@@ -90,6 +92,10 @@ run: deps
 bench-codec: deps
 	$(SWIFT) build -c release --product jobwire-bench-codec
 	"$$($(SWIFT) build -c release --show-bin-path)/jobwire-bench-codec"
+
+crash-test: deps
+	scripts/swift-build-strict build --build-tests
+	CRASH_ROUNDS=$(CRASH_ROUNDS) $(SWIFT) test --skip-build --filter "^JobWireServerTests\.CrashSafetyTests"
 
 bench-load: deps
 	$(SWIFT) build -c release --product jobwired

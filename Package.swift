@@ -79,6 +79,12 @@ let package = Package(
             dependencies: ["JobWireProtocol"],
             path: "bench/load"
         ),
+        // Durable store start-up with many jobs (`make bench-store`).
+        .executableTarget(
+            name: "jobwire-bench-store",
+            dependencies: ["JobWireServer", "JobWireProtocol"],
+            path: "bench/store"
+        ),
         .testTarget(
             name: "JobWireProtocolTests",
             dependencies: ["JobWireProtocol"],

@@ -153,7 +153,7 @@ struct JobWired: ParsableCommand {
 
         // Writes to a closed socket must fail with EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)
-        let signals = SignalHandlers(server: server, logger: logger)
+        let signals = SignalHandlers(server: server, logger: logger, store: jobStore)
         signals.install()
 
         // The one line on stdout, written directly so it is never held in a buffer.
@@ -188,28 +188,54 @@ extension JobWired {
 }
 
 /// SIGTERM and SIGINT start a graceful shutdown; a second one exits at once.
+///
+/// Race-free by construction: `sigaction` installs a handler synchronously
+/// (a Dispatch signal source is armed asynchronously, and a signal arriving
+/// in between — say, right after the ready line — would be lost), and the
+/// handler only writes the signal number into a pipe (async-signal-safe).
+/// A Dispatch read source on the pipe does the rest on an ordinary queue.
 final class SignalHandlers: @unchecked Sendable {
     private let server: JobWireServer
     private let logger: Logger
+    private let store: any JobStore
     private let queue = DispatchQueue(label: "jobwired.signals")
     /// Owned by `queue`.
-    private var sources: [DispatchSourceSignal] = []
+    private var source: DispatchSourceRead?
     private var stopping = false
 
-    init(server: JobWireServer, logger: Logger) {
+    init(server: JobWireServer, logger: Logger, store: any JobStore) {
         self.server = server
         self.logger = logger
+        self.store = store
     }
 
     func install() {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            logger.critical("cannot create the signal pipe: \(String(cString: strerror(errno)))")
+            exit(1)
+        }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        signalPipe = fds[1]
+        let readEnd = fds[0]
         queue.sync {
-            for signalNumber in [SIGTERM, SIGINT] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-                source.setEventHandler { [unowned self] in self.received(signalNumber) }
-                source.activate()
-                sources.append(source)
+            let source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: queue)
+            source.setEventHandler { [unowned self] in
+                var number: UInt8 = 0
+                while read(readEnd, &number, 1) == 1 { self.received(Int32(number)) }
             }
+            source.activate()
+            self.source = source
+        }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            var byte = UInt8(truncatingIfNeeded: number)
+            _ = write(signalPipe, &byte, 1)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        for number in [SIGTERM, SIGINT] {
+            sigaction(number, &action, nil)
         }
     }
 
@@ -221,9 +247,18 @@ final class SignalHandlers: @unchecked Sendable {
         stopping = true
         logger.info("signal \(signalNumber): shutting down")
         let logger = self.logger
+        let store = self.store
         server.shutdown {
-            logger.info("stopped")
+            if let sqlite = store as? SQLiteJobStore {
+                logger.info("stopped", metadata: ["store-commits": "\(sqlite.commits)"])
+            } else {
+                logger.info("stopped")
+            }
             exit(0)
         }
     }
 }
+
+/// The write end of the signal pipe: set once before the handlers are
+/// installed, then only read by the signal handler.
+nonisolated(unsafe) private var signalPipe: Int32 = -1

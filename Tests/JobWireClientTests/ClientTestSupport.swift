@@ -31,9 +31,9 @@ final class SurvivingStore: JobStore {
                 stored.logLines += update.appendedLogLines
                 stored.history.append(update.appendedEvent)
                 jobs[update.job.jobID] = stored
-            case .remove(let jobID):
+            case .remove(let jobID, _):
                 jobs.removeValue(forKey: jobID)
-            case .expire(let tombstone):
+            case .expire(let tombstone, _):
                 jobs.removeValue(forKey: tombstone.jobID)
             case .forget:
                 break

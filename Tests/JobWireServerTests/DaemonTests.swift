@@ -72,6 +72,80 @@ struct DaemonTests {
         #expect(message.contains("Error"), "\(message)")
     }
 
+    @Test("a damaged database refuses to start, with a clear message, and never starts empty over it")
+    func damagedStore() throws {
+        let directory = DurableStoreTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var garbage = [UInt8](repeating: 0, count: 8192)
+        for index in garbage.indices { garbage[index] = UInt8(truncatingIfNeeded: index &* 7 &+ 13) }
+        let file = (directory as NSString).appendingPathComponent("jobwire.sqlite")
+        try Data(garbage).write(to: URL(fileURLWithPath: file))
+        let (process, _, errors) = try launch(["--port", "0", "--data-dir", directory])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("cannot start") && message.contains("jobwire.sqlite"), "\(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data(garbage), "the damaged file is left as it was")
+        let (check, output, _) = try launch(["--check-store", "--data-dir", directory])
+        check.waitUntilExit()
+        _ = output
+        #expect(check.terminationStatus != 0)
+    }
+
+    @Test("a store from a newer schema version refuses to start")
+    func futureSchema() throws {
+        let directory = DurableStoreTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Create a real store, then mark it as written by a future version.
+        let (first, output, _) = try launch(["--port", "0", "--data-dir", directory, "--log-level", "error"])
+        _ = firstLine(output)
+        first.terminate()
+        first.waitUntilExit()
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [(directory as NSString).appendingPathComponent("jobwire.sqlite"), "PRAGMA user_version = 99;"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+
+        let (process, _, errors) = try launch(["--port", "0", "--data-dir", directory])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("schema version 99"), "\(message)")
+    }
+
+    @Test("check-store and backup on a healthy store")
+    func checkAndBackup() throws {
+        let directory = DurableStoreTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (server, output, _) = try launch(["--port", "0", "--data-dir", directory, "--log-level", "error"])
+        defer { if server.isRunning { server.terminate() } }
+        let port = Int(firstLine(output).split(separator: ":").last ?? "") ?? 0
+        let client = try TestClient(port: port)
+        try client.hello()
+        let job = try client.unary(.configure, ConfigureRequest(job: streamJob()), as: ConfigureResponse.self).job
+
+        let (check, checkOutput, _) = try launch(["--check-store", "--data-dir", directory])
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+        #expect(String(decoding: checkOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "ok\n")
+
+        // An online backup, restored into a new data directory, serves the job.
+        let backupFile = DurableStoreTests.temporaryDirectory() + "/backup.sqlite"
+        let (backup, _, _) = try launch(["--backup-to", backupFile, "--data-dir", directory])
+        backup.waitUntilExit()
+        #expect(backup.terminationStatus == 0)
+        let restoredDirectory = DurableStoreTests.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: backupFile, toPath: restoredDirectory + "/jobwire.sqlite")
+        let (restored, restoredOutput, _) = try launch(["--port", "0", "--data-dir", restoredDirectory, "--log-level", "error"])
+        defer { restored.terminate() }
+        let restoredPort = Int(firstLine(restoredOutput).split(separator: ":").last ?? "") ?? 0
+        let other = try TestClient(port: restoredPort)
+        try other.hello()
+        #expect(try other.unary(.getMetadata, GetMetadataRequest(jobID: job.jobID), as: Job.self) == job)
+    }
+
     @Test("a port in use is a clear error")
     func portInUse() throws {
         let server = try TestServer()

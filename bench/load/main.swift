@@ -10,15 +10,24 @@ import Glibc
 // Closed-loop load driver for GetMetadata (issue 3's hot-path check; the full
 // comparison with Redis and gRPC lives in the benchmarks issue).
 //
-//   jobwire-bench-load [--connections 64] [--depth 4] [--jobs 10000] [--seconds 10]
-//                      [--server PATH | --port PORT]
+//   jobwire-bench-load [--mode get|create|update] [--connections 64] [--depth 4] [--jobs 10000]
+//                      [--seconds 10] [--data-dir DIR] [--server PATH | --port PORT]
+//
+// --mode create and update measure acknowledged writes; with --data-dir the
+// server uses its durable SQLite store there, so every reply waits for a sync.
 //
 // Starts the release jobwired beside this binary on a free loopback port
 // (unless --port names a running server), creates the jobs, then drives
 // GetMetadata for random ids from one thread per connection, each keeping
 // `depth` calls in flight. Prints throughput and latency percentiles.
 
+enum Mode: String {
+    case get, create, update
+}
+
 struct Options {
+    var mode = Mode.get
+    var dataDirectory: String?
     var connections = 64
     var depth = 4
     var jobs = 10_000
@@ -33,6 +42,8 @@ func parseOptions() -> Options {
     while let flag = arguments.next() {
         let value = arguments.next() ?? ""
         switch flag {
+        case "--mode": options.mode = Mode(rawValue: value) ?? options.mode
+        case "--data-dir": options.dataDirectory = value
         case "--connections": options.connections = Int(value) ?? options.connections
         case "--depth": options.depth = Int(value) ?? options.depth
         case "--jobs": options.jobs = Int(value) ?? options.jobs
@@ -142,7 +153,7 @@ var port = options.port ?? 0
 if options.port == nil {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.server)
-    process.arguments = ["--port", "0", "--log-level", "error"]
+    process.arguments = ["--port", "0", "--log-level", "error"] + (options.dataDirectory.map { ["--data-dir", $0] } ?? [])
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -153,7 +164,8 @@ if options.port == nil {
 }
 defer { serverProcess?.terminate() }
 
-print("seeding \(options.jobs) jobs on 127.0.0.1:\(port) ...")
+let seedCount = options.mode == .create ? 1 : options.jobs
+print("seeding \(seedCount) jobs on 127.0.0.1:\(port) ...")
 let seeder = try BenchConnection(port: port)
 var ids: [String] = []
 ids.reserveCapacity(options.jobs)
@@ -162,7 +174,7 @@ let job = Job(type: "das_stream", labels: ["site": "haifa"], streamURL: "10.10.1
               channelToStreamIndex: Dictionary(uniqueKeysWithValues: (0..<50).map { (UInt32($0 + 1), UInt32($0 % 4)) }),
               streamAmount: 4, frequenciesAmount: 500, channelAmount: 50,
               metadata: StreamMetadata(dx: 1.02, prr: 2000, fiberStartMeters: 0, fiberLengthMeters: 5000, swVersion: "1.4.2"))
-for index in 0..<options.jobs {
+for index in 0..<seedCount {
     let reply = try seeder.call(.configure, ConfigureRequest(job: job), streamID: UInt32(index + 1))
     ids.append(try ConfigureResponse(decoding: reply).job.jobID)
 }
@@ -187,10 +199,22 @@ for worker in 0..<options.connections {
             var random = SystemRandomNumberGenerator()
             var sentAt: [UInt32: UInt64] = [:]
             var nextStream: UInt32 = 1
+            var progress = 0.0
             func sendOne() throws {
                 let id = sharedIDs[Int.random(in: 0..<sharedIDs.count, using: &random)]
-                let frame = try FrameEncoder.encode(.call(Call(streamID: nextStream, method: Method.getMetadata.rawValue,
-                                                               request: GetMetadataRequest(jobID: id).encode())))
+                let call: Call
+                switch options.mode {
+                case .get:
+                    call = Call(streamID: nextStream, method: Method.getMetadata.rawValue, request: GetMetadataRequest(jobID: id).encode())
+                case .create:
+                    call = Call(streamID: nextStream, method: Method.configure.rawValue,
+                                request: ConfigureRequest(job: Job(type: "bench", labels: ["worker": "\(worker)"])).encode())
+                case .update:
+                    progress = progress >= 99 ? 0 : progress + 1
+                    call = Call(streamID: nextStream, method: Method.updateJob.rawValue,
+                                request: UpdateJobRequest(jobID: id, progress: progress).encode())
+                }
+                let frame = try FrameEncoder.encode(.call(call))
                 sentAt[nextStream] = nowNs()
                 nextStream &+= 1
                 if nextStream == 0 { nextStream = 1 }
@@ -229,6 +253,7 @@ func percentile(_ fraction: Double, of latencies: [UInt64]) -> Double {
 }
 let total = completed.load(ordering: .relaxed)
 print("")
+print("mode \(options.mode.rawValue)\(options.dataDirectory == nil ? ", memory store" : ", sqlite store in \(options.dataDirectory ?? "")")")
 print("| connections | in flight each | requests | errors | req/s | p50 µs | p99 µs | p99.9 µs | server CPU s | server peak RSS MiB | reply bytes |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 print(String(format: "| %d | %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %d |",

@@ -1,8 +1,12 @@
 /// Random (version 4) UUIDs in lower-case text form.
 enum JobIDGenerator {
     static func make() -> String {
+        // Two 64-bit draws: the system generator makes one getrandom call per draw,
+        // and drawing byte by byte cost 16 system calls per job.
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let high = generator.next()
+        let low = generator.next()
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: high >> ($0 * 8)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> ($0 * 8)) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
         let digits = Array("0123456789abcdef".utf8)

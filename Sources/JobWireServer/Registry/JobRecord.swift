@@ -19,10 +19,10 @@ struct JobRecord {
     /// Set when the port came from the pool and must go back to it.
     var pooledPort: UInt16?
 
-    init(job: Job, sequence: UInt64, requestID: String, requestFingerprint: UInt64, leaseTTLMs: UInt32,
-         pooledPort: UInt16?, logCapacity: Int, historyCapacity: Int, historyBytes: Int) {
+    init(job: Job, encodedJob: [UInt8]? = nil, sequence: UInt64, requestID: String, requestFingerprint: UInt64,
+         leaseTTLMs: UInt32, pooledPort: UInt16?, logCapacity: Int, historyCapacity: Int, historyBytes: Int) {
         self.job = job
-        self.encodedJob = job.encode()
+        self.encodedJob = encodedJob ?? job.encode()
         self.logs = BoundedRing(capacity: logCapacity)
         self.history = EventHistory(maxCount: historyCapacity, maxBytes: historyBytes)
         self.sequence = sequence

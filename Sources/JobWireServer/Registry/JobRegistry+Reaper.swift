@@ -50,7 +50,8 @@ extension JobRegistry {
                         state.tombstones[jobID] = RegistryState.Tombstone(tenant: record.job.tenant,
                                                                           forgetAtMs: now + expiredRetention)
                         store.persist(.expire(StoredTombstone(jobID: jobID, tenant: record.job.tenant,
-                                                              forgetAtMs: now + expiredRetention))) { _ in }
+                                                              forgetAtMs: now + expiredRetention),
+                                              sequence: record.sequence)) { _ in }
                     }
                 }
                 for (jobID, tombstone) in state.tombstones where budget > 0 && tombstone.forgetAtMs <= now {

@@ -126,7 +126,7 @@ extension JobRegistry {
                                                     message: "job \(request.jobID) was deleted")))
             state.watchers.removeValue(forKey: request.jobID)
             let reply = DeleteJobResponse(revision: record.job.revision).encode()
-            store.persist(.remove(jobID: request.jobID)) { result in completion(result.map { reply }) }
+            store.persist(.remove(jobID: request.jobID, sequence: record.sequence)) { result in completion(result.map { reply }) }
         }
     }
 

@@ -171,13 +171,14 @@ struct RegistryState: ~Copyable {
         // the worker may simply not have been able to reach us.
         if stored.job.leaseExpiresAtMs != 0 && stored.job.leaseExpiresAtMs < now + configuration.leaseGraceMs {
             stored.job.leaseExpiresAtMs = now + configuration.leaseGraceMs
+            stored.encodedJob = nil  // changed: encode again
         }
         var pooled: UInt16?
         if let port = UInt16(exactly: stored.job.streamPort), ports?.contains(port) == true, !stored.job.status.isTerminal,
            ports?.claim(port) == true {
             pooled = port
         }
-        var record = JobRecord(job: stored.job, sequence: stored.sequence, requestID: stored.requestID,
+        var record = JobRecord(job: stored.job, encodedJob: stored.encodedJob, sequence: stored.sequence, requestID: stored.requestID,
                                requestFingerprint: stored.requestFingerprint, leaseTTLMs: stored.leaseTTLMs,
                                pooledPort: pooled, logCapacity: configuration.logLinesPerJob,
                                historyCapacity: configuration.historyPerJob,

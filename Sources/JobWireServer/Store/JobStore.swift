@@ -49,6 +49,8 @@ public struct StoredTombstone: Sendable, Equatable {
 public struct StoredJob: Sendable, Equatable {
     /// The job without log lines, at its current revision.
     public var job: Job
+    /// `job` encoded, when the store has it (saves encoding every job again at start-up).
+    public var encodedJob: [UInt8]?
     /// Retained log lines, oldest first.
     public var logLines: [String]
     /// Creation order, for ListJobs paging.
@@ -61,9 +63,10 @@ public struct StoredJob: Sendable, Equatable {
     /// Retained watch history: encoded `WatchEvent`s, oldest first.
     public var history: [StoredEvent]
 
-    public init(job: Job, logLines: [String], sequence: UInt64, requestID: String, requestFingerprint: UInt64,
-                leaseTTLMs: UInt32, history: [StoredEvent]) {
+    public init(job: Job, encodedJob: [UInt8]? = nil, logLines: [String], sequence: UInt64, requestID: String,
+                requestFingerprint: UInt64, leaseTTLMs: UInt32, history: [StoredEvent]) {
         self.job = job
+        self.encodedJob = encodedJob
         self.logLines = logLines
         self.sequence = sequence
         self.requestID = requestID
@@ -85,6 +88,18 @@ public struct StoredJobChange: Sendable, Equatable {
     public var leaseTTLMs: UInt32
     public var appendedLogLines: [String]
     public var appendedEvent: StoredEvent
+
+    public init(job: Job, encodedJob: [UInt8], sequence: UInt64, requestID: String, requestFingerprint: UInt64,
+                leaseTTLMs: UInt32, appendedLogLines: [String], appendedEvent: StoredEvent) {
+        self.job = job
+        self.encodedJob = encodedJob
+        self.sequence = sequence
+        self.requestID = requestID
+        self.requestFingerprint = requestFingerprint
+        self.leaseTTLMs = leaseTTLMs
+        self.appendedLogLines = appendedLogLines
+        self.appendedEvent = appendedEvent
+    }
 }
 
 /// One retained watch event.
@@ -104,10 +119,10 @@ public struct StoredEvent: Sendable, Equatable {
 public enum StoredChange: Sendable {
     /// The job was created or changed: its new state and what the change appended.
     case put(StoredJobChange)
-    /// The job was deleted.
-    case remove(jobID: String)
+    /// The job was deleted. `sequence` is its creation sequence (stores may key rows by it).
+    case remove(jobID: String, sequence: UInt64)
     /// The job's retention is over: it is dropped and answers EXPIRED until `forgetAtMs`.
-    case expire(StoredTombstone)
+    case expire(StoredTombstone, sequence: UInt64)
     /// An expired job's tombstone is dropped: it now answers plain NOT_FOUND.
     case forget(jobID: String)
 }

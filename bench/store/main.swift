@@ -1,0 +1,83 @@
+import Dispatch
+import Foundation
+import JobWireProtocol
+import JobWireServer
+
+// Start-up cost of the durable store (issue 5): writes N jobs into a fresh
+// SQLite store through SQLiteJobStore (the same path the server uses, batched
+// as group commit batches them), then measures how long a JobRegistry takes
+// to load them — the server's start-up work — and the data directory's size.
+//
+//   jobwire-bench-store [--jobs 1000000] [--data-dir DIR]
+
+var jobs = 1_000_000
+var directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-bench-store-\(UUID().uuidString)").path
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let flag = arguments.next() {
+    switch flag {
+    case "--jobs": jobs = Int(arguments.next() ?? "") ?? jobs
+    case "--data-dir": directory = arguments.next() ?? directory
+    default:
+        print("usage: jobwire-bench-store [--jobs N] [--data-dir DIR]")
+        exit(2)
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+do {
+    let store = try SQLiteJobStore(directory: directory)
+    let writeStart = DispatchTime.now()
+    let group = DispatchGroup()
+    let now = WallClock.nowMs()
+    for index in 0..<jobs {
+        // A terminal streaming job as a front end leaves it: every stream field, a result, a few log lines.
+        let id = String(format: "%08x-0000-4000-8000-%012x", index, index)
+        let job = Job(jobID: id, tenant: "default", type: "das_stream", labels: ["site": "haifa"], streamURL: "10.10.100.100",
+                      streamPort: UInt32(50_000 + index % 1000), viewType: 1, frequenciesList: [0, 12.5, 25, 37.5],
+                      linesDt: 0.01, channelToStreamIndex: [1: 0, 2: 1], streamAmount: 2, frequenciesAmount: 4, channelAmount: 2,
+                      metadata: StreamMetadata(dx: 1.02, prr: 2000, fiberStartMeters: 0, fiberLengthMeters: 5000, swVersion: "1.0.0"),
+                      status: .completed, progress: 100, createdAtMs: now, updatedAtMs: now, completedAtMs: now,
+                      expiresAtMs: now + 86_400_000, result: JobResult(contentType: "application/json", data: Array(#"{"ok":true}"#.utf8)),
+                      logLineCount: 2, revision: 3)
+        let encoded = job.encode()
+        let event = StoredEvent(revision: 3, encodedEvent: encoded, isStatusTransition: true)
+        group.enter()
+        store.persist(.put(StoredJobChange(job: job, encodedJob: encoded, sequence: UInt64(index + 1), requestID: "",
+                                           requestFingerprint: 0, leaseTTLMs: 0, appendedLogLines: ["started", "done"],
+                                           appendedEvent: event))) { _ in group.leave() }
+        if index % 10_000 == 9_999 { group.wait() }
+    }
+    group.wait()
+    let writeSeconds = seconds(since: writeStart)
+
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    let bytes = files.reduce(0) { total, file in
+        total + (((try? FileManager.default.attributesOfItem(atPath: directory + "/" + file))?[.size] as? Int) ?? 0)
+    }
+
+    // Where start-up goes: opening (with SQLite's quick_check), reading the rows, building the registry.
+    let openStart = DispatchTime.now()
+    let reopened = try SQLiteJobStore(directory: directory)
+    let openSeconds = seconds(since: openStart)
+    let readStart = DispatchTime.now()
+    _ = try reopened.load()
+    let readSeconds = seconds(since: readStart)
+
+    let loadStart = DispatchTime.now()
+    let registry = try JobRegistry(configuration: RegistryConfiguration(), store: try SQLiteJobStore(directory: directory))
+    let loadSeconds = seconds(since: loadStart)
+    print(String(format: "open + quick_check %.2f s, reading rows %.2f s, building the registry %.2f s",
+                 openSeconds, readSeconds, max(0, loadSeconds - openSeconds - readSeconds)))
+
+    print("| jobs | write s | commits | data dir MiB | bytes per job | start-up (open + check + load) s | jobs loaded |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print(String(format: "| %d | %.1f | %d | %.1f | %d | %.2f | %d |", jobs, writeSeconds, store.commits,
+                 Double(bytes) / 1_048_576, bytes / max(1, jobs), loadSeconds, registry.jobCount))
+    try? FileManager.default.removeItem(atPath: directory)
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
