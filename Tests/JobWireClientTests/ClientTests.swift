@@ -134,10 +134,15 @@ struct ClientTests {
 
         harness.stop()  // GoAway, the watch ends with UNAVAILABLE, the socket closes
         try harness.start()  // same port, same store
+        // The worker may not have noticed yet that its connection is gone; an update
+        // written into it would fail with CONNECTION_LOST and, rightly, not be retried
+        // (it might have landed). A read is safe to retry and reconnects first.
+        _ = try await worker.metadata(for: job.jobID)
         for step in 6...10 { _ = try await worker.update(UpdateJobRequest(jobID: job.jobID, progress: Double(step))) }
         while received.withLock({ $0.last?.revision ?? 0 }) < 12 { try await Task.sleep(for: .milliseconds(10)) }
         harness.kill()  // no GoAway: connections just vanish
         try harness.start()
+        _ = try await worker.metadata(for: job.jobID)
         _ = try await worker.update(UpdateJobRequest(jobID: job.jobID, status: .completed, progress: 100))
         try await watching.value
 
