@@ -37,11 +37,6 @@ final class Connection: @unchecked Sendable {
         case unaryDone(streamID: UInt32, token: UInt64, Result<[UInt8], JobWireError>)
     }
 
-    struct Inbox: ~Copyable {
-        var items: [InboxItem] = []
-        var drainScheduled = false
-    }
-
     let id: UInt64
     let fd: Int32
     let peer: String
@@ -49,7 +44,7 @@ final class Connection: @unchecked Sendable {
     let io: IOQueuePool.IOQueue
     let context: ServerContext
     var logger: Logger
-    let inbox = Mutex(Inbox())
+    let inbox = Mailbox<InboxItem>()
 
     // Owned by `queue`.
     var phase = Phase.handshake
@@ -309,13 +304,7 @@ final class Connection: @unchecked Sendable {
     // MARK: Inbox (the only way in from other threads)
 
     func enqueue(_ item: InboxItem) {
-        let schedule = inbox.withLock { inbox -> Bool in
-            inbox.items.append(item)
-            if inbox.drainScheduled { return false }
-            inbox.drainScheduled = true
-            return true
-        }
-        if schedule {
+        if inbox.post(item) {
             queue.async { self.drainInboxAndFlush() }
         }
     }
@@ -326,11 +315,7 @@ final class Connection: @unchecked Sendable {
     }
 
     func drainInbox() {
-        let items = inbox.withLock { inbox -> [InboxItem] in
-            inbox.drainScheduled = false
-            defer { inbox.items.removeAll() }
-            return inbox.items
-        }
+        let items = inbox.takeAll()
         guard phase != .closed else { return }
         for item in items {
             switch item {

@@ -34,7 +34,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let queue = DispatchQueue(label: "jobwire.store.sqlite", qos: .userInitiated)
     private let logLinesPerJob: Int
     private let historyPerJob: Int
-    private let pending = Mutex<Batch>(Batch())
+    /// Changes waiting for the next commit, with their completions.
+    private let pending = Mailbox<PendingChange>()
     private let failure = Mutex<String?>(nil)
     private let commitCount = Atomic<Int>(0)
 
@@ -42,9 +43,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     public var commits: Int { commitCount.load(ordering: .relaxed) }
     private var statements: Statements?
 
-    private struct Batch: ~Copyable {
-        var changes: [(StoredChange, @Sendable (Result<Void, JobWireError>) -> Void)] = []
-        var commitScheduled = false
+    private struct PendingChange: Sendable {
+        let change: StoredChange
+        let completion: @Sendable (Result<Void, JobWireError>) -> Void
     }
 
     /// Statements prepared once and reused for every commit.
@@ -250,45 +251,33 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     // MARK: Group commit
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
-        let schedule = pending.withLock { batch -> Bool in
-            batch.changes.append((change, completion))
-            if batch.commitScheduled { return false }
-            batch.commitScheduled = true
-            return true
-        }
-        if schedule {
+        if pending.post(PendingChange(change: change, completion: completion)) {
             queue.async { self.commitPending() }
         }
     }
 
-    /// Commits everything queued, in one transaction, until nothing is left.
+    /// Commits everything posted so far in one transaction and one sync, then
+    /// completes it all. Changes posted meanwhile schedule the next commit.
     private func commitPending() {
-        while true {
-            let batch = pending.withLock { batch -> [(StoredChange, @Sendable (Result<Void, JobWireError>) -> Void)] in
-                let changes = batch.changes
-                batch.changes.removeAll(keepingCapacity: true)
-                if changes.isEmpty { batch.commitScheduled = false }
-                return changes
-            }
-            if batch.isEmpty { return }
-            let result: Result<Void, JobWireError>
+        let batch = pending.takeAll()
+        guard !batch.isEmpty else { return }
+        let result: Result<Void, JobWireError>
+        do throws(JobWireError) {
+            try database.execute("BEGIN IMMEDIATE")
             do throws(JobWireError) {
-                try database.execute("BEGIN IMMEDIATE")
-                do throws(JobWireError) {
-                    for (change, _) in batch { try apply(change) }
-                    try database.execute("COMMIT")
-                    commitCount.add(1, ordering: .relaxed)
-                } catch {
-                    try? database.execute("ROLLBACK")
-                    throw error
-                }
-                result = .success(())
+                for pending in batch { try apply(pending.change) }
+                try database.execute("COMMIT")
+                commitCount.add(1, ordering: .relaxed)
             } catch {
-                failure.withLock { $0 = "commit failed: \(error.message)" }
-                result = .failure(JobWireError(.unavailable, "STORE_UNAVAILABLE", "the store could not commit: \(error.message)"))
+                try? database.execute("ROLLBACK")
+                throw error
             }
-            for (_, completion) in batch { completion(result) }
+            result = .success(())
+        } catch {
+            failure.withLock { $0 = "commit failed: \(error.message)" }
+            result = .failure(JobWireError(.unavailable, "STORE_UNAVAILABLE", "the store could not commit: \(error.message)"))
         }
+        for pending in batch { pending.completion(result) }
     }
 
     private func apply(_ change: StoredChange) throws(JobWireError) {
