@@ -104,4 +104,7 @@ public enum Reason {
     public static let streamPortInUse = "STREAM_PORT_IN_USE"
     /// NOT_FOUND: the watched job was deleted; the watch ends.
     public static let jobDeleted = "JOB_DELETED"
+    /// UNAVAILABLE: the durable store could not commit the write; it was not
+    /// acknowledged. Retry (Configure with its request id is safe to repeat).
+    public static let storeUnavailable = "STORE_UNAVAILABLE"
 }

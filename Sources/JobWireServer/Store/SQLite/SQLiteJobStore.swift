@@ -275,7 +275,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             result = .success(())
         } catch {
             failure.withLock { $0 = "commit failed: \(error.message)" }
-            result = .failure(JobWireError(.unavailable, "STORE_UNAVAILABLE", "the store could not commit: \(error.message)"))
+            result = .failure(JobWireError(.unavailable, Reason.storeUnavailable, "the store could not commit: \(error.message)"))
         }
         for pending in batch { pending.completion(result) }
     }
