@@ -72,7 +72,8 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
-    /// Milliseconds for the wire, rounded up, at least 1.
+    /// Whole milliseconds, rounded up, at least 1: for the wire (`timeout_ms`,
+    /// `lease_ttl_ms`) and for local timers.
     var wireMilliseconds: UInt32 {
         UInt32(clamping: max(1, Int64((seconds * 1000).rounded(.up))))
     }

@@ -1,5 +1,4 @@
 import JobWireProtocol
-import Synchronization
 
 /// One event of a watched job.
 public struct JobEvent: Sendable, Equatable {

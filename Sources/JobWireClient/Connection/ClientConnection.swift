@@ -103,8 +103,7 @@ final class ClientConnection: @unchecked Sendable {
         read.activate()
         append(.hello(hello))
         flush()
-        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.components.seconds * 1_000_000_000
-                                                            + timeout.components.attoseconds / 1_000_000_000))) { [weak self] in
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(timeout.wireMilliseconds))) { [weak self] in
             guard let self, self.helloWaiter != nil else { return }
             self.close(with: Status(code: .deadlineExceeded, reason: Reason.handshakeTimeout,
                                     message: "no HelloAck within the connect timeout"))

@@ -29,8 +29,7 @@ enum SocketConnect {
                 throw failure(host, port, code)
             }
             var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-            let ready = poll(&descriptor, 1, max(1, milliseconds))
+            let ready = poll(&descriptor, 1, Int32(clamping: timeout.wireMilliseconds))
             var socketError: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)

@@ -1,7 +1,6 @@
 import Dispatch
 import JobWireProtocol
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc

@@ -73,12 +73,6 @@ struct JobRecord {
         .put(StoredJobChange(job: job, encodedJob: encodedJob, sequence: sequence, requestID: requestID, requestFingerprint: requestFingerprint,
                              leaseTTLMs: leaseTTLMs, appendedLogLines: logLines, appendedEvent: event))
     }
-
-    var stored: StoredJob {
-        StoredJob(job: job, logLines: logs.suffix(logs.count), sequence: sequence, requestID: requestID,
-                  requestFingerprint: requestFingerprint, leaseTTLMs: leaseTTLMs,
-                  history: history.events)
-    }
 }
 
 /// Encoded `WatchEvent`s, built around a job's cached encoding.

@@ -62,9 +62,4 @@ extension JobRegistry {
             }
         }
     }
-
-    /// The job's current revision, for bookmarks; nil when it is gone.
-    func currentRevision(jobID: String) -> UInt64? {
-        state.withLock { $0.jobs[jobID]?.job.revision }
-    }
 }

@@ -8,6 +8,8 @@ extension JobRegistry {
     /// the same request id created). Replies with an encoded ConfigureResponse.
     public func configure(_ request: ConfigureRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         let now = WallClock.nowMs()
+        // Fingerprint of the canonical encoding, not of the bytes received: clients may
+        // write map entries in any order, and the same request must not read as reused.
         let fingerprint = FNV1a.hash(request.encode())
         let configuration = self.configuration
         try state.withLock { (state) throws(JobWireError) in
