@@ -15,22 +15,35 @@ final class SurvivingStore: JobStore {
     var kind: String { "surviving-test-store" }
     var state: String { "ok" }
 
-    func load() throws(JobWireError) -> StoredState {
-        StoredState(jobs: jobs.withLock { Array($0.values) })
+    func load(expect: (Int) -> Void,
+              restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
+        let saved = jobs.withLock { $0.values.sorted { $0.sequence < $1.sequence } }
+        expect(saved.count)
+        for job in saved {
+            try restore(job)
+        }
+        return []
+    }
+
+    func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails {
+        jobs.withLock { $0.values.first { $0.sequence == sequence }?.details ?? StoredDetails() }
     }
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
         jobs.withLock { jobs in
             switch change {
             case .put(let update):
-                var stored = jobs[update.job.jobID] ?? StoredJob(
-                    job: update.job, logLines: [], sequence: update.sequence, requestID: update.requestID,
-                    requestFingerprint: update.requestFingerprint, leaseTTLMs: update.leaseTTLMs, history: [])
-                stored.job = update.job
+                let jobID = update.summary.jobID
+                var stored = jobs[jobID] ?? StoredJob(
+                    summary: update.summary, encodedJob: update.encodedJob, details: StoredDetails(),
+                    sequence: update.sequence, requestID: update.requestID, requestFingerprint: update.requestFingerprint,
+                    leaseTTLMs: update.leaseTTLMs)
+                stored.summary = update.summary
+                stored.encodedJob = update.encodedJob
                 stored.leaseTTLMs = update.leaseTTLMs
-                stored.logLines += update.appendedLogLines
-                stored.history.append(update.appendedEvent)
-                jobs[update.job.jobID] = stored
+                stored.details?.logLines += update.appendedLogLines
+                stored.details?.history.append(update.appendedEvent)
+                jobs[jobID] = stored
             case .remove(let jobID, _):
                 jobs.removeValue(forKey: jobID)
             case .expire(let tombstone, _):

@@ -104,6 +104,30 @@ struct DurableStoreTests {
         // Revisions keep growing.
         let next = try client.unary(.updateJob, UpdateJobRequest(jobID: runningID, progress: 99), as: Job.self)
         #expect(next.revision == (before[runningID]?.revision ?? 0) + 1)
+
+        // Labels come back from the store's own table: ListJobs filters on them without decoding a job.
+        let labelled = try client.unary(.listJobs, ListJobsRequest(labels: ["tier": "gold"]), as: ListJobsResponse.self)
+        #expect(labelled.jobs.map(\.jobID) == [replay.job.jobID] && labelled.totalCount == 1)
+
+        // A job nothing has read since the restart changes correctly: its stored
+        // bytes are decoded, and its log and history read, on first use.
+        let pendingID = replay.job.jobID
+        let started = try client.unary(.updateJob, UpdateJobRequest(jobID: pendingID, status: .running, logLines: ["up"]),
+                                       as: Job.self)
+        #expect(started.revision == replay.job.revision + 1 && started.status == .running)
+        #expect(started.frequenciesList == spec.frequenciesList && started.channelToStreamIndex == spec.channelToStreamIndex)
+        let withLog = try client.unary(.getMetadata, GetMetadataRequest(jobID: pendingID, logTail: 5), as: Job.self)
+        #expect(withLog.logTail == ["up"] && withLog.logLineCount == 1)
+        // A finished job's history, never touched since the restart, is read from the store for a resume.
+        let completed = try #require(before.values.first { $0.status == .completed })
+        let history = try client.start(.watchJob, WatchJobRequest(jobID: completed.jobID, afterRevision: 1))
+        guard case .success(let running) = try client.nextEvent(history),
+              case .success(let done) = try client.nextEvent(history) else {
+            Issue.record("no history after the restart")
+            return
+        }
+        #expect(running.revision == 2 && running.job?.status == .running)
+        #expect(done.revision == 3 && done.job?.status == .completed && done.job?.result == completed.result)
     }
 
     @Test("an expired job still answers EXPIRED after a restart")
@@ -173,5 +197,76 @@ struct DurableStoreTests {
         }
         #expect(server.server.registry.jobCount == 800)
         #expect(store.commits < 800, "800 acknowledged creates took \(store.commits) commits")
+    }
+}
+
+/// Stores written by an older jobwired are migrated in place.
+@Suite("Durable store migrations")
+struct StoreMigrationTests {
+    @Test("a version 1 store is migrated: summaries and labels filled in, jobs served, history resumable")
+    func migratesVersion1() throws {
+        let directory = DurableStoreTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A store exactly as jobwired with schema version 1 left it.
+        var job = streamJob(labels: ["site": "haifa"], priority: 4)
+        job.jobID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b"
+        job.tenant = "default"
+        job.status = .running
+        job.createdAtMs = 1_700_000_000_000
+        job.updatedAtMs = job.createdAtMs
+        job.logLineCount = 2
+        job.revision = 2
+        var created = job
+        created.status = .pending
+        created.revision = 1
+        created.logLineCount = 0
+        do {
+            let database = try SQLiteDatabase(path: directory + "/" + SQLiteJobStore.fileName)
+            try database.execute("""
+                CREATE TABLE jobs (sequence INTEGER PRIMARY KEY, job_id TEXT NOT NULL, job BLOB NOT NULL,
+                    request_id TEXT NOT NULL, request_fingerprint INTEGER NOT NULL, lease_ttl_ms INTEGER NOT NULL);
+                CREATE TABLE log_lines (sequence INTEGER NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
+                    PRIMARY KEY (sequence, seq)) WITHOUT ROWID;
+                CREATE TABLE events (sequence INTEGER NOT NULL, revision INTEGER NOT NULL, event BLOB NOT NULL,
+                    transition INTEGER NOT NULL, PRIMARY KEY (sequence, revision)) WITHOUT ROWID;
+                CREATE TABLE tombstones (job_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, forget_at_ms INTEGER NOT NULL)
+                    WITHOUT ROWID;
+                PRAGMA user_version = 1;
+                """)
+            try database.prepare("INSERT INTO jobs VALUES (7, ?1, ?2, 'req-1', 42, 0)")
+                .bind(.text(job.jobID), .blob(job.encode())).run()
+            for (seq, line) in ["one", "two"].enumerated() {
+                try database.prepare("INSERT INTO log_lines VALUES (7, ?1, ?2)").bind(.integer(Int64(seq)), .text(line)).run()
+            }
+            for version in [created, job] {
+                let event = WatchEvents.encode(type: .change, revision: version.revision, encodedJob: version.encode(), logLines: [])
+                try database.prepare("INSERT INTO events VALUES (7, ?1, ?2, 1)")
+                    .bind(.integer(Int64(version.revision)), .blob(event)).run()
+            }
+        }
+
+        let server = try TestServer(store: try SQLiteJobStore(directory: directory))
+        let client = try server.client()
+        let version = try SQLiteDatabase(path: directory + "/" + SQLiteJobStore.fileName).integer("PRAGMA user_version")
+        #expect(version == SQLiteJobStore.schemaVersion)
+        let served = try client.unary(.getMetadata, GetMetadataRequest(jobID: job.jobID, logTail: 10), as: Job.self)
+        var expected = job
+        expected.logTail = ["one", "two"]
+        #expect(served == expected)
+        let listed = try client.unary(.listJobs, ListJobsRequest(statuses: [.running], labels: ["site": "haifa"]),
+                                      as: ListJobsResponse.self)
+        #expect(listed.jobs.map(\.jobID) == [job.jobID])
+        let stream = try client.start(.watchJob, WatchJobRequest(jobID: job.jobID, afterRevision: 1))
+        guard case .success(let event) = try client.nextEvent(stream) else {
+            Issue.record("no event")
+            return
+        }
+        #expect(event.revision == 2 && event.job?.status == .running)
+        let next = try client.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, progress: 50), as: Job.self)
+        #expect(next.revision == 3 && next.progress == 50 && next.logLineCount == 2)
+        // New jobs continue the sequence after the migrated ones.
+        let fresh = try client.unary(.configure, ConfigureRequest(job: Job(type: "t")), as: ConfigureResponse.self).job
+        let page = try client.unary(.listJobs, ListJobsRequest(), as: ListJobsResponse.self)
+        #expect(page.jobs.map(\.jobID) == [fresh.jobID, job.jobID])
     }
 }

@@ -86,15 +86,16 @@ struct RegistryUnitTests {
     @Test("log tails are spliced onto the cached encoding")
     func logTailSplice() throws {
         var record = JobRecord(job: Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", revision: 1), sequence: 1, requestID: "",
-                               requestFingerprint: 0, leaseTTLMs: 0, pooledPort: nil, logCapacity: 3, historyCapacity: 2,
-                               historyBytes: 1 << 20)
-        _ = record.commit(now: 5, newLogLines: ["a", "b", "c", "d"]) { $0.progress = 1 }
+                               requestFingerprint: 0, leaseTTLMs: 0, pooledPort: nil,
+                               capacities: .init(logLines: 3, historyEvents: 2, historyBytes: 1 << 20))
+        let store = InMemoryJobStore()
+        _ = try record.commit(now: 5, newLogLines: ["a", "b", "c", "d"], store: store) { $0.progress = 1 }
         let decoded = try Job(decoding: record.encoded(logTail: 2))
         #expect(decoded.logTail == ["c", "d"] && decoded.logLineCount == 4 && decoded.revision == 2)
         #expect(try Job(decoding: record.encoded(logTail: 10)).logTail == ["b", "c", "d"], "three lines are kept")
-        _ = record.commit(now: 6, newLogLines: []) { $0.progress = 2 }
-        _ = record.commit(now: 7, newLogLines: []) { $0.progress = 3 }
-        #expect(record.history.count == 2 && record.history.first?.revision == 3)
+        _ = try record.commit(now: 6, newLogLines: [], store: store) { $0.progress = 2 }
+        _ = try record.commit(now: 7, newLogLines: [], store: store) { $0.progress = 3 }
+        #expect(record.events(after: 0).count == 2 && record.oldestEvent?.revision == 3)
     }
 
     @Test("latency percentiles land within the histogram's resolution")

@@ -93,7 +93,7 @@ struct WatchTests {
         for progress in 1...5 {
             current = try client.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, progress: Double(progress)), as: Job.self)
         }
-        let kept = server.server.registry.state.withLock { $0.jobs[job.jobID]?.history.count ?? 0 }
+        let kept = server.server.registry.state.withLock { $0.jobs[job.jobID]?.events(after: 0).count ?? 0 }
         #expect(kept == 2)
         let stream = try client.start(.watchJob, WatchJobRequest(jobID: job.jobID, afterRevision: current.revision - 3))
         guard case .success(let first) = try client.nextEvent(stream) else { Issue.record("no event"); return }

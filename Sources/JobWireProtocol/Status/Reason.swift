@@ -107,4 +107,8 @@ public enum Reason {
     /// UNAVAILABLE: the durable store could not commit the write; it was not
     /// acknowledged. Retry (Configure with its request id is safe to repeat).
     public static let storeUnavailable = "STORE_UNAVAILABLE"
+    /// DATA_LOSS: a stored job (or its log and history) could not be read
+    /// back from the durable store. The server keeps serving other jobs;
+    /// run `jobwired --check-store` and restore from a backup.
+    public static let storeDamaged = "STORE_DAMAGED"
 }

@@ -18,7 +18,7 @@ struct JobFilter {
         priority = request.priority
     }
 
-    func matches(_ job: Job) -> Bool {
+    func matches(_ job: JobSummary) -> Bool {
         if !statuses.isEmpty && !statuses.contains(job.status) { return false }
         if !type.isEmpty && job.type != type { return false }
         if createdAfterMs != 0 && job.createdAtMs < createdAfterMs { return false }

@@ -1,17 +1,42 @@
 import JobWireProtocol
 
-/// One job as the registry holds it: the job itself at its current revision,
-/// its encoding (made once per revision and spliced into every reply), its
-/// log lines, its retained watch history and its lease.
+/// One job as the registry holds it: a summary of the job at its current
+/// revision, its encoding (made once per revision and spliced into every
+/// reply), its log lines, its retained watch history and its lease.
+///
+/// A job restored at start-up arrives as its summary and stored bytes only:
+/// the decoded ``Job`` and the log and history details are loaded the first
+/// time something needs them (see ``materialize(from:)``), which keeps a
+/// restart with a million stored jobs within seconds.
 ///
 /// Owned by ``JobRegistry`` and only touched under its lock.
 struct JobRecord {
-    /// The job without log lines (`logTail` is always empty here).
-    private(set) var job: Job
-    /// `job` encoded, at `job.revision`.
+    private(set) var summary: JobSummary
+    /// The job (without log lines) encoded, at `summary.revision`.
     private(set) var encodedJob: [UInt8]
-    var logs: BoundedRing<String>
-    var history: EventHistory
+    /// The decoded job; nil until the first change after a restart. Boxed,
+    /// like `details`: a million records sit inline in the registry's
+    /// dictionary, so what most of them lack must not take room in each.
+    private var decodedBox: Box<Job>?
+    /// Log lines and watch history; nil while they are still only in the store.
+    private var detailsBox: Box<Details>?
+
+    private var decoded: Job? {
+        get { decodedBox?.value }
+        set { decodedBox = newValue.map(Box.init) }
+    }
+
+    private var details: Details? {
+        get { detailsBox?.value }
+        set { detailsBox = newValue.map(Box.init) }
+    }
+
+    /// An immutable heap cell: a change stores a new one, so copies of a
+    /// record never see each other's changes.
+    private final class Box<Value> {
+        let value: Value
+        init(_ value: Value) { self.value = value }
+    }
     let sequence: UInt64
     let requestID: String
     let requestFingerprint: UInt64
@@ -19,44 +44,153 @@ struct JobRecord {
     /// Set when the port came from the pool and must go back to it.
     var pooledPort: UInt16?
 
-    init(job: Job, encodedJob: [UInt8]? = nil, sequence: UInt64, requestID: String, requestFingerprint: UInt64,
-         leaseTTLMs: UInt32, pooledPort: UInt16?, logCapacity: Int, historyCapacity: Int, historyBytes: Int) {
-        self.job = job
-        self.encodedJob = encodedJob ?? job.encode()
-        self.logs = BoundedRing(capacity: logCapacity)
-        self.history = EventHistory(maxCount: historyCapacity, maxBytes: historyBytes)
+    struct Details {
+        var logs: BoundedRing<String>
+        var history: EventHistory
+    }
+
+    struct Capacities {
+        var logLines: Int
+        var historyEvents: Int
+        var historyBytes: Int
+
+        init(logLines: Int, historyEvents: Int, historyBytes: Int) {
+            self.logLines = logLines
+            self.historyEvents = historyEvents
+            self.historyBytes = historyBytes
+        }
+
+        init(_ configuration: RegistryConfiguration) {
+            self.init(logLines: configuration.logLinesPerJob, historyEvents: configuration.historyPerJob,
+                      historyBytes: configuration.historyBytesPerJob)
+        }
+    }
+
+    private let capacities: Capacities
+
+    /// A new job, with empty log and history.
+    init(job: Job, sequence: UInt64, requestID: String, requestFingerprint: UInt64, leaseTTLMs: UInt32,
+         pooledPort: UInt16?, capacities: Capacities) {
+        self.summary = JobSummary(job)
+        self.encodedJob = job.encode()
+        self.decodedBox = Box(job)
+        self.detailsBox = Box(Details(logs: BoundedRing(capacity: capacities.logLines),
+                               history: EventHistory(maxCount: capacities.historyEvents, maxBytes: capacities.historyBytes)))
         self.sequence = sequence
         self.requestID = requestID
         self.requestFingerprint = requestFingerprint
         self.leaseTTLMs = leaseTTLMs
         self.pooledPort = pooledPort
+        self.capacities = capacities
+    }
+
+    /// A job as a store saved it; its details may still be on disk.
+    init(stored: StoredJob, pooledPort: UInt16?, capacities: Capacities) {
+        self.summary = stored.summary
+        self.encodedJob = stored.encodedJob
+        self.decodedBox = nil
+        self.sequence = stored.sequence
+        self.requestID = stored.requestID
+        self.requestFingerprint = stored.requestFingerprint
+        self.leaseTTLMs = stored.leaseTTLMs
+        self.pooledPort = pooledPort
+        self.capacities = capacities
+        self.detailsBox = stored.details.map(Self.details(capacities)).map(Box.init)
+    }
+
+    private static func details(_ capacities: Capacities) -> (StoredDetails) -> Details {
+        { stored in
+            var details = Details(logs: BoundedRing(capacity: capacities.logLines),
+                                  history: EventHistory(maxCount: capacities.historyEvents, maxBytes: capacities.historyBytes))
+            stored.logLines.forEach { details.logs.append($0) }
+            stored.history.forEach { details.history.append($0) }
+            return details
+        }
+    }
+
+    var hasDetails: Bool { detailsBox != nil }
+
+    /// Loads what a restored record left in the store: the log lines and
+    /// history always, and the decoded job when `decode` is set. Cheap when
+    /// already done. Throws DATA_LOSS when the stored job does not decode.
+    mutating func materialize(from store: any JobStore, decode: Bool = true) throws(JobWireError) {
+        if details == nil {
+            details = Self.details(capacities)(try store.loadDetails(sequence: sequence))
+        }
+        if decode && decodedBox == nil {
+            do {
+                decoded = try Job(decoding: encodedJob)
+            } catch {
+                throw JobWireError(.dataLoss, Reason.storeDamaged, "the stored job \(summary.jobID) does not decode: \(error.message)")
+            }
+        }
+    }
+
+    /// The oldest retained watch event and the events after `revision`
+    /// (``materialize(from:decode:)`` first).
+    var oldestEvent: StoredEvent? { detailsBox?.value.history.first }
+
+    func events(after revision: UInt64) -> ArraySlice<StoredEvent> {
+        detailsBox?.value.history.events(after: revision) ?? []
     }
 
     /// Applies `change` to the job, advances the revision, re-encodes it and
     /// records the watch event. Returns the event.
-    mutating func commit(now: Int64, newLogLines: [String], _ change: (inout Job) -> Void) -> StoredEvent {
+    mutating func commit(now: Int64, newLogLines: [String], store: any JobStore,
+                         _ change: (inout Job) -> Void) throws(JobWireError) -> StoredEvent {
+        try materialize(from: store)
+        guard var job = decoded, var details else {
+            throw JobWireError(.internal, Reason.internal, "job \(summary.jobID) could not be loaded")
+        }
         let previousStatus = job.status
         change(&job)
         job.revision += 1
         job.updatedAtMs = now
         for line in newLogLines {
-            logs.append(line)
+            details.logs.append(line)
         }
         job.logLineCount += UInt64(newLogLines.count)
         encodedJob = job.encode()
+        summary = JobSummary(job)
         let event = StoredEvent(
             revision: job.revision,
             encodedEvent: WatchEvents.encode(type: .change, revision: job.revision, encodedJob: encodedJob,
                                              logLines: newLogLines),
             isStatusTransition: job.status != previousStatus)
-        history.append(event)
+        details.history.append(event)
+        decoded = job
+        self.details = details
         return event
     }
 
+    /// Records the creation event of a new job.
+    mutating func recordCreation(_ event: StoredEvent) {
+        details?.history.append(event)
+    }
+
+
+    /// Replaces the lease deadline of a restored job (start-up grace).
+    mutating func extendLease(until deadline: Int64) throws(JobWireError) {
+        if decodedBox == nil {
+            do {
+                decoded = try Job(decoding: encodedJob)
+            } catch {
+                throw JobWireError(.dataLoss, Reason.storeDamaged, "the stored job \(summary.jobID) does not decode: \(error.message)")
+            }
+        }
+        guard var job = decoded else { return }
+        job.leaseExpiresAtMs = deadline
+        encodedJob = job.encode()
+        summary = JobSummary(job)
+        decoded = job
+    }
+
     /// The job with its last `logTail` lines, encoded by splicing the lines
-    /// onto the cached encoding (a repeated field may be appended).
+    /// onto the cached encoding (a repeated field may be appended). The lines
+    /// come from the details: ``materialize(from:decode:)`` first when
+    /// `logTail` is not 0.
     func encoded(logTail: UInt32) -> [UInt8] {
-        guard logTail > 0, !logs.isEmpty else { return encodedJob }
+        guard logTail > 0, let logs = detailsBox?.value.logs, !logs.isEmpty else { return encodedJob }
         var bytes = encodedJob
         for line in logs.suffix(Int(logTail)) {
             ProtobufWriter.appendString(WatchEvents.jobLogTailField, line, to: &bytes)
@@ -65,13 +199,14 @@ struct JobRecord {
     }
 
     func leaseIsLive(now: Int64) -> Bool {
-        job.leaseExpiresAtMs > now
+        summary.leaseExpiresAtMs > now
     }
 
     /// This record's state after a change that appended `logLines` and `event`.
     func storedChange(appendedLogLines logLines: [String], event: StoredEvent) -> StoredChange {
-        .put(StoredJobChange(job: job, encodedJob: encodedJob, sequence: sequence, requestID: requestID, requestFingerprint: requestFingerprint,
-                             leaseTTLMs: leaseTTLMs, appendedLogLines: logLines, appendedEvent: event))
+        .put(StoredJobChange(summary: summary, encodedJob: encodedJob, sequence: sequence, requestID: requestID,
+                             requestFingerprint: requestFingerprint, leaseTTLMs: leaseTTLMs, appendedLogLines: logLines,
+                             appendedEvent: event))
     }
 }
 

@@ -4,7 +4,10 @@ extension JobRegistry {
     /// GetMetadata: the encoded `Job`, with its last `logTail` log lines.
     public func metadata(jobID: String, tenant: String, logTail: UInt32) throws(JobWireError) -> [UInt8] {
         try state.withLock { (state) throws(JobWireError) -> [UInt8] in
-            try state.lookup(jobID, tenant: tenant).encoded(logTail: logTail)
+            let record = logTail == 0
+                ? try state.lookup(jobID, tenant: tenant)
+                : try state.loadedRecord(jobID, tenant: tenant, store: store)
+            return record.encoded(logTail: logTail)
         }
     }
 
@@ -20,7 +23,9 @@ extension JobRegistry {
                     guard let jobID = JobID.canonical(rawID) else {
                         throw JobWireError(.invalidArgument, Reason.invalidJobID, "\"\(rawID.prefix(64))\" is not a UUID")
                     }
-                    let record = try state.lookup(jobID, tenant: tenant)
+                    let record = request.logTail == 0
+                        ? try state.lookup(jobID, tenant: tenant)
+                        : try state.loadedRecord(jobID, tenant: tenant, store: store)
                     ProtobufWriter.appendLengthDelimited(2, record.encoded(logTail: request.logTail), to: &result)
                 } catch {
                     ProtobufWriter.appendLengthDelimited(3, error.status.encode(), to: &result)
@@ -46,7 +51,7 @@ extension JobRegistry {
             var lastSequence: UInt64?
             var more = false
             for entry in state.order.reversed() {
-                guard let record = state.jobs[entry.jobID], record.job.tenant == tenant, filter.matches(record.job) else {
+                guard let record = state.jobs[entry.jobID], record.summary.tenant == tenant, filter.matches(record.summary) else {
                     continue
                 }
                 total += 1

@@ -21,11 +21,11 @@ extension JobRegistry {
                 let retention = configuration.retentionMs
                 let expiredRetention = configuration.expiredRetentionMs
                 for (jobID, var record) in state.jobs where budget > 0 {
-                    if record.job.leaseExpiresAtMs != 0 && record.job.leaseExpiresAtMs <= now,
-                       let next = JobLifecycle.leaseExpiry(from: record.job.status) {
-                        budget -= 1
-                        report.leasesExpired += 1
-                        let event = record.commit(now: now, newLogLines: []) { job in
+                    if record.summary.leaseExpiresAtMs != 0 && record.summary.leaseExpiresAtMs <= now,
+                       let next = JobLifecycle.leaseExpiry(from: record.summary.status) {
+                        // A job whose stored bytes do not decode cannot change; it stays as it is
+                        // (reads answer from its bytes) and the failure is for the operator's check.
+                        guard let event = try? record.commit(now: now, newLogLines: [], store: store, { job in
                             job.status = next
                             if next == .failed {
                                 job.error = JobError(message: "the worker stopped renewing its lease",
@@ -35,7 +35,9 @@ extension JobRegistry {
                             job.expiresAtMs = now + retention
                             job.leaseExpiresAtMs = 0
                             job.etaSeconds = nil
-                        }
+                        }) else { continue }
+                        budget -= 1
+                        report.leasesExpired += 1
                         if let port = record.pooledPort {
                             state.ports?.release(port)
                             record.pooledPort = nil
@@ -43,13 +45,13 @@ extension JobRegistry {
                         state.jobs[jobID] = record
                         state.publish(event, of: record)
                         store.persist(record.storedChange(appendedLogLines: [], event: event)) { _ in }
-                    } else if record.job.status.isTerminal && record.job.expiresAtMs != 0 && record.job.expiresAtMs <= now {
+                    } else if record.summary.status.isTerminal && record.summary.expiresAtMs != 0 && record.summary.expiresAtMs <= now {
                         budget -= 1
                         report.jobsExpired += 1
                         state.remove(jobID)
-                        state.tombstones[jobID] = RegistryState.Tombstone(tenant: record.job.tenant,
+                        state.tombstones[jobID] = RegistryState.Tombstone(tenant: record.summary.tenant,
                                                                           forgetAtMs: now + expiredRetention)
-                        store.persist(.expire(StoredTombstone(jobID: jobID, tenant: record.job.tenant,
+                        store.persist(.expire(StoredTombstone(jobID: jobID, tenant: record.summary.tenant,
                                                               forgetAtMs: now + expiredRetention),
                                               sequence: record.sequence)) { _ in }
                     }

@@ -17,8 +17,8 @@ extension JobRegistry {
     /// between the first events and the deliveries.
     func watch(_ request: WatchJobRequest, tenant: String, sink: any WatchSink, streamID: UInt32) throws(JobWireError) -> WatchStart {
         try state.withLock { (state) throws(JobWireError) -> WatchStart in
-            let record = try state.lookup(request.jobID, tenant: tenant)
-            let current = record.job.revision
+            let record = try state.loadedRecord(request.jobID, tenant: tenant, store: store)
+            let current = record.summary.revision
             var events: [(revision: UInt64, encodedEvent: [UInt8])] = []
             let after = request.afterRevision
 
@@ -34,8 +34,8 @@ extension JobRegistry {
                 // memory store): the client's state is not ours; replace it.
                 events.append(fullState(.resync))
             } else if after < current {
-                if let oldest = record.history.first, oldest.revision <= after + 1 {
-                    for event in record.history.events(after: after) {
+                if let oldest = record.oldestEvent, oldest.revision <= after + 1 {
+                    for event in record.events(after: after) {
                         events.append((event.revision, event.encodedEvent))
                     }
                 } else {
@@ -43,7 +43,7 @@ extension JobRegistry {
                 }
             }
 
-            if record.job.status.isTerminal {
+            if record.summary.status.isTerminal {
                 return WatchStart(events: events, watcherID: nil, ended: true)
             }
             let watcherID = state.nextWatcherID

@@ -51,15 +51,14 @@ extension JobRegistry {
 
             var record = JobRecord(job: job, sequence: state.nextSequence, requestID: request.requestID,
                                    requestFingerprint: fingerprint, leaseTTLMs: request.leaseTTLMs, pooledPort: pooledPort,
-                                   logCapacity: configuration.logLinesPerJob, historyCapacity: configuration.historyPerJob,
-                                   historyBytes: configuration.historyBytesPerJob)
+                                   capacities: JobRecord.Capacities(configuration))
             state.nextSequence += 1
             let created = StoredEvent(
                 revision: job.revision,
                 encodedEvent: WatchEvents.encode(type: .change, revision: job.revision, encodedJob: record.encodedJob,
                                                  logLines: []),
                 isStatusTransition: true)
-            record.history.append(created)
+            record.recordCreation(created)
             state.insert(record)
             let reply = Self.configureResponse(record.encodedJob, created: true)
             store.persist(record.storedChange(appendedLogLines: [], event: created)) { result in
@@ -72,7 +71,7 @@ extension JobRegistry {
     public func cancel(_ request: CancelRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         let now = WallClock.nowMs()
         try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record) throws(JobWireError) -> Change? in
-            switch JobLifecycle.cancel(from: record.job.status, leaseIsLive: record.leaseIsLive(now: now)) {
+            switch JobLifecycle.cancel(from: record.summary.status, leaseIsLive: record.leaseIsLive(now: now)) {
             case .unchanged:
                 return nil
             case .cancelling:
@@ -93,12 +92,12 @@ extension JobRegistry {
     public func update(_ request: UpdateJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         let now = WallClock.nowMs()
         try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record) throws(JobWireError) -> Change? in
-            if request.expectedRevision != 0 && request.expectedRevision != record.job.revision {
+            if request.expectedRevision != 0 && request.expectedRevision != record.summary.revision {
                 throw JobWireError(.aborted, Reason.revisionMismatch,
-                                   "the job is at revision \(record.job.revision), not \(request.expectedRevision)")
+                                   "the job is at revision \(record.summary.revision), not \(request.expectedRevision)")
             }
-            let newStatus = try JobLifecycle.workerTransition(from: record.job.status, to: request.status)
-            let finalStatus = newStatus ?? record.job.status
+            let newStatus = try JobLifecycle.workerTransition(from: record.summary.status, to: request.status)
+            let finalStatus = newStatus ?? record.summary.status
             if request.result != nil && finalStatus != .completed {
                 throw JobWireError(.invalidArgument, Reason.fieldNotAllowed, "a result goes with status COMPLETED only")
             }
@@ -127,7 +126,7 @@ extension JobRegistry {
             state.notify(request.jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
                                                     message: "job \(request.jobID) was deleted")))
             state.watchers.removeValue(forKey: request.jobID)
-            let reply = DeleteJobResponse(revision: record.job.revision).encode()
+            let reply = DeleteJobResponse(revision: record.summary.revision).encode()
             store.persist(.remove(jobID: request.jobID, sequence: record.sequence)) { result in completion(result.map { reply }) }
         }
     }
@@ -156,7 +155,7 @@ extension JobRegistry {
                 completion(.success(record.encodedJob))
                 return
             }
-            let event = record.commit(now: now, newLogLines: change.logLines) { job in
+            let event = try record.commit(now: now, newLogLines: change.logLines, store: store) { job in
                 change.apply(&job)
                 if job.status.isTerminal {
                     job.completedAtMs = now
@@ -165,7 +164,7 @@ extension JobRegistry {
                     job.etaSeconds = nil
                 }
             }
-            if record.job.status.isTerminal, let port = record.pooledPort {
+            if record.summary.status.isTerminal, let port = record.pooledPort {
                 state.ports?.release(port)
                 record.pooledPort = nil
             }

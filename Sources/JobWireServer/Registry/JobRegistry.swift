@@ -41,15 +41,20 @@ public final class JobRegistry: Sendable {
         self.configuration = configuration
         self.store = store
         var initial = RegistryState(ports: configuration.streamPorts.map(StreamPortPool.init))
-        let saved = try store.load()
         let now = WallClock.nowMs()
-        for stored in saved.jobs {
-            initial.restore(stored, configuration: configuration, now: now)
-        }
-        for tombstone in saved.tombstones {
+        let tombstones = try store.load(expect: { count in
+            initial.jobs.reserveCapacity(count)
+            initial.order.reserveCapacity(count)
+        }, restore: { (stored) throws(JobWireError) in
+            try initial.restore(stored, configuration: configuration, now: now)
+        })
+        for tombstone in tombstones {
             initial.tombstones[tombstone.jobID] = RegistryState.Tombstone(tenant: tombstone.tenant, forgetAtMs: tombstone.forgetAtMs)
         }
-        initial.order.sort { $0.sequence < $1.sequence }
+        // Stores return jobs in creation order; sort only when one did not.
+        if !zip(initial.order, initial.order.dropFirst()).allSatisfy({ $0.sequence < $1.sequence }) {
+            initial.order.sort { $0.sequence < $1.sequence }
+        }
         state = Mutex(initial)
     }
 
@@ -60,8 +65,8 @@ public final class JobRegistry: Sendable {
     public func counts(tenant: String) -> [StatusCount] {
         state.withLock { state in
             var counts: [JobStatus: UInt64] = [:]
-            for record in state.jobs.values where record.job.tenant == tenant {
-                counts[record.job.status, default: 0] += 1
+            for record in state.jobs.values where record.summary.tenant == tenant {
+                counts[record.summary.status, default: 0] += 1
             }
             return counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { StatusCount(status: $0.key, count: $0.value) }
         }
@@ -102,7 +107,7 @@ struct RegistryState: ~Copyable {
 
     /// The record for `jobID` if `tenant` may see it, else the error GetMetadata answers.
     func lookup(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
-        if let record = jobs[jobID], record.job.tenant == tenant {
+        if let record = jobs[jobID], record.summary.tenant == tenant {
             return record
         }
         if let tombstone = tombstones[jobID], tombstone.tenant == tenant {
@@ -112,11 +117,24 @@ struct RegistryState: ~Copyable {
         throw JobWireError(.notFound, Reason.jobNotFound, "job \(jobID) not found")
     }
 
+    /// Like ``lookup(_:tenant:)``, with the record's log lines and history
+    /// (and, when `decode`, its decoded job) loaded from `store` if a restart
+    /// left them there.
+    mutating func loadedRecord(_ jobID: String, tenant: String, store: any JobStore,
+                               decode: Bool = false) throws(JobWireError) -> JobRecord {
+        var record = try lookup(jobID, tenant: tenant)
+        if !record.hasDetails || decode {
+            try record.materialize(from: store, decode: decode)
+            jobs[jobID] = record
+        }
+        return record
+    }
+
     mutating func insert(_ record: JobRecord) {
-        jobs[record.job.jobID] = record
-        order.append((record.sequence, record.job.jobID))
+        jobs[record.summary.jobID] = record
+        order.append((record.sequence, record.summary.jobID))
         if !record.requestID.isEmpty {
-            requestIDs[RequestKey(tenant: record.job.tenant, requestID: record.requestID)] = record.job.jobID
+            requestIDs[RequestKey(tenant: record.summary.tenant, requestID: record.requestID)] = record.summary.jobID
         }
     }
 
@@ -128,7 +146,7 @@ struct RegistryState: ~Copyable {
             order.remove(at: index)
         }
         if !record.requestID.isEmpty {
-            requestIDs.removeValue(forKey: RequestKey(tenant: record.job.tenant, requestID: record.requestID))
+            requestIDs.removeValue(forKey: RequestKey(tenant: record.summary.tenant, requestID: record.requestID))
         }
         if let port = record.pooledPort {
             ports?.release(port)
@@ -157,34 +175,27 @@ struct RegistryState: ~Copyable {
 
     /// Delivers a committed event; a terminal event ends every watch of the job.
     mutating func publish(_ event: StoredEvent, of record: JobRecord) {
-        let terminal = record.job.status.isTerminal
-        notify(record.job.jobID, .event(revision: event.revision, encodedEvent: event.encodedEvent,
+        let terminal = record.summary.status.isTerminal
+        notify(record.summary.jobID, .event(revision: event.revision, encodedEvent: event.encodedEvent,
                                         isStatusTransition: event.isStatusTransition, isTerminal: terminal))
         if terminal {
-            watchers.removeValue(forKey: record.job.jobID)
+            watchers.removeValue(forKey: record.summary.jobID)
         }
     }
 
-    mutating func restore(_ stored: StoredJob, configuration: RegistryConfiguration, now: Int64) {
-        var stored = stored
-        // Leases that ran out while the server was down get a grace period:
-        // the worker may simply not have been able to reach us.
-        if stored.job.leaseExpiresAtMs != 0 && stored.job.leaseExpiresAtMs < now + configuration.leaseGraceMs {
-            stored.job.leaseExpiresAtMs = now + configuration.leaseGraceMs
-            stored.encodedJob = nil  // changed: encode again
-        }
+    mutating func restore(_ stored: StoredJob, configuration: RegistryConfiguration, now: Int64) throws(JobWireError) {
         var pooled: UInt16?
-        if let port = UInt16(exactly: stored.job.streamPort), ports?.contains(port) == true, !stored.job.status.isTerminal,
-           ports?.claim(port) == true {
+        if let port = UInt16(exactly: stored.summary.streamPort), ports?.contains(port) == true,
+           !stored.summary.status.isTerminal, ports?.claim(port) == true {
             pooled = port
         }
-        var record = JobRecord(job: stored.job, encodedJob: stored.encodedJob, sequence: stored.sequence, requestID: stored.requestID,
-                               requestFingerprint: stored.requestFingerprint, leaseTTLMs: stored.leaseTTLMs,
-                               pooledPort: pooled, logCapacity: configuration.logLinesPerJob,
-                               historyCapacity: configuration.historyPerJob,
-                               historyBytes: configuration.historyBytesPerJob)
-        stored.logLines.forEach { record.logs.append($0) }
-        stored.history.forEach { record.history.append($0) }
+        var record = JobRecord(stored: stored, pooledPort: pooled, capacities: JobRecord.Capacities(configuration))
+        // Leases that ran out while the server was down get a grace period:
+        // the worker may simply not have been able to reach us.
+        let lease = stored.summary.leaseExpiresAtMs
+        if lease != 0 && lease < now + configuration.leaseGraceMs {
+            try record.extendLease(until: now + configuration.leaseGraceMs)
+        }
         insert(record)
         nextSequence = max(nextSequence, stored.sequence + 1)
     }

@@ -14,22 +14,19 @@ public protocol JobStore: Sendable {
     /// Human-readable state for Health, e.g. `ok`.
     var state: String { get }
 
-    /// What an earlier run saved, for the registry to start from.
-    func load() throws(JobWireError) -> StoredState
+    /// What an earlier run saved, for the registry to start from: first how
+    /// many jobs there are to `expect` (so the registry sizes its tables
+    /// once), then every job in creation order to `restore` (streamed, so a
+    /// million jobs are never held twice); returns the tombstones.
+    func load(expect: (Int) -> Void, restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone]
+
+    /// The log lines and history of a job that ``load()`` returned without
+    /// them. The registry asks before the job's first change after start-up,
+    /// so the stored rows are still exactly what was loaded. Called under the
+    /// registry's lock: it must not call back into the registry.
+    func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
-}
-
-/// Everything a store gives back at start-up.
-public struct StoredState: Sendable {
-    public var jobs: [StoredJob]
-    /// Expired jobs that still answer EXPIRED, with when they are forgotten.
-    public var tombstones: [StoredTombstone]
-
-    public init(jobs: [StoredJob] = [], tombstones: [StoredTombstone] = []) {
-        self.jobs = jobs
-        self.tombstones = tombstones
-    }
 }
 
 /// An expired job: it answers NOT_FOUND / EXPIRED to its tenant until `forgetAtMs`.
@@ -47,12 +44,13 @@ public struct StoredTombstone: Sendable, Equatable {
 
 /// Everything about a job that must survive a restart.
 public struct StoredJob: Sendable, Equatable {
-    /// The job without log lines, at its current revision.
-    public var job: Job
-    /// `job` encoded, when the store has it (saves encoding every job again at start-up).
-    public var encodedJob: [UInt8]?
-    /// Retained log lines, oldest first.
-    public var logLines: [String]
+    /// What the registry needs of the job without decoding it.
+    public var summary: JobSummary
+    /// The job without log lines, encoded, at its current revision.
+    public var encodedJob: [UInt8]
+    /// Retained log lines and watch history; nil when the store left them on
+    /// disk, for ``JobStore/loadDetails(sequence:)`` to read on first use.
+    public var details: StoredDetails?
     /// Creation order, for ListJobs paging.
     public var sequence: UInt64
     /// Idempotency key of the Configure that created it, and its fingerprint.
@@ -60,18 +58,28 @@ public struct StoredJob: Sendable, Equatable {
     public var requestFingerprint: UInt64
     /// The worker's lease length; 0 when no worker holds a lease.
     public var leaseTTLMs: UInt32
-    /// Retained watch history: encoded `WatchEvent`s, oldest first.
-    public var history: [StoredEvent]
 
-    public init(job: Job, encodedJob: [UInt8]? = nil, logLines: [String], sequence: UInt64, requestID: String,
-                requestFingerprint: UInt64, leaseTTLMs: UInt32, history: [StoredEvent]) {
-        self.job = job
+    public init(summary: JobSummary, encodedJob: [UInt8], details: StoredDetails?, sequence: UInt64, requestID: String,
+                requestFingerprint: UInt64, leaseTTLMs: UInt32) {
+        self.summary = summary
         self.encodedJob = encodedJob
-        self.logLines = logLines
+        self.details = details
         self.sequence = sequence
         self.requestID = requestID
         self.requestFingerprint = requestFingerprint
         self.leaseTTLMs = leaseTTLMs
+    }
+}
+
+/// A job's retained log lines and watch history.
+public struct StoredDetails: Sendable, Equatable {
+    /// Oldest first.
+    public var logLines: [String]
+    /// Encoded `WatchEvent`s, oldest first.
+    public var history: [StoredEvent]
+
+    public init(logLines: [String] = [], history: [StoredEvent] = []) {
+        self.logLines = logLines
         self.history = history
     }
 }
@@ -79,8 +87,9 @@ public struct StoredJob: Sendable, Equatable {
 /// A job's new state and what one change appended to its log and history:
 /// a store applies it as a delta, never rewriting the whole log.
 public struct StoredJobChange: Sendable, Equatable {
-    public var job: Job
-    /// `job` encoded (the registry's cached encoding), so the store need not encode it again.
+    /// The job's summary at its new revision (a durable store keeps it as columns).
+    public var summary: JobSummary
+    /// The job encoded (the registry's cached encoding), so the store need not encode it again.
     public var encodedJob: [UInt8]
     public var sequence: UInt64
     public var requestID: String
@@ -89,9 +98,9 @@ public struct StoredJobChange: Sendable, Equatable {
     public var appendedLogLines: [String]
     public var appendedEvent: StoredEvent
 
-    public init(job: Job, encodedJob: [UInt8], sequence: UInt64, requestID: String, requestFingerprint: UInt64,
+    public init(summary: JobSummary, encodedJob: [UInt8], sequence: UInt64, requestID: String, requestFingerprint: UInt64,
                 leaseTTLMs: UInt32, appendedLogLines: [String], appendedEvent: StoredEvent) {
-        self.job = job
+        self.summary = summary
         self.encodedJob = encodedJob
         self.sequence = sequence
         self.requestID = requestID
@@ -135,7 +144,10 @@ public struct InMemoryJobStore: JobStore {
     public var kind: String { "memory" }
     public var state: String { "ok" }
 
-    public func load() throws(JobWireError) -> StoredState { StoredState() }
+    public func load(expect: (Int) -> Void,
+                     restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] { [] }
+
+    public func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails { StoredDetails() }
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
         completion(.success(()))

@@ -23,7 +23,7 @@ import Synchronization
 /// Threading: `database` and its statements are owned by `queue`; `pending`
 /// is shared under its Mutex.
 public final class SQLiteJobStore: JobStore, @unchecked Sendable {
-    public static let schemaVersion: Int64 = 1
+    public static let schemaVersion: Int64 = 2
     public static let fileName = "jobwire.sqlite"
 
     public var kind: String { "sqlite" }
@@ -38,6 +38,12 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let pending = Mailbox<PendingChange>()
     private let failure = Mutex<String?>(nil)
     private let commitCount = Atomic<Int>(0)
+    /// Whether opening already ran `quick_check` (before a migration); if
+    /// not, ``load()`` runs it on a second connection beside reading the rows.
+    private let integrityChecked: Bool
+    /// A second connection for reading jobs' details on demand (WAL lets it
+    /// read while the writer commits). Opened on first use.
+    private let reader = Mutex<DetailsReader?>(nil)
 
     /// Transactions committed so far (each one sync), for tests and stats.
     public var commits: Int { commitCount.load(ordering: .relaxed) }
@@ -51,6 +57,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     /// Statements prepared once and reused for every commit.
     private struct Statements {
         let upsertJob: SQLiteStatement
+        let insertLabel: SQLiteStatement
+        let deleteLabels: SQLiteStatement
         let insertLog: SQLiteStatement
         let trimLogs: SQLiteStatement
         let insertEvent: SQLiteStatement
@@ -73,19 +81,16 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         self.logLinesPerJob = logLinesPerJob
         self.historyPerJob = historyPerJob
         database = try SQLiteDatabase(path: path)
-        try Self.openSchema(database)
+        integrityChecked = try Self.openSchema(database)
         statements = try Self.prepareStatements(database)
     }
 
     // MARK: Schema and checks
 
-    private static func openSchema(_ database: SQLiteDatabase) throws(JobWireError) {
-        // quick_check first: it also fails on a file that is not a database at all.
-        let check = try database.texts("PRAGMA quick_check")
-        guard check == ["ok"] else {
-            throw JobWireError(.dataLoss, "STORE_DAMAGED",
-                               "\(database.path) fails SQLite's integrity check: \(check.prefix(3).joined(separator: "; "))")
-        }
+    /// Checks the schema version and migrates an older one. Returns whether
+    /// it ran `quick_check`: it does before any migration, so a damaged file
+    /// is never rewritten; otherwise ``load()`` runs it.
+    private static func openSchema(_ database: SQLiteDatabase) throws(JobWireError) -> Bool {
         try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
         let version = try database.integer("PRAGMA user_version")
         let tables = try database.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
@@ -97,65 +102,35 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             throw JobWireError(.failedPrecondition, "STORE_UNKNOWN_SCHEMA",
                                "\(database.path) holds tables but no JobWire schema version; refusing to use it")
         }
-        if version < schemaVersion {
-            try migrate(database, from: version)
-        }
+        guard version < schemaVersion else { return false }
+        try quickCheck(database)
+        try SQLiteMigrations.migrate(database, from: version, to: schemaVersion)
+        return true
     }
 
-    /// Versioned migrations: each step moves the schema up by one version in its own transaction.
-    ///
-    /// Rows are keyed by the job's creation sequence, which only grows: a new
-    /// job's rows go at the end of each B-tree, so a batch of creates dirties a
-    /// few pages instead of one random page per job (keying by the random
-    /// UUID made every create write ~8 KiB of WAL).
-    private static func migrate(_ database: SQLiteDatabase, from version: Int64) throws(JobWireError) {
-        let steps: [Int64: String] = [
-            0: """
-                CREATE TABLE jobs (
-                    sequence INTEGER PRIMARY KEY,
-                    job_id TEXT NOT NULL,
-                    job BLOB NOT NULL,
-                    request_id TEXT NOT NULL,
-                    request_fingerprint INTEGER NOT NULL,
-                    lease_ttl_ms INTEGER NOT NULL
-                );
-                CREATE TABLE log_lines (
-                    sequence INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    line TEXT NOT NULL,
-                    PRIMARY KEY (sequence, seq)
-                ) WITHOUT ROWID;
-                CREATE TABLE events (
-                    sequence INTEGER NOT NULL,
-                    revision INTEGER NOT NULL,
-                    event BLOB NOT NULL,
-                    transition INTEGER NOT NULL,
-                    PRIMARY KEY (sequence, revision)
-                ) WITHOUT ROWID;
-                CREATE TABLE tombstones (
-                    job_id TEXT PRIMARY KEY,
-                    tenant TEXT NOT NULL,
-                    forget_at_ms INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                """,
-        ]
-        var current = version
-        while current < schemaVersion {
-            guard let sql = steps[current] else {
-                throw JobWireError(.internal, "STORE_MIGRATION_MISSING", "no migration from schema version \(current)")
-            }
-            try database.execute("BEGIN IMMEDIATE; \(sql) PRAGMA user_version = \(current + 1); COMMIT;")
-            current += 1
+    /// SQLite's `quick_check`; it also fails on a file that is not a database at all.
+    static func quickCheck(_ database: SQLiteDatabase) throws(JobWireError) {
+        let check = try database.texts("PRAGMA quick_check")
+        guard check == ["ok"] else {
+            throw JobWireError(.dataLoss, Reason.storeDamaged,
+                               "\(database.path) fails SQLite's integrity check: \(check.prefix(3).joined(separator: "; "))")
         }
     }
 
     private static func prepareStatements(_ database: SQLiteDatabase) throws(JobWireError) -> Statements {
         Statements(
             upsertJob: try database.prepare("""
-                INSERT INTO jobs (sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                ON CONFLICT (sequence) DO UPDATE SET job = excluded.job, lease_ttl_ms = excluded.lease_ttl_ms
+                INSERT INTO jobs (sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type,
+                                  priority, status, created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port,
+                                  log_line_count, revision)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                ON CONFLICT (sequence) DO UPDATE SET job = excluded.job, lease_ttl_ms = excluded.lease_ttl_ms,
+                    status = excluded.status, expires_at_ms = excluded.expires_at_ms,
+                    lease_expires_at_ms = excluded.lease_expires_at_ms, stream_port = excluded.stream_port,
+                    log_line_count = excluded.log_line_count, revision = excluded.revision
                 """),
+            insertLabel: try database.prepare("INSERT OR REPLACE INTO job_labels (sequence, key, value) VALUES (?1, ?2, ?3)"),
+            deleteLabels: try database.prepare("DELETE FROM job_labels WHERE sequence = ?1"),
             insertLog: try database.prepare("INSERT OR REPLACE INTO log_lines (sequence, seq, line) VALUES (?1, ?2, ?3)"),
             trimLogs: try database.prepare("DELETE FROM log_lines WHERE sequence = ?1 AND seq < ?2"),
             insertEvent: try database.prepare(
@@ -201,50 +176,43 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     // MARK: Loading
 
-    public func load() throws(JobWireError) -> StoredState {
-        try queue.sync { Result { () throws(JobWireError) -> StoredState in try loadOnQueue() } }.get()
+    public func load(expect: (Int) -> Void,
+                     restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
+        try queue.sync {
+            Result { () throws(JobWireError) -> [StoredTombstone] in try loadOnQueue(expect, restore) }
+        }.get()
     }
 
-    private func loadOnQueue() throws(JobWireError) -> StoredState {
-        do {
-            var logs: [Int64: [String]] = [:]
-            let logRows = try database.prepare("SELECT sequence, line FROM log_lines ORDER BY sequence, seq")
-            while try logRows.step() { logs[logRows.int64(0), default: []].append(logRows.text(1)) }
+    /// Reads every job's summary columns and stored bytes in creation order,
+    /// with its labels (one merge pass over both tables) and the tombstones.
+    /// Log lines and history stay on disk for ``loadDetails(sequence:)``.
+    /// When opening did not already check the file, `quick_check` runs on a
+    /// second connection at the same time, and its verdict wins.
+    private func loadOnQueue(_ expect: (Int) -> Void,
+                             _ restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
+        let check = integrityChecked ? nil : BackgroundCheck(path: path)
+        let tombstones = Result { () throws(JobWireError) -> [StoredTombstone] in
+            expect(Int(try database.integer("SELECT count(*) FROM jobs")))
+            try SQLiteJobRows.forEachJob(in: database, restore)
+            return try SQLiteJobRows.tombstones(in: database)
+        }
+        try check?.wait()
+        return try tombstones.get()
+    }
 
-            var events: [Int64: [StoredEvent]] = [:]
-            let eventRows = try database.prepare("SELECT sequence, revision, event, transition FROM events ORDER BY sequence, revision")
-            while try eventRows.step() {
-                events[eventRows.int64(0), default: []].append(StoredEvent(
-                    revision: UInt64(bitPattern: eventRows.int64(1)), encodedEvent: eventRows.blob(2),
-                    isStatusTransition: eventRows.int64(3) != 0))
+    public func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails {
+        try reader.withLock { (reader) throws(JobWireError) -> StoredDetails in
+            if reader == nil {
+                reader = try DetailsReader(path: path)
             }
-
-            var jobs: [StoredJob] = []
-            let jobRows = try database.prepare(
-                "SELECT sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms FROM jobs ORDER BY sequence")
-            while try jobRows.step() {
-                let sequence = jobRows.int64(0)
-                let jobID = jobRows.text(1)
-                let job: Job
-                let encoded = jobRows.blob(2)
-                do {
-                    job = try Job(decoding: encoded)
-                } catch {
-                    throw JobWireError(.dataLoss, "STORE_DAMAGED", "\(path): job \(jobID) does not decode: \(error)")
-                }
-                jobs.append(StoredJob(job: job, encodedJob: encoded, logLines: logs[sequence] ?? [],
-                                      sequence: UInt64(bitPattern: sequence),
-                                      requestID: jobRows.text(3), requestFingerprint: UInt64(bitPattern: jobRows.int64(4)),
-                                      leaseTTLMs: UInt32(clamping: jobRows.int64(5)), history: events[sequence] ?? []))
+            guard let open = reader else { return StoredDetails() }
+            do throws(JobWireError) {
+                return try open.details(sequence: sequence)
+            } catch {
+                throw error.code == .dataLoss
+                    ? error
+                    : JobWireError(.unavailable, Reason.storeUnavailable, "the store could not be read: \(error.message)")
             }
-
-            var tombstones: [StoredTombstone] = []
-            let tombstoneRows = try database.prepare("SELECT job_id, tenant, forget_at_ms FROM tombstones")
-            while try tombstoneRows.step() {
-                tombstones.append(StoredTombstone(jobID: tombstoneRows.text(0), tenant: tombstoneRows.text(1),
-                                                  forgetAtMs: tombstoneRows.int64(2)))
-            }
-            return StoredState(jobs: jobs, tombstones: tombstones)
         }
     }
 
@@ -285,15 +253,26 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         switch change {
         case .put(let update):
             let key = SQLiteValue.integer(Int64(bitPattern: update.sequence))
-            try statements.upsertJob.bind(key, .text(update.job.jobID), .blob(update.encodedJob), .text(update.requestID),
+            let job = update.summary
+            try statements.upsertJob.bind(key, .text(job.jobID), .blob(update.encodedJob), .text(update.requestID),
                                           .integer(Int64(bitPattern: update.requestFingerprint)),
-                                          .integer(Int64(update.leaseTTLMs))).run()
+                                          .integer(Int64(update.leaseTTLMs)), .text(job.tenant), .text(job.type),
+                                          .integer(Int64(job.priority)), .integer(Int64(job.status.rawValue)),
+                                          .integer(job.createdAtMs), .integer(job.expiresAtMs), .integer(job.leaseExpiresAtMs),
+                                          .integer(Int64(job.streamPort)), .integer(Int64(bitPattern: job.logLineCount)),
+                                          .integer(Int64(bitPattern: job.revision))).run()
+            // Labels are set by Configure and never change: written with the first revision.
+            if job.revision == 1 {
+                for (labelKey, value) in job.labels {
+                    try statements.insertLabel.bind(key, .text(labelKey), .text(value)).run()
+                }
+            }
             if !update.appendedLogLines.isEmpty {
-                let first = Int64(update.job.logLineCount) - Int64(update.appendedLogLines.count)
+                let first = Int64(job.logLineCount) - Int64(update.appendedLogLines.count)
                 for (offset, line) in update.appendedLogLines.enumerated() {
                     try statements.insertLog.bind(key, .integer(first + Int64(offset)), .text(line)).run()
                 }
-                let keepFrom = Int64(update.job.logLineCount) - Int64(logLinesPerJob)
+                let keepFrom = Int64(job.logLineCount) - Int64(logLinesPerJob)
                 if keepFrom > 0 { try statements.trimLogs.bind(key, .integer(keepFrom)).run() }
             }
             let event = update.appendedEvent
@@ -317,5 +296,6 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         try statements.deleteJob.bind(key).run()
         try statements.deleteLogs.bind(key).run()
         try statements.deleteEvents.bind(key).run()
+        try statements.deleteLabels.bind(key).run()
     }
 }
