@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // protoc-c output for proto/jobwire/v1/jobwire.proto, produced by
@@ -29,12 +30,21 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // API keys: the keys file, key generation, SHA-256 hashing, roles.
+        .target(
+            name: "JobWireKeys",
+            dependencies: [
+                "JobWireProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The Dispatch TCP server: listener, connections, RPC dispatch, the job
         // registry and lifecycle, watch fan-out, stores, stats.
         .target(
             name: "JobWireServer",
             dependencies: [
                 "JobWireProtocol",
+                "JobWireKeys",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +59,7 @@ let package = Package(
             name: "jobwired",
             dependencies: [
                 "JobWireServer",
+                "JobWireKeys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,6 +69,7 @@ let package = Package(
             name: "jobwire",
             dependencies: [
                 "JobWireClient",
+                "JobWireKeys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,11 +104,11 @@ let package = Package(
         ),
         .testTarget(
             name: "JobWireServerTests",
-            dependencies: ["JobWireServer", "JobWireProtocol"]
+            dependencies: ["JobWireServer", "JobWireProtocol", "JobWireKeys"]
         ),
         .testTarget(
             name: "JobWireClientTests",
-            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol"]
+            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol", "JobWireKeys"]
         ),
     ]
 )

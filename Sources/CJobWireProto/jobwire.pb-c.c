@@ -4082,7 +4082,7 @@ const ProtobufCMessageDescriptor jobwire__v1__hello_ack__descriptor =
   (ProtobufCMessageInit) jobwire__v1__hello_ack__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__call__field_descriptors[4] =
+static const ProtobufCFieldDescriptor jobwire__v1__call__field_descriptors[5] =
 {
   {
     "stream_id",
@@ -4132,17 +4132,30 @@ static const ProtobufCFieldDescriptor jobwire__v1__call__field_descriptors[4] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "tenant",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__Call, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned jobwire__v1__call__field_indices_by_name[] = {
   1,   /* field[1] = method */
   2,   /* field[2] = request */
   0,   /* field[0] = stream_id */
+  4,   /* field[4] = tenant */
   3,   /* field[3] = timeout_ms */
 };
 static const ProtobufCIntRange jobwire__v1__call__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__call__descriptor =
 {
@@ -4152,7 +4165,7 @@ const ProtobufCMessageDescriptor jobwire__v1__call__descriptor =
   "Jobwire__V1__Call",
   "jobwire.v1",
   sizeof(Jobwire__V1__Call),
-  4,
+  5,
   jobwire__v1__call__field_descriptors,
   jobwire__v1__call__field_indices_by_name,
   1,  jobwire__v1__call__number_ranges,

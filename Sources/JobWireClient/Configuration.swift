@@ -9,6 +9,8 @@ extension JobWireClient {
         public var port: Int
         /// The API key sent in Hello; nil when the server runs without keys.
         public var apiKey: String?
+        /// Admin keys only: the tenant every call acts for; nil for the key's own.
+        public var tenant: String?
         /// Sent in Hello, for the server's logs.
         public var clientName: String
         /// Deadline of calls that give none.
@@ -22,13 +24,14 @@ extension JobWireClient {
         ///   - host: the server's host name or address.
         ///   - port: the server's port.
         ///   - apiKey: the API key, if the server requires one.
-        public init(host: String = "127.0.0.1", port: Int = 7420, apiKey: String? = nil,
+        public init(host: String = "127.0.0.1", port: Int = 7420, apiKey: String? = nil, tenant: String? = nil,
                     clientName: String = "jobwire-swift/\(JobWireClient.version)",
                     defaultTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
                     backoff: Backoff = Backoff()) {
             self.host = host
             self.port = port
             self.apiKey = apiKey
+            self.tenant = tenant
             self.clientName = clientName
             self.defaultTimeout = defaultTimeout
             self.connectTimeout = connectTimeout

@@ -101,6 +101,7 @@ struct WatchDriver: Sendable {
                                                            onEnd: { feed.yield(.end($0)); feed.finish() })
                 let request = WatchJobRequest(jobID: jobID, afterRevision: lastRevision, logTail: logTail)
                 guard let streamID = await connection.startCall(method: .watchJob, request: request.encode(), timeoutMs: 0,
+                                                                tenant: client.configuration.tenant ?? "",
                                                                 handler: handler) else {
                     continue
                 }

@@ -149,6 +149,12 @@ public final class JobWireClient: Sendable {
                 if (notProcessed || (lost && retryable)) && ContinuousClock.now < deadline {
                     continue
                 }
+                // The server refuses a rate-limited call before doing anything, so
+                // waiting as it asks and sending it again is safe for every call.
+                if error.reason == Reason.rateLimited, let wait = error.retryAfter, ContinuousClock.now + wait < deadline {
+                    try await Task.sleep(for: wait)
+                    continue
+                }
                 throw error
             }
         }
@@ -171,7 +177,8 @@ public final class JobWireClient: Sendable {
                             : .failure(JobWireError(status))
                         state.withLock { $0.take() }?.resume(returning: outcome)
                     })
-                connection.startCall(method: method, request: payload, timeoutMs: timeoutMs, handler: handler) { streamID in
+                connection.startCall(method: method, request: payload, timeoutMs: timeoutMs,
+                                     tenant: configuration.tenant ?? "", handler: handler) { streamID in
                     let cancelNow = state.withLock { state -> Bool in
                         state.streamID = streamID
                         return state.cancelled

@@ -13,6 +13,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "API key (default: $JOBWIRE_API_KEY).")
     var apiKey: String?
 
+    @Option(name: .customLong("as-tenant"), help: "Admin keys only: act for this tenant.")
+    var tenant: String?
+
     @Option(help: "Deadline of each call, in seconds.")
     var timeout: Double = 10
 
@@ -23,7 +26,7 @@ struct GlobalOptions: ParsableArguments {
 
     func client() -> JobWireClient {
         let key = apiKey ?? ProcessInfo.processInfo.environment["JOBWIRE_API_KEY"]
-        return JobWireClient(configuration: .init(host: host, port: port, apiKey: key?.isEmpty == true ? nil : key,
+        return JobWireClient(configuration: .init(host: host, port: port, apiKey: key?.isEmpty == true ? nil : key, tenant: tenant,
                                                   clientName: "jobwire-cli/\(JobWireClient.version)",
                                                   defaultTimeout: .milliseconds(Int64(timeout * 1000))))
     }

@@ -19,7 +19,7 @@ struct Jobwire: AsyncParsableCommand {
             """,
         version: JobWireClient.version,
         subcommands: [Configure.self, Get.self, Watch.self, Cancel.self, List.self, Update.self, Delete.self, Health.self,
-                      Stats.self, Simulate.self])
+                      Stats.self, Simulate.self, Keys.self])
 }
 
 /// Parses a `JobStatus` from its lowercase name.

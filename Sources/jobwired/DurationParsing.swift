@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobWireServer
 
 /// A duration flag: `500ms`, `30s`, `15m`, `24h`, `7d`; a bare number is seconds.
 struct DurationArgument: ExpressibleByArgument, Sendable {
@@ -41,5 +42,21 @@ struct PortRangeArgument: ExpressibleByArgument, Sendable {
             return nil
         }
         range = low...high
+    }
+}
+
+/// `--rate-limit RATE` or `RATE/BURST` (calls per second; burst defaults to the rate).
+struct RateLimitArgument: ExpressibleByArgument, Sendable {
+    let limit: RateLimit
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let rate = Double(parts[0]), rate > 0, rate.isFinite else { return nil }
+        var burst: Double?
+        if parts.count == 2 {
+            guard let value = Double(parts[1]), value >= 1, value.isFinite else { return nil }
+            burst = value
+        }
+        limit = RateLimit(perSecond: rate, burst: burst)
     }
 }

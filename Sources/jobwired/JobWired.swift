@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import JobWireKeys
 import JobWireProtocol
 import JobWireServer
 import Logging
@@ -16,7 +17,8 @@ struct JobWired: ParsableCommand {
         abstract: "The JobWire job metadata and status server.",
         discussion: """
             Prints one line, "jobwired listening on HOST:PORT", when it is ready, then logs to stderr. \
-            SIGTERM or SIGINT drains connections and exits 0. See docs/OPERATIONS.md.
+            SIGTERM or SIGINT drains connections and exits 0; SIGHUP reloads --keys. See docs/OPERATIONS.md \
+            and docs/SECURITY.md.
             """,
         version: ServerConfiguration.version)
 
@@ -85,6 +87,27 @@ struct JobWired: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(help: "API keys file (see `jobwire keys`); must not be readable by group or others. Without it the server runs in development mode: one tenant, every role, loopback only. SIGHUP reloads it.")
+    var keys: String?
+
+    @Flag(help: "Allow listening on a non-loopback address without --keys (anyone who can connect may do anything).")
+    var allowUnauthenticated = false
+
+    @Option(help: "Calls per second one key may make, as RATE or RATE/BURST (e.g. 200/400). Off by default.")
+    var rateLimit: RateLimitArgument?
+
+    @Option(help: "Calls per second all keys of one tenant may make together, as RATE or RATE/BURST. Off by default.")
+    var tenantRateLimit: RateLimitArgument?
+
+    @Option(help: "Jobs one tenant may hold at once (0: no limit).")
+    var maxJobsPerTenant = 0
+
+    @Option(help: "Watches one tenant may have open at once (0: no limit).")
+    var maxWatchesPerTenant = 0
+
+    @Option(help: "Connections one client address may hold at once (0: no limit).")
+    var maxConnectionsPerAddress = 4_096
+
     func validate() throws {
         if store == .sqlite && dataDir == nil { throw ValidationError("--store sqlite needs --data-dir") }
         if (checkStore || backupTo != nil) && dataDir == nil { throw ValidationError("--check-store and --backup-to need --data-dir") }
@@ -94,6 +117,16 @@ struct JobWired: ParsableCommand {
         }
         guard maxConnections > 0, maxStreamsPerConnection > 0, maxOutputBufferBytes >= 64 * 1024 else {
             throw ValidationError("connection and stream limits must be positive; the output buffer at least 64 KiB")
+        }
+        if keys == nil && !allowUnauthenticated && !Self.isLoopback(host) && !checkStore && backupTo == nil {
+            throw ValidationError("""
+                refusing to listen on \(host) without API keys: anyone who can reach it could read, change and \
+                cancel every job. Give --keys FILE (see `jobwire keys create`), listen on 127.0.0.1, or pass \
+                --allow-unauthenticated if a trusted network or proxy guards the port.
+                """)
+        }
+        guard maxJobsPerTenant >= 0, maxWatchesPerTenant >= 0, maxConnectionsPerAddress >= 0 else {
+            throw ValidationError("per-tenant and per-address limits must be 0 (no limit) or positive")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -134,6 +167,25 @@ struct JobWired: ParsableCommand {
         configuration.registry.expiredRetentionMs = expiredRetention.milliseconds
         configuration.registry.streamHost = streamHost
         configuration.registry.streamPorts = streamPorts?.range
+        configuration.registry.maxJobsPerTenant = maxJobsPerTenant
+        configuration.registry.maxWatchesPerTenant = maxWatchesPerTenant
+        configuration.security.keyRate = rateLimit?.limit
+        configuration.security.tenantRate = tenantRateLimit?.limit
+        configuration.security.maxConnectionsPerAddress = maxConnectionsPerAddress
+        if let keys {
+            do {
+                if let problem = KeysFile.permissionProblem(path: keys) {
+                    throw JobWireError(.failedPrecondition, "KEYS_FILE_UNSAFE", problem)
+                }
+                configuration.security.keys = KeyRing(try KeysFile.load(path: keys))
+                configuration.security.keysFile = keys
+            } catch {
+                logger.critical("cannot start: \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            logger.warning("no --keys: development mode (one tenant, every role, no authentication)")
+        }
 
         let server: JobWireServer
         let boundPort: Int
@@ -169,6 +221,10 @@ struct JobWired: ParsableCommand {
 
 extension JobWired {
     /// `--check-store` and `--backup-to`: work on the store, print, exit.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     func runStoreCommand() throws {
         let directory = dataDir ?? "data"
         do {
@@ -216,6 +272,7 @@ final class SignalHandlers: @unchecked Sendable {
             exit(1)
         }
         _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
         signalPipe = fds[1]
         let readEnd = fds[0]
         queue.sync {
@@ -234,12 +291,20 @@ final class SignalHandlers: @unchecked Sendable {
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
-        for number in [SIGTERM, SIGINT] {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
             sigaction(number, &action, nil)
         }
     }
 
     private func received(_ signalNumber: Int32) {
+        if signalNumber == SIGHUP {
+            do {
+                try server.reloadKeys()
+            } catch {
+                logger.error("SIGHUP: keys not reloaded, the old ones stay: \(error)")
+            }
+            return
+        }
         if stopping {
             logger.warning("second signal: exiting without waiting")
             exit(1)

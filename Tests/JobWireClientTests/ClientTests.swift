@@ -56,6 +56,24 @@ struct ClientTests {
         await client.close()
     }
 
+    @Test("a rate-limited call waits as the server asks and goes through, within its deadline")
+    func waitsOutRateLimits() async throws {
+        let harness = ServerHarness { $0.security.tenantRate = RateLimit(perSecond: 10, burst: 1) }
+        try harness.start()
+        let client = harness.client()
+        let start = ContinuousClock.now
+        let created = try await client.configure(Job(type: "t"))
+        for _ in 0..<4 {
+            #expect(try await client.metadata(for: created.job.jobID).jobID == created.job.jobID)
+        }
+        // Five calls at 10/s with a burst of 1: the client waited out four refusals of ~100 ms.
+        #expect(ContinuousClock.now - start >= .milliseconds(350))
+        // A deadline shorter than the wait is reported, not slept through.
+        await #expect(throws: JobWireError.self) {
+            for _ in 0..<3 { _ = try await client.health(timeout: .milliseconds(20)) }
+        }
+    }
+
     @Test("list walks every page")
     func listAllPages() async throws {
         let harness = ServerHarness()

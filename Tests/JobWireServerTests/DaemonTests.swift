@@ -72,6 +72,71 @@ struct DaemonTests {
         #expect(message.contains("Error"), "\(message)")
     }
 
+    @Test("without keys it refuses a non-loopback address unless told, and says why")
+    func developmentModeStaysLocal() throws {
+        let (process, _, errors) = try launch(["--host", "0.0.0.0", "--port", "0"])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("refusing to listen on 0.0.0.0 without API keys") && message.contains("--allow-unauthenticated"))
+
+        let (allowed, output, _) = try launch(["--host", "0.0.0.0", "--port", "0", "--allow-unauthenticated", "--log-level", "error"])
+        defer { if allowed.isRunning { allowed.terminate() } }
+        #expect(firstLine(output).hasPrefix("jobwired listening on 0.0.0.0:"))
+    }
+
+    @Test("a keys file others can read is refused; with a safe one, keys work and SIGHUP applies revocations")
+    func keysFileAndReload() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-keys-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let cli = Self.executable.deletingLastPathComponent().appendingPathComponent("jobwire")
+        func keys(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = cli
+            process.arguments = ["keys"] + arguments + ["--keys-file", path]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = Pipe()
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let created = try keys(["create", "--tenant", "acme", "--role", "worker"])
+        #expect(created.status == 0)
+        let key = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("jwk_") && !created.output.contains(" "), "the key alone on stdout")
+        let fileText = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!fileText.contains(key))
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+
+        chmod(path, 0o644)
+        let (unsafe, _, errors) = try launch(["--port", "0", "--keys", path])
+        unsafe.waitUntilExit()
+        #expect(unsafe.terminationStatus == 1)
+        #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("chmod 600"))
+        chmod(path, 0o600)
+
+        let (process, output, _) = try launch(["--port", "0", "--keys", path, "--log-level", "error"])
+        defer { if process.isRunning { process.terminate() } }
+        let line = firstLine(output)
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        let client = try TestClient(port: port)
+        #expect(try client.hello(apiKey: key).role == "worker")
+        #expect(throws: TestClient.Failure.self) { try TestClient(port: port).hello(apiKey: "") }
+
+        let listed = try keys(["list"])
+        let id = try #require(listed.output.split(separator: " ").first.map(String.init))
+        #expect(listed.output.contains("acme") && listed.output.contains("worker") && !listed.output.contains(key))
+        #expect(try keys(["revoke", id]).status == 0)
+        #expect(try keys(["revoke", id]).status == 15, "a second revoke: NOT_FOUND")
+        kill(process.processIdentifier, SIGHUP)
+        #expect(try client.waitForClose())
+        #expect(client.goAway?.status.reason == Reason.invalidAPIKey)
+        #expect(process.isRunning, "SIGHUP reloads; it does not stop the server")
+    }
+
     @Test("a damaged database refuses to start, with a clear message, and never starts empty over it")
     func damagedStore() throws {
         let directory = DurableStoreTests.temporaryDirectory()

@@ -113,9 +113,9 @@ final class ClientConnection: @unchecked Sendable {
     // MARK: Calls
 
     /// Opens a call; nil when this connection takes no new calls.
-    func startCall(method: Method, request: [UInt8], timeoutMs: UInt32, handler: CallHandler) async -> UInt32? {
+    func startCall(method: Method, request: [UInt8], timeoutMs: UInt32, tenant: String, handler: CallHandler) async -> UInt32? {
         await withCheckedContinuation { (continuation: CheckedContinuation<UInt32?, Never>) in
-            startCall(method: method, request: request, timeoutMs: timeoutMs, handler: handler) {
+            startCall(method: method, request: request, timeoutMs: timeoutMs, tenant: tenant, handler: handler) {
                 continuation.resume(returning: $0)
             }
         }
@@ -123,21 +123,21 @@ final class ClientConnection: @unchecked Sendable {
 
     /// Opens a call and passes its stream id (nil: this connection takes no
     /// new calls) to `started`, on the connection's queue.
-    func startCall(method: Method, request: [UInt8], timeoutMs: UInt32, handler: CallHandler,
+    func startCall(method: Method, request: [UInt8], timeoutMs: UInt32, tenant: String, handler: CallHandler,
                    started: @escaping @Sendable (UInt32?) -> Void) {
         queue.async {
-            started(self.open(method: method, request: request, timeoutMs: timeoutMs, handler: handler))
+            started(self.open(method: method, request: request, timeoutMs: timeoutMs, tenant: tenant, handler: handler))
         }
     }
 
-    private func open(method: Method, request: [UInt8], timeoutMs: UInt32, handler: CallHandler) -> UInt32? {
+    private func open(method: Method, request: [UInt8], timeoutMs: UInt32, tenant: String, handler: CallHandler) -> UInt32? {
         guard !closed, isUsable else { return nil }
         let streamID = nextStreamID
         nextStreamID = nextStreamID == UInt32.max ? 1 : nextStreamID + 1
         calls[streamID] = handler
         do {
             try FrameEncoder.append(.call(Call(streamID: streamID, method: method.rawValue, request: request,
-                                               timeoutMs: timeoutMs)), to: &output, maxFrameBytes: maxFrameBytes)
+                                               timeoutMs: timeoutMs, tenant: tenant)), to: &output, maxFrameBytes: maxFrameBytes)
         } catch {
             calls.removeValue(forKey: streamID)
             handler.onEnd(error.status)

@@ -10,12 +10,15 @@ public struct Call: Sendable, Equatable {
     public var request: [UInt8]
     /// Relative deadline; 0 for none.
     public var timeoutMs: UInt32
+    /// Admin keys only: the tenant to act for; empty for the key's own.
+    public var tenant: String
 
-    public init(streamID: UInt32, method: String, request: [UInt8], timeoutMs: UInt32 = 0) {
+    public init(streamID: UInt32, method: String, request: [UInt8], timeoutMs: UInt32 = 0, tenant: String = "") {
         self.streamID = streamID
         self.method = method
         self.request = request
         self.timeoutMs = timeoutMs
+        self.tenant = tenant
     }
 }
 
@@ -30,6 +33,7 @@ extension Call: CMessageCodable {
         // Bounded by the frame that carries it.
         request = try CDecode.bytes(c.request, "Call.request", max: .max)
         timeoutMs = c.timeout_ms
+        tenant = try CDecode.string(c.tenant, "Call.tenant")
     }
 
     func fill(_ c: UnsafeMutablePointer<CStruct>, arena: PackArena) {
@@ -37,6 +41,7 @@ extension Call: CMessageCodable {
         c.pointee.method = arena.cString(method)
         c.pointee.request = arena.binary(request)
         c.pointee.timeout_ms = timeoutMs
+        c.pointee.tenant = arena.cString(tenant)
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, maxBytes: Int) throws(JobWireError) {

@@ -11,6 +11,9 @@ public enum Method: String, Sendable, CaseIterable {
     case health = "/jobwire.v1.JobService/Health"
     case stats = "/jobwire.v1.JobService/Stats"
 
+    /// The method's name without the service, e.g. `GetMetadata`.
+    public var shortName: Substring { rawValue.split(separator: "/").last ?? Substring(rawValue) }
+
     /// True for methods whose reply is a stream of messages.
     public var isServerStreaming: Bool { self == .watchJob }
 }

@@ -111,4 +111,8 @@ public enum Reason {
     /// back from the durable store. The server keeps serving other jobs;
     /// run `jobwired --check-store` and restore from a backup.
     public static let storeDamaged = "STORE_DAMAGED"
+    /// RESOURCE_EXHAUSTED: the tenant holds its maximum number of jobs.
+    public static let tooManyJobs = "TOO_MANY_JOBS"
+    /// RESOURCE_EXHAUSTED: the tenant has its maximum number of open watches.
+    public static let tooManyWatches = "TOO_MANY_WATCHES"
 }

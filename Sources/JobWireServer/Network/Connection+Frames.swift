@@ -1,4 +1,5 @@
 import Dispatch
+import JobWireKeys
 import JobWireProtocol
 
 extension Connection {
@@ -37,13 +38,22 @@ extension Connection {
         if hello.maxFrameBytes != 0 {
             maxFrameBytes = min(maxFrameBytes, max(Int(hello.maxFrameBytes), Limits.minMaxFrameBytes))
         }
+        if let keys = context.keys.withLock({ $0 }) {
+            guard let entry = keys.authenticate(hello.apiKey) else {
+                throw JobWireError(.unauthenticated, Reason.invalidAPIKey,
+                                   hello.apiKey.isEmpty ? "this server requires an API key" : "the API key is unknown or revoked")
+            }
+            principal = Principal(entry)
+            logger[metadataKey: "key"] = "\(entry.id)"
+        }
         phase = .open
         if !hello.clientName.isEmpty {
             logger[metadataKey: "client"] = "\(hello.clientName)"
         }
         let ack = HelloAck(serverName: configuration.serverName, maxFrameBytes: UInt32(maxFrameBytes),
                            maxConcurrentStreams: UInt32(configuration.maxStreamsPerConnection),
-                           pingIntervalMs: UInt32(configuration.pingIntervalMs), tenant: tenant, role: "admin")
+                           pingIntervalMs: UInt32(configuration.pingIntervalMs), tenant: principal.tenant,
+                           role: principal.role.rawValue)
         _ = try? FrameEncoder.append(.helloAck(ack), to: &output, maxFrameBytes: .max)
         logger.debug("handshake done")
     }
@@ -69,13 +79,47 @@ extension Connection {
                 to: &output)
             return
         }
+        let tenant: String
+        do throws(JobWireError) {
+            tenant = try authorize(method, call)
+        } catch {
+            end(call.streamID, method, startedAtNs, error)
+            return
+        }
         guard streams.count < configuration.maxStreamsPerConnection else {
             end(call.streamID, method, startedAtNs, JobWireError(
                 .resourceExhausted, Reason.tooManyStreams,
                 "at most \(configuration.maxStreamsPerConnection) calls may be open on one connection"))
             return
         }
-        dispatch(method, call, startedAtNs: startedAtNs)
+        dispatch(method, call, tenant: tenant, startedAtNs: startedAtNs)
+    }
+
+    /// The tenant the call acts for, once the key's role may make it and the
+    /// rate limits admit it. Checked before the request is even decoded, so a
+    /// refused call has done nothing and is always safe to retry.
+    private func authorize(_ method: Method, _ call: Call) throws(JobWireError) -> String {
+        guard principal.role.allows(method) else {
+            throw JobWireError(.permissionDenied, Reason.permissionDenied,
+                               "role \(principal.role.rawValue) may not call \(method.shortName)")
+        }
+        let tenant = call.tenant.isEmpty ? principal.tenant : call.tenant
+        guard tenant == principal.tenant || principal.role.spansTenants else {
+            throw JobWireError(.permissionDenied, Reason.permissionDenied,
+                               "only admin keys may act for another tenant")
+        }
+        if let limited = context.rateLimiter.admit(principal, tenant: tenant) {
+            throw limited
+        }
+        return tenant
+    }
+
+    /// After the keys were reloaded: a connection whose key is gone, or now
+    /// grants another tenant or role, is closed.
+    func recheckKey(_ keys: KeyRing) {
+        guard phase == .open || phase == .handshake, let keyID = principal.keyID else { return }
+        if let entry = keys.entry(id: keyID), Principal(entry) == principal { return }
+        fail(JobWireError(.unauthenticated, Reason.invalidAPIKey, "the API key was revoked or changed"))
     }
 
     private func handleCancel(_ streamID: UInt32) {

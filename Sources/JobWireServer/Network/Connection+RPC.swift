@@ -3,7 +3,7 @@ import JobWireProtocol
 extension Connection {
     /// Runs one call. Reads answer at once; writes answer when the store has
     /// committed (through the inbox); WatchJob becomes a stream.
-    func dispatch(_ method: Method, _ call: Call, startedAtNs: UInt64) {
+    func dispatch(_ method: Method, _ call: Call, tenant: String, startedAtNs: UInt64) {
         let streamID = call.streamID
         do throws(JobWireError) {
             switch method {
@@ -21,8 +21,8 @@ extension Connection {
                 _ = try HealthRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 reply(streamID, method, startedAtNs, health().encode())
             case .stats:
-                _ = try StatsRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, stats().encode())
+                let request = try StatsRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs, stats(tenant: request.tenant.isEmpty ? tenant : request.tenant).encode())
             case .configure:
                 let request = try ConfigureRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
@@ -45,7 +45,7 @@ extension Connection {
                 }
             case .watchJob:
                 let request = try WatchJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                try startWatch(request, streamID: streamID, timeoutMs: call.timeoutMs, startedAtNs: startedAtNs)
+                try startWatch(request, tenant: tenant, streamID: streamID, timeoutMs: call.timeoutMs, startedAtNs: startedAtNs)
             }
         } catch {
             end(streamID, method, startedAtNs, error)
@@ -110,7 +110,8 @@ extension Connection {
                        serverVersion: ServerConfiguration.version, uptimeMs: context.stats.uptimeMs)
     }
 
-    private func stats() -> StatsResponse {
+    /// Stats is admin-only (``JobWireKeys/Role``), so any tenant may be named.
+    private func stats(tenant: String) -> StatsResponse {
         StatsResponse(jobs: context.registry.counts(tenant: tenant),
                       connections: UInt32(clamping: context.stats.connections.load(ordering: .relaxed)),
                       streams: UInt32(clamping: context.stats.streams.load(ordering: .relaxed)),

@@ -39,6 +39,8 @@ final class Connection: @unchecked Sendable {
     let id: UInt64
     let fd: Int32
     let peer: String
+    /// The client's address, for the per-address connection limit.
+    let peerHost: String
     let queue: DispatchQueue
     let io: IOQueuePool.IOQueue
     let context: ServerContext
@@ -54,7 +56,8 @@ final class Connection: @unchecked Sendable {
     var streams: [UInt32: StreamState] = [:]
     var lastAcceptedStreamID: UInt32 = 0
     var goAwaySent = false
-    var tenant = "default"
+    /// Who the Hello said this is; development mode until then (no call runs before it).
+    var principal = Principal.development
     var lastInboundMs: Int64
     var pingSentAtMs: Int64?
     var nextToken: UInt64 = 1
@@ -67,11 +70,12 @@ final class Connection: @unchecked Sendable {
     var readPaused = false
     var writeArmed = false
 
-    init(fd: Int32, id: UInt64, context: ServerContext) {
+    init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext) {
         self.fd = fd
         self.id = id
         self.context = context
-        self.peer = Socket.peerName(fd)
+        self.peerHost = peer.host
+        self.peer = "\(peer.host):\(peer.port)"
         self.io = context.ioPool.queue(for: id)
         self.queue = DispatchQueue(label: "jobwire.connection.\(id)", target: io.queue)
         self.decoder = FrameDecoder(maxFrameBytes: context.configuration.maxFrameBytes)
@@ -150,6 +154,7 @@ final class Connection: @unchecked Sendable {
         readSource = nil
         output = []
         _ = context.connections.withLock { $0.removeValue(forKey: id) }
+        context.releaseAddress(peerHost)
         context.stats.connections.subtract(1, ordering: .relaxed)
         logger.debug("connection closed")
     }

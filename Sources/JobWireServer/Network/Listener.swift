@@ -74,16 +74,26 @@ final class Listener: @unchecked Sendable {
                 ? Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down")
                 : Status(code: .resourceExhausted, reason: Reason.tooManyConnections,
                          message: "the server has its maximum of \(limit) connections")
-            // Best effort: a small frame into a fresh socket's buffer.
-            if let bytes = try? FrameEncoder.encode(.goAway(GoAway(lastStreamID: 0, status: status))) {
-                _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            }
-            Glibc.close(client)
+            refuse(client, status)
             return
         }
-        let connection = Connection(fd: client, id: context.makeConnectionID(), context: context)
+        let peer = Socket.peerAddress(client)
+        guard context.admitAddress(peer.host) else {
+            refuse(client, Status(code: .resourceExhausted, reason: Reason.tooManyConnections,
+                                  message: "at most \(context.configuration.security.maxConnectionsPerAddress) connections from one address"))
+            return
+        }
+        let connection = Connection(fd: client, id: context.makeConnectionID(), peer: peer, context: context)
         context.connections.withLock { $0[connection.id] = connection }
         context.stats.connections.add(1, ordering: .relaxed)
         connection.start()
+    }
+
+    /// Best effort: a small GoAway into a fresh socket's buffer, then close.
+    private func refuse(_ client: Int32, _ status: Status) {
+        if let bytes = try? FrameEncoder.encode(.goAway(GoAway(lastStreamID: 0, status: status))) {
+            _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        Glibc.close(client)
     }
 }

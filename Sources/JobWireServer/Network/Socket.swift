@@ -70,13 +70,14 @@ enum Socket {
     }
 
     /// "address:port" of the peer, for logs.
-    static func peerName(_ fd: Int32) -> String {
+    /// The peer's numeric address and port ("unknown", 0 when unavailable).
+    static func peerAddress(_ fd: Int32) -> (host: String, port: Int) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let status = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
         }
-        guard status == 0 else { return "unknown" }
+        guard status == 0 else { return ("unknown", 0) }
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         let named = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -86,7 +87,7 @@ enum Socket {
         let address = named == 0
             ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             : "unknown"
-        return "\(address):\(port(of: storage))"
+        return (address, port(of: storage))
     }
 
     /// Accepts one connection: the new non-blocking socket, or nil when none

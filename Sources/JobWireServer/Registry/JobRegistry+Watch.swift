@@ -46,9 +46,14 @@ extension JobRegistry {
             if record.summary.status.isTerminal {
                 return WatchStart(events: events, watcherID: nil, ended: true)
             }
+            let limit = configuration.maxWatchesPerTenant
+            if limit > 0 && state.watchesPerTenant[tenant, default: 0] >= limit {
+                throw JobWireError(.resourceExhausted, Reason.tooManyWatches, "the tenant has its maximum of \(limit) open watches")
+            }
             let watcherID = state.nextWatcherID
             state.nextWatcherID += 1
-            state.watchers[request.jobID, default: [:]][watcherID] = RegistryState.Watcher(sink: sink, streamID: streamID)
+            state.addWatcher(RegistryState.Watcher(sink: sink, streamID: streamID, tenant: tenant), id: watcherID,
+                             jobID: request.jobID)
             return WatchStart(events: events, watcherID: watcherID, ended: false)
         }
     }
@@ -56,10 +61,7 @@ extension JobRegistry {
     /// Ends a registration (the client cancelled, or its connection closed).
     func unwatch(jobID: String, watcherID: UInt64) {
         state.withLock { state in
-            state.watchers[jobID]?.removeValue(forKey: watcherID)
-            if state.watchers[jobID]?.isEmpty == true {
-                state.watchers.removeValue(forKey: jobID)
-            }
+            state.removeWatcher(watcherID, jobID: jobID)
         }
     }
 }

@@ -24,6 +24,11 @@ extension JobRegistry {
                 return
             }
 
+            let limit = configuration.maxJobsPerTenant
+            if limit > 0 && state.jobsPerTenant[tenant, default: 0] >= limit {
+                throw JobWireError(.resourceExhausted, Reason.tooManyJobs,
+                                   "the tenant has its maximum of \(limit) jobs; delete finished ones or wait for retention")
+            }
             var job = Job(
                 jobID: JobIDGenerator.make(), tenant: tenant, type: request.job.type, labels: request.job.labels,
                 priority: request.job.priority, streamURL: request.job.streamURL, streamPort: request.job.streamPort,
@@ -125,7 +130,7 @@ extension JobRegistry {
             state.remove(request.jobID)
             state.notify(request.jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
                                                     message: "job \(request.jobID) was deleted")))
-            state.watchers.removeValue(forKey: request.jobID)
+            state.removeWatchers(of: request.jobID)
             let reply = DeleteJobResponse(revision: record.summary.revision).encode()
             store.persist(.remove(jobID: request.jobID, sequence: record.sequence)) { result in completion(result.map { reply }) }
         }

@@ -20,6 +20,12 @@ public struct RegistryConfiguration: Sendable {
     public var historyPerJob: Int = 256
     /// …and the bytes they may take (each holds the encoded job).
     public var historyBytesPerJob: Int = 256 * 1024
+    /// Jobs one tenant may hold at once (0: no limit); Configure beyond it
+    /// gets RESOURCE_EXHAUSTED / TOO_MANY_JOBS.
+    public var maxJobsPerTenant: Int = 0
+    /// Watches one tenant may have open at once (0: no limit); WatchJob beyond
+    /// it gets RESOURCE_EXHAUSTED / TOO_MANY_WATCHES.
+    public var maxWatchesPerTenant: Int = 0
 
     public init() {}
 }
@@ -88,6 +94,7 @@ struct RegistryState: ~Copyable {
     struct Watcher {
         let sink: any WatchSink
         let streamID: UInt32
+        let tenant: String
     }
 
     var jobs: [String: JobRecord] = [:]
@@ -99,6 +106,9 @@ struct RegistryState: ~Copyable {
     var tombstones: [String: Tombstone] = [:]
     var ports: StreamPortPool?
     var watchers: [String: [UInt64: Watcher]] = [:]
+    /// Jobs and open watches per tenant, for the per-tenant limits.
+    var jobsPerTenant: [String: Int] = [:]
+    var watchesPerTenant: [String: Int] = [:]
     var nextWatcherID: UInt64 = 1
 
     init(ports: StreamPortPool?) {
@@ -132,6 +142,7 @@ struct RegistryState: ~Copyable {
 
     mutating func insert(_ record: JobRecord) {
         jobs[record.summary.jobID] = record
+        jobsPerTenant[record.summary.tenant, default: 0] += 1
         order.append((record.sequence, record.summary.jobID))
         if !record.requestID.isEmpty {
             requestIDs[RequestKey(tenant: record.summary.tenant, requestID: record.requestID)] = record.summary.jobID
@@ -142,6 +153,7 @@ struct RegistryState: ~Copyable {
     @discardableResult
     mutating func remove(_ jobID: String) -> JobRecord? {
         guard let record = jobs.removeValue(forKey: jobID) else { return nil }
+        Self.decrement(&jobsPerTenant, record.summary.tenant)
         if let index = orderIndex(of: record.sequence) {
             order.remove(at: index)
         }
@@ -179,7 +191,34 @@ struct RegistryState: ~Copyable {
         notify(record.summary.jobID, .event(revision: event.revision, encodedEvent: event.encodedEvent,
                                         isStatusTransition: event.isStatusTransition, isTerminal: terminal))
         if terminal {
-            watchers.removeValue(forKey: record.summary.jobID)
+            removeWatchers(of: record.summary.jobID)
+        }
+    }
+
+    mutating func addWatcher(_ watcher: Watcher, id: UInt64, jobID: String) {
+        watchers[jobID, default: [:]][id] = watcher
+        watchesPerTenant[watcher.tenant, default: 0] += 1
+    }
+
+    mutating func removeWatcher(_ id: UInt64, jobID: String) {
+        guard let watcher = watchers[jobID]?.removeValue(forKey: id) else { return }
+        Self.decrement(&watchesPerTenant, watcher.tenant)
+        if watchers[jobID]?.isEmpty == true {
+            watchers.removeValue(forKey: jobID)
+        }
+    }
+
+    mutating func removeWatchers(of jobID: String) {
+        for watcher in (watchers.removeValue(forKey: jobID) ?? [:]).values {
+            Self.decrement(&watchesPerTenant, watcher.tenant)
+        }
+    }
+
+    private static func decrement(_ counts: inout [String: Int], _ tenant: String) {
+        if let count = counts[tenant], count > 1 {
+            counts[tenant] = count - 1
+        } else {
+            counts.removeValue(forKey: tenant)
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import JobWireKeys
 import JobWireProtocol
 import Logging
 import Synchronization
@@ -35,6 +36,28 @@ public final class JobWireServer: Sendable {
     }
 
     public var port: Int? { listener.withLock { $0?.port } }
+
+    /// Reads the keys file again (SIGHUP). New connections use the new keys
+    /// at once; open connections whose key was revoked (or now grants another
+    /// tenant or role) are closed with UNAUTHENTICATED / INVALID_API_KEY; the
+    /// others keep going. On any error the old keys stay. Returns the number
+    /// of keys now accepted.
+    @discardableResult
+    public func reloadKeys() throws(JobWireError) -> Int {
+        guard let path = context.configuration.security.keysFile else {
+            throw JobWireError(.failedPrecondition, "NO_KEYS_FILE", "the server runs without a keys file; there is nothing to reload")
+        }
+        if let problem = KeysFile.permissionProblem(path: path) {
+            throw JobWireError(.failedPrecondition, "KEYS_FILE_UNSAFE", problem)
+        }
+        let keys = KeyRing(try KeysFile.load(path: path))
+        context.keys.withLock { $0 = keys }
+        for connection in context.connections.withLock({ Array($0.values) }) {
+            connection.queue.async { connection.recheckKey(keys) }
+        }
+        context.logger.info("reloaded \(keys.count) keys from \(path)")
+        return keys.count
+    }
 
     /// Open connections right now.
     public var connectionCount: Int { context.stats.connections.load(ordering: .relaxed) }

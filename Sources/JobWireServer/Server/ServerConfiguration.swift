@@ -28,6 +28,7 @@ public struct ServerConfiguration: Sendable {
     public var ioQueueCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     public var serverName = "jobwired/\(ServerConfiguration.version)"
     public var registry = RegistryConfiguration()
+    public var security = SecurityConfiguration()
 
     public init() {}
 }

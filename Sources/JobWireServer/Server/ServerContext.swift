@@ -1,4 +1,5 @@
 import Dispatch
+import JobWireKeys
 import JobWireProtocol
 import Logging
 import Synchronization
@@ -15,6 +16,11 @@ final class ServerContext: Sendable {
     /// Open connections by id; the listener adds, a closing connection removes.
     let connections = Mutex<[UInt64: Connection]>([:])
     let draining = Atomic<Bool>(false)
+    /// The accepted keys (nil: development mode); replaced on reload.
+    let keys: Mutex<KeyRing?>
+    let rateLimiter: RateLimiter
+    /// Open connections per client address, for the per-address limit.
+    let connectionsPerAddress = Mutex<[String: Int]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
 
     init(configuration: ServerConfiguration, registry: JobRegistry, store: any JobStore, logger: Logger) {
@@ -23,6 +29,29 @@ final class ServerContext: Sendable {
         self.store = store
         self.logger = logger
         self.ioPool = IOQueuePool(count: configuration.ioQueueCount)
+        self.keys = Mutex(configuration.security.keys)
+        self.rateLimiter = RateLimiter(keyRate: configuration.security.keyRate, tenantRate: configuration.security.tenantRate)
+    }
+
+    /// Counts a new connection from `address`; false when it is over the limit.
+    func admitAddress(_ address: String) -> Bool {
+        let limit = configuration.security.maxConnectionsPerAddress
+        return connectionsPerAddress.withLock { counts in
+            let count = counts[address, default: 0]
+            guard limit == 0 || count < limit else { return false }
+            counts[address] = count + 1
+            return true
+        }
+    }
+
+    func releaseAddress(_ address: String) {
+        connectionsPerAddress.withLock { counts in
+            if let count = counts[address], count > 1 {
+                counts[address] = count - 1
+            } else {
+                counts.removeValue(forKey: address)
+            }
+        }
     }
 
     func makeConnectionID() -> UInt64 {

@@ -71,8 +71,8 @@ final class TestClient {
     }
 
     @discardableResult
-    func hello(name: String = "test", maxFrameBytes: UInt32 = 0) throws -> HelloAck {
-        try send(.hello(Hello(clientName: name, maxFrameBytes: maxFrameBytes)))
+    func hello(name: String = "test", maxFrameBytes: UInt32 = 0, apiKey: String = "") throws -> HelloAck {
+        try send(.hello(Hello(apiKey: apiKey, clientName: name, maxFrameBytes: maxFrameBytes)))
         guard case .helloAck(let ack)? = try nextFrame() else {
             throw Failure(description: "no HelloAck (GoAway: \(String(describing: goAway)))")
         }
@@ -81,15 +81,17 @@ final class TestClient {
 
     /// Sends a Call on a fresh stream id and returns that id.
     @discardableResult
-    func start(_ method: Method, _ request: some WireMessage, timeoutMs: UInt32 = 0, streamID: UInt32? = nil) throws -> UInt32 {
+    func start(_ method: Method, _ request: some WireMessage, timeoutMs: UInt32 = 0, streamID: UInt32? = nil,
+               tenant: String = "") throws -> UInt32 {
         let id = streamID ?? nextStreamID
         nextStreamID = max(nextStreamID, id + 1)
-        try send(.call(Call(streamID: id, method: method.rawValue, request: request.encode(), timeoutMs: timeoutMs)))
+        try send(.call(Call(streamID: id, method: method.rawValue, request: request.encode(), timeoutMs: timeoutMs,
+                            tenant: tenant)))
         return id
     }
 
-    func call(_ method: Method, _ request: some WireMessage, timeoutMs: UInt32 = 0) throws -> CallResult {
-        try collect(start(method, request, timeoutMs: timeoutMs))
+    func call(_ method: Method, _ request: some WireMessage, timeoutMs: UInt32 = 0, tenant: String = "") throws -> CallResult {
+        try collect(start(method, request, timeoutMs: timeoutMs, tenant: tenant))
     }
 
     /// Unary call expecting success; decodes its one reply.

@@ -19,9 +19,9 @@ final class TestServer: Sendable {
         self.port = try server.start()
     }
 
-    func client() throws -> TestClient {
+    func client(apiKey: String = "") throws -> TestClient {
         let client = try TestClient(port: port)
-        try client.hello()
+        try client.hello(apiKey: apiKey)
         return client
     }
 

@@ -1157,10 +1157,16 @@ struct  Jobwire__V1__Call
    * it has not ended within this time. 0 for none.
    */
   uint32_t timeout_ms;
+  /*
+   * Admin keys only: act on this tenant's jobs instead of the key's own
+   * tenant. Empty for the key's tenant. Any other role naming a tenant other
+   * than its own gets PERMISSION_DENIED.
+   */
+  char *tenant;
 };
 #define JOBWIRE__V1__CALL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__call__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, {0,NULL}, 0 }
+    , 0, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string }
 
 
 /*

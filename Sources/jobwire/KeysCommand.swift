@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import JobWireKeys
+import JobWireProtocol
+
+/// `jobwire keys`: manages the keys file jobwired reads with `--keys`.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke API keys in a keys file.",
+        discussion: """
+            The file holds each key's id, tenant, role and SHA-256 hash, never the key. After a change, \
+            send jobwired SIGHUP (kill -HUP PID) to reload it; connections of a revoked key are closed.
+
+            Examples:
+              jobwire keys create --tenant acme --role worker --keys-file /etc/jobwire/keys
+              jobwire keys list --keys-file /etc/jobwire/keys
+              jobwire keys revoke 3f9a2b7c1d4e5f60 --keys-file /etc/jobwire/keys
+            """,
+        subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self])
+}
+
+struct KeysFileOption: ParsableArguments {
+    @Option(help: "The keys file (created with mode 0600 when missing).")
+    var keysFile: String
+
+    func load(creating: Bool = false) throws(JobWireError) -> KeysFile {
+        if creating && !FileManager.default.fileExists(atPath: keysFile) {
+            return KeysFile()
+        }
+        return try KeysFile.load(path: keysFile)
+    }
+}
+
+extension Role: ExpressibleByArgument {}
+
+struct CreateKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Make a random 256-bit key; print it (the key alone, once) and store only its hash.",
+        discussion: "Roles: reader (read and watch), client (+ configure, cancel, delete), worker (+ update), admin (every tenant, stats).")
+
+    @OptionGroup var file: KeysFileOption
+    @Option(help: "The tenant the key's jobs belong to.") var tenant: String
+    @Option(help: "reader, client, worker or admin.") var role: Role
+
+    func run() async throws {
+        try await runReportingErrors {
+            var keys = try file.load(creating: true)
+            let (key, entry) = try keys.createKey(tenant: tenant, role: role)
+            try keys.save(path: file.keysFile)
+            printError("created key \(entry.id) (tenant \(entry.tenant), role \(entry.role.rawValue)); store it now, it is not kept")
+            print(key)
+        }
+    }
+}
+
+struct ListKeys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the keys: id, tenant, role, created.")
+
+    @OptionGroup var file: KeysFileOption
+
+    func run() async throws {
+        try await runReportingErrors {
+            for entry in try file.load().entries {
+                print("\(entry.id)  \(entry.tenant)  \(entry.role.rawValue)  \(entry.created)")
+            }
+        }
+    }
+}
+
+struct RevokeKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "Remove a key from the file; reload jobwired (SIGHUP) to close its connections.")
+
+    @OptionGroup var file: KeysFileOption
+    @Argument(help: "The key's id (from `jobwire keys list`).") var id: String
+
+    func run() async throws {
+        try await runReportingErrors {
+            var keys = try file.load()
+            try keys.revoke(id: id)
+            try keys.save(path: file.keysFile)
+            printError("revoked key \(id); send jobwired SIGHUP to apply it")
+        }
+    }
+}
