@@ -118,11 +118,15 @@ struct JobRecord {
             details = Self.details(capacities)(try store.loadDetails(sequence: sequence))
         }
         if decode && decodedBox == nil {
-            do {
-                decoded = try Job(decoding: encodedJob)
-            } catch {
-                throw JobWireError(.dataLoss, Reason.storeDamaged, "the stored job \(summary.jobID) does not decode: \(error.message)")
-            }
+            decoded = try decodeStored()
+        }
+    }
+
+    private func decodeStored() throws(JobWireError) -> Job {
+        do {
+            return try Job(decoding: encodedJob)
+        } catch {
+            throw JobWireError(.dataLoss, Reason.storeDamaged, "the stored job \(summary.jobID) does not decode: \(error.message)")
         }
     }
 
@@ -171,14 +175,12 @@ struct JobRecord {
 
     /// Replaces the lease deadline of a restored job (start-up grace).
     mutating func extendLease(until deadline: Int64) throws(JobWireError) {
-        if decodedBox == nil {
-            do {
-                decoded = try Job(decoding: encodedJob)
-            } catch {
-                throw JobWireError(.dataLoss, Reason.storeDamaged, "the stored job \(summary.jobID) does not decode: \(error.message)")
-            }
+        var job: Job
+        if let decoded {
+            job = decoded
+        } else {
+            job = try decodeStored()
         }
-        guard var job = decoded else { return }
         job.leaseExpiresAtMs = deadline
         encodedJob = job.encode()
         summary = JobSummary(job)
