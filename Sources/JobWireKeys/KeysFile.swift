@@ -55,6 +55,15 @@ public struct KeysFile: Sendable, Equatable {
         return try KeysFile(parsing: String(decoding: data, as: UTF8.self), path: path)
     }
 
+    /// What a server loads: the file at `path`, refused with
+    /// FAILED_PRECONDITION / `KEYS_FILE_UNSAFE` when ``permissionProblem(path:)`` finds one.
+    public static func loadForServing(path: String) throws(JobWireError) -> KeysFile {
+        if let problem = permissionProblem(path: path) {
+            throw JobWireError(.failedPrecondition, "KEYS_FILE_UNSAFE", problem)
+        }
+        return try load(path: path)
+    }
+
     /// Why `path` is unsafe to hold keys, or nil: the file must not be
     /// readable or writable by group or others (hashes still let an attacker
     /// test guesses offline, and a writable file lets anyone add a key).

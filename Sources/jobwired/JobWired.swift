@@ -174,10 +174,7 @@ struct JobWired: ParsableCommand {
         configuration.security.maxConnectionsPerAddress = maxConnectionsPerAddress
         if let keys {
             do {
-                if let problem = KeysFile.permissionProblem(path: keys) {
-                    throw JobWireError(.failedPrecondition, "KEYS_FILE_UNSAFE", problem)
-                }
-                configuration.security.keys = KeyRing(try KeysFile.load(path: keys))
+                configuration.security.keys = KeyRing(try KeysFile.loadForServing(path: keys))
                 configuration.security.keysFile = keys
             } catch {
                 logger.critical("cannot start: \(error)")

@@ -47,10 +47,7 @@ public final class JobWireServer: Sendable {
         guard let path = context.configuration.security.keysFile else {
             throw JobWireError(.failedPrecondition, "NO_KEYS_FILE", "the server runs without a keys file; there is nothing to reload")
         }
-        if let problem = KeysFile.permissionProblem(path: path) {
-            throw JobWireError(.failedPrecondition, "KEYS_FILE_UNSAFE", problem)
-        }
-        let keys = KeyRing(try KeysFile.load(path: path))
+        let keys = KeyRing(try KeysFile.loadForServing(path: path))
         context.keys.withLock { $0 = keys }
         for connection in context.connections.withLock({ Array($0.values) }) {
             connection.queue.async { connection.recheckKey(keys) }
