@@ -88,6 +88,30 @@ do {
     let readSeconds = seconds(since: readStart)
     print(String(format: "reading %d rows beside quick_check alone: %.2f s", rows, readSeconds))
 
+    // Housekeeping with every job resident: one reaper pass with nothing due
+    // (it runs every second under the registry's lock), and deletes.
+    let reapStart = DispatchTime.now()
+    registry.reap()
+    let reapMs = seconds(since: reapStart) * 1000
+    // Random ids, so repeated --load-only runs of a kept store find jobs to delete.
+    let deleteStart = DispatchTime.now()
+    let deleted = DispatchGroup()
+    var deletions = 0
+    for _ in 0..<min(1000, loaded) {
+        let index = Int.random(in: 0..<max(1, jobs))
+        let request = DeleteJobRequest(jobID: String(format: "%08x-0000-4000-8000-%012x", index, index))
+        deleted.enter()
+        do {
+            try registry.delete(request, tenant: "default") { _ in deleted.leave() }
+            deletions += 1
+        } catch {
+            deleted.leave()
+        }
+    }
+    let deleteUs = seconds(since: deleteStart) * 1e6 / Double(max(1, deletions))
+    deleted.wait()
+    print(String(format: "reaper pass with nothing due: %.1f ms; delete (registry side): %.1f µs each over %d", reapMs, deleteUs, deletions))
+
     print("| jobs | write s | commits | data dir MiB | bytes per job | start-up (open + check + load) s | jobs loaded |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     print(String(format: "| %d | %.1f | %d | %.1f | %d | %.2f | %d |", jobs, writeSeconds, store.commits,

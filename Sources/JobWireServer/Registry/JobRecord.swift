@@ -43,6 +43,9 @@ struct JobRecord {
     var leaseTTLMs: UInt32
     /// Set when the port came from the pool and must go back to it.
     var pooledPort: UInt16?
+    /// The earliest deadline queued for this job in the registry's
+    /// ``DeadlineQueue`` (0: none queued).
+    var queuedDeadlineMs: Int64 = 0
 
     struct Details {
         var logs: BoundedRing<String>
@@ -202,6 +205,13 @@ struct JobRecord {
 
     func leaseIsLive(now: Int64) -> Bool {
         summary.leaseExpiresAtMs > now
+    }
+
+    /// When the reaper must look at this job next: the end of its retention
+    /// once it is terminal, else its lease deadline; nil when neither is set.
+    var reaperDeadlineMs: Int64? {
+        let deadline = summary.status.isTerminal ? summary.expiresAtMs : summary.leaseExpiresAtMs
+        return deadline != 0 ? deadline : nil
     }
 
     /// This record's state after a change that appended `logLines` and `event`.

@@ -51,7 +51,8 @@ extension JobRegistry {
             var lastSequence: UInt64?
             var more = false
             for entry in state.order.reversed() {
-                guard let record = state.jobs[entry.jobID], record.summary.tenant == tenant, filter.matches(record.summary) else {
+                guard let record = state.jobs[entry.jobID], record.sequence == entry.sequence,
+                      record.summary.tenant == tenant, filter.matches(record.summary) else {
                     continue
                 }
                 total += 1

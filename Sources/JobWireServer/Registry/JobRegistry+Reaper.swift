@@ -10,61 +10,89 @@ extension JobRegistry {
 
     /// Fails or cancels jobs whose worker lease ran out, expires terminal jobs
     /// past their retention and forgets expired ones past the further period.
-    /// Works in batches of at most `batch` changes per lock, so a large backlog
-    /// never holds the lock for long.
+    /// Only what the ``DeadlineQueue`` says is due is looked at, in batches of
+    /// at most `batch` changes per lock, so a backlog never holds the lock for
+    /// long and a pass with nothing due costs nothing.
     @discardableResult
     public func reap(now: Int64 = WallClock.nowMs(), batch: Int = 256) -> ReapReport {
         var report = ReapReport()
         while true {
             let done = state.withLock { state -> Bool in
                 var budget = batch
-                let retention = configuration.retentionMs
-                let expiredRetention = configuration.expiredRetentionMs
-                for (jobID, var record) in state.jobs where budget > 0 {
-                    if record.summary.leaseExpiresAtMs != 0 && record.summary.leaseExpiresAtMs <= now,
-                       let next = JobLifecycle.leaseExpiry(from: record.summary.status) {
-                        // A job whose stored bytes do not decode cannot change; it stays as it is
-                        // (reads answer from its bytes) and the failure is for the operator's check.
-                        guard let event = try? record.commit(now: now, newLogLines: [], store: store, { job in
-                            job.status = next
-                            if next == .failed {
-                                job.error = JobError(message: "the worker stopped renewing its lease",
-                                                     failedTask: job.currentTask, reason: Reason.leaseExpired)
-                            }
-                            job.completedAtMs = now
-                            job.expiresAtMs = now + retention
-                            job.leaseExpiresAtMs = 0
-                            job.etaSeconds = nil
-                        }) else { continue }
+                // Skipped entries (stale hints) cost too; bound them as well.
+                var looked = 0
+                while budget > 0 && looked < 4 * batch {
+                    guard let entry = state.deadlines.popDue(now: now) else {
+                        state.compactDeadlinesIfBloated()
+                        return true
+                    }
+                    looked += 1
+                    switch entry.kind {
+                    case .tombstone:
+                        guard let tombstone = state.tombstones[entry.jobID], tombstone.forgetAtMs == entry.atMs else { continue }
                         budget -= 1
-                        report.leasesExpired += 1
-                        if let port = record.pooledPort {
-                            state.ports?.release(port)
-                            record.pooledPort = nil
+                        report.tombstonesForgotten += 1
+                        state.tombstones.removeValue(forKey: entry.jobID)
+                        store.persist(.forget(jobID: entry.jobID)) { _ in }
+                    case .job:
+                        guard var record = state.jobs[entry.jobID], record.queuedDeadlineMs == entry.atMs else { continue }
+                        record.queuedDeadlineMs = 0
+                        if reapJob(&record, now: now, state: &state, report: &report) {
+                            budget -= 1
                         }
-                        state.jobs[jobID] = record
-                        state.publish(event, of: record)
-                        store.persist(record.storedChange(appendedLogLines: [], event: event)) { _ in }
-                    } else if record.summary.status.isTerminal && record.summary.expiresAtMs != 0 && record.summary.expiresAtMs <= now {
-                        budget -= 1
-                        report.jobsExpired += 1
-                        state.remove(jobID)
-                        state.tombstones[jobID] = RegistryState.Tombstone(tenant: record.summary.tenant,
-                                                                          forgetAtMs: now + expiredRetention)
-                        store.persist(.expire(StoredTombstone(jobID: jobID, tenant: record.summary.tenant,
-                                                              forgetAtMs: now + expiredRetention),
-                                              sequence: record.sequence)) { _ in }
                     }
                 }
-                for (jobID, tombstone) in state.tombstones where budget > 0 && tombstone.forgetAtMs <= now {
-                    budget -= 1
-                    report.tombstonesForgotten += 1
-                    state.tombstones.removeValue(forKey: jobID)
-                    store.persist(.forget(jobID: jobID)) { _ in }
-                }
-                return budget > 0
+                return false
             }
             if done { return report }
         }
+    }
+
+    /// Expires `record`'s lease or retention if due, else re-queues it at its
+    /// real deadline. Returns whether it changed anything.
+    private func reapJob(_ record: inout JobRecord, now: Int64, state: inout RegistryState,
+                         report: inout ReapReport) -> Bool {
+        let jobID = record.summary.jobID
+        if record.summary.leaseExpiresAtMs != 0 && record.summary.leaseExpiresAtMs <= now,
+           let next = JobLifecycle.leaseExpiry(from: record.summary.status) {
+            let retention = configuration.retentionMs
+            // A job whose stored bytes do not decode cannot change; it stays as it is
+            // (reads answer from its bytes) and the failure is for the operator's check.
+            guard let event = try? record.commit(now: now, newLogLines: [], store: store, { job in
+                job.status = next
+                if next == .failed {
+                    job.error = JobError(message: "the worker stopped renewing its lease",
+                                         failedTask: job.currentTask, reason: Reason.leaseExpired)
+                }
+                job.completedAtMs = now
+                job.expiresAtMs = now + retention
+                job.leaseExpiresAtMs = 0
+                job.etaSeconds = nil
+            }) else {
+                state.jobs[jobID] = record
+                return false
+            }
+            report.leasesExpired += 1
+            if let port = record.pooledPort {
+                state.ports?.release(port)
+                record.pooledPort = nil
+            }
+            state.replace(record)
+            state.publish(event, of: record)
+            store.persist(record.storedChange(appendedLogLines: [], event: event)) { _ in }
+            return true
+        }
+        if record.summary.status.isTerminal && record.summary.expiresAtMs != 0 && record.summary.expiresAtMs <= now {
+            report.jobsExpired += 1
+            state.remove(jobID)
+            let tombstone = StoredTombstone(jobID: jobID, tenant: record.summary.tenant,
+                                            forgetAtMs: now + configuration.expiredRetentionMs)
+            state.addTombstone(jobID, RegistryState.Tombstone(tenant: tombstone.tenant, forgetAtMs: tombstone.forgetAtMs))
+            store.persist(.expire(tombstone, sequence: record.sequence)) { _ in }
+            return true
+        }
+        // Not due after all (renewed since it was queued): queue its real deadline.
+        state.replace(record)
+        return false
     }
 }

@@ -173,7 +173,7 @@ extension JobRegistry {
                 state.ports?.release(port)
                 record.pooledPort = nil
             }
-            state.jobs[jobID] = record
+            state.replace(record)
             state.publish(event, of: record)
             let reply = record.encodedJob
             store.persist(record.storedChange(appendedLogLines: change.logLines, event: event)) { result in
