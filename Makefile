@@ -1,6 +1,6 @@
 # JobWire: every entry point a developer or CI needs.
 #
-#   make test          install what is missing, check generated code and docs, build, run every test
+#   make test          install what is missing, check generated code and docs, build, run every test (Swift and Python)
 #   make run           release build of jobwired, then run it on 127.0.0.1:7420 with its store in ./data (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
@@ -9,6 +9,8 @@
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
 #   make golden        regenerate the interop fixtures with Google's protobuf
 #   make wire-example  regenerate the annotated hex dump in docs/PROTOCOL.md
+#   make test-python   the Python client's conformance suite against the debug jobwired and jobwire (build them first)
+#   make check-python-proto  fail when clients/python's generated protobuf code differs from proto/
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -25,12 +27,12 @@ RUN_ARGS ?=
 BENCH_SECONDS ?= 10
 CRASH_ROUNDS ?= 30
 
-.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean
+.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
 
-## Installs the Debian packages the build needs, only those that are missing.
-deps:
+# Installs the Debian packages named in $(1) that are missing.
+define apt-install
 	@missing=""; \
-	for package in $(APT_PACKAGES); do \
+	for package in $(1); do \
 	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -38,6 +40,11 @@ deps:
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+## Installs the Debian packages the build needs, only those that are missing.
+deps:
+	$(call apt-install,$(APT_PACKAGES))
 
 ## The Python environment with the reference protobuf (scripts/golden/requirements.txt).
 pyenv: $(VENV)/.installed
@@ -60,6 +67,29 @@ check-proto: deps
 	fi; \
 	echo "check-proto: generated code matches proto/"
 
+## The Python client (clients/python): its own virtual environment, ignored by git.
+PY_CLIENT := clients/python
+PY_CLIENT_VENV := $(PY_CLIENT)/.venv
+## Where test-python finds jobwired and jobwire: SwiftPM's debug build unless given.
+JOBWIRE_BIN ?= $$($(SWIFT) build --show-bin-path)
+
+$(PY_CLIENT_VENV)/.installed: $(PY_CLIENT)/requirements-test.txt | deps
+	python3 -m venv $(PY_CLIENT_VENV)
+	$(PY_CLIENT_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(PY_CLIENT)/requirements-test.txt
+	touch $@
+
+## Installs the package (as a user would, not editable) and runs its conformance suite against the real binaries.
+test-python: $(PY_CLIENT_VENV)/.installed
+	$(PY_CLIENT_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
+	  --force-reinstall ./$(PY_CLIENT)
+	$(PY_CLIENT_VENV)/bin/python -m pip check
+	bin="$(JOBWIRE_BIN)"; cd $(PY_CLIENT) && \
+	  JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" .venv/bin/python -m pytest
+
+## Fails when the committed Python protobuf code differs from what proto/ generates.
+check-python-proto: pyenv
+	$(PYTHON) $(PY_CLIENT)/scripts/generate --check
+
 golden: pyenv
 	$(PYTHON) scripts/golden/make_fixtures.py
 
@@ -75,7 +105,7 @@ check-docs:
 build: deps
 	scripts/swift-build-strict build
 
-test: deps pyenv check-proto
+test: deps pyenv check-proto check-python-proto
 	scripts/swift-build-strict build --build-tests
 	$(MAKE) --no-print-directory check-docs
 	@# One process per test target: the server tests block on sockets, which must not
@@ -83,6 +113,7 @@ test: deps pyenv check-proto
 	for target in JobWireProtocolTests JobWireServerTests JobWireClientTests; do \
 	  JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build --filter "^$$target\." || exit 1; \
 	done
+	$(MAKE) --no-print-directory test-python
 
 ## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.
 run: deps

@@ -1,0 +1,34 @@
+"""JobWire for Python: a client of the JobWire job metadata and status service.
+
+::
+
+    import jobwire
+
+    with jobwire.Client("127.0.0.1", 7420, api_key=key) as client:
+        job = client.configure(jobwire.JobSpec(type="transcode")).job
+        for event in client.watch(job.job_id):
+            print(event.kind.name, event.job.status.name if event.job else "", event.revision)
+
+``jobwire.aio.Client`` is the same API on asyncio. Errors are subclasses of
+:class:`JobWireError` carrying ``code``, ``reason``, ``message`` and
+``retry_after``; docs/PROTOCOL.md describes the protocol underneath.
+"""
+from ._policy import Backoff
+from ._version import __version__
+from ._worker_logic import JobCancelled
+from .client import Client
+from .errors import (Aborted, AlreadyExists, Cancelled, DataLoss, DeadlineExceeded, FailedPrecondition, Internal,
+                     InvalidArgument, JobWireError, NotFound, OutOfRange, PermissionDenied, Reason,
+                     ResourceExhausted, Status, StatusCode, Unauthenticated, Unavailable, Unimplemented, Unknown)
+from .models import (BatchResult, ConfigureResult, EventKind, Health, Job, JobError, JobPage, JobResult, JobSpec,
+                     JobStatus, MethodStats, ServerInfo, ServingStatus, Stats, StreamMetadata, WatchEvent)
+from .worker import Worker
+
+__all__ = [
+    "Aborted", "AlreadyExists", "Backoff", "BatchResult", "Cancelled", "Client", "ConfigureResult", "DataLoss",
+    "DeadlineExceeded", "EventKind", "FailedPrecondition", "Health", "Internal", "InvalidArgument", "Job",
+    "JobCancelled", "JobError", "JobPage", "JobResult", "JobSpec", "JobStatus", "JobWireError", "MethodStats",
+    "NotFound", "OutOfRange", "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo", "ServingStatus",
+    "Stats", "Status", "StatusCode", "StreamMetadata", "Unauthenticated", "Unavailable", "Unimplemented", "Unknown",
+    "WatchEvent", "Worker", "__version__",
+]

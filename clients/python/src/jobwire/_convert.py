@@ -1,0 +1,167 @@
+"""Conversions between the protobuf messages and the package's value types.
+
+Decoding validates what Google's protobuf does not: enum fields must hold
+defined values (``INVALID_ENUM_VALUE``; ``Status.code`` is read as UNKNOWN
+instead) and a required ``oneof`` must be set (``MISSING_FIELD``).
+"""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from google.protobuf.message import DecodeError, Message
+
+from ._pb import jobwire_pb2 as pb
+from .errors import InvalidArgument, Reason, Status, StatusCode, error_from_status
+from .models import (BatchResult, ConfigureResult, EventKind, Health, Job, JobError, JobPage, JobResult, JobSpec,
+                     JobStatus, MethodStats, ServerInfo, ServingStatus, Stats, StreamMetadata, WatchEvent)
+
+M = TypeVar("M", bound=Message)
+E = TypeVar("E", JobStatus, EventKind, ServingStatus)
+
+
+def decode(message_type: type[M], data: bytes) -> M:
+    """Parses `data` as `message_type`; a bad encoding is ``INVALID_ARGUMENT`` / ``MALFORMED_MESSAGE``."""
+    try:
+        return message_type.FromString(data)
+    except DecodeError as failure:
+        raise InvalidArgument(StatusCode.INVALID_ARGUMENT, Reason.MALFORMED_MESSAGE,
+                              f"{message_type.DESCRIPTOR.name}: not a valid protobuf encoding ({failure})") from None
+
+
+def _enum(kind: type[E], value: int, where: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidArgument(StatusCode.INVALID_ARGUMENT, Reason.INVALID_ENUM_VALUE,
+                              f"{where}: {value} is not a defined value") from None
+
+
+def status_from_pb(status: pb.Status) -> Status:
+    return Status(StatusCode.from_wire(status.code), status.reason, status.message, status.retry_after_ms)
+
+
+def job_from_pb(job: pb.Job) -> Job:
+    return Job(
+        job_id=job.job_id,
+        tenant=job.tenant,
+        type=job.type,
+        labels=dict(job.labels),
+        priority=job.priority,
+        stream_url=job.stream_url,
+        stream_port=job.stream_port,
+        view_type=job.view_type,
+        frequencies_list=tuple(job.frequencies_list),
+        lines_dt=job.lines_dt,
+        channel_to_stream_index=dict(job.channel_to_stream_index),
+        stream_amount=job.stream_amount,
+        frequencies_amount=job.frequencies_amount,
+        channel_amount=job.channel_amount,
+        metadata=StreamMetadata(job.metadata.dx, job.metadata.prr, job.metadata.fiber_start_meters,
+                                job.metadata.fiber_length_meters, job.metadata.sw_version)
+        if job.HasField("metadata") else None,
+        status=_enum(JobStatus, job.status, "Job.status"),
+        progress=job.progress,
+        current_task=job.current_task,
+        eta_seconds=job.eta_seconds if job.HasField("eta_seconds") else None,
+        created_at_ms=job.created_at_ms,
+        updated_at_ms=job.updated_at_ms,
+        completed_at_ms=job.completed_at_ms,
+        expires_at_ms=job.expires_at_ms,
+        lease_expires_at_ms=job.lease_expires_at_ms,
+        result=result_from_pb(job.result) if job.HasField("result") else None,
+        error=JobError(job.error.message, job.error.failed_task, job.error.retry_count, job.error.reason)
+        if job.HasField("error") else None,
+        cancel_reason=job.cancel_reason,
+        log_tail=tuple(job.log_tail),
+        log_line_count=job.log_line_count,
+        revision=job.revision,
+    )
+
+
+def result_from_pb(result: pb.JobResult) -> JobResult:
+    return JobResult(result.content_type, bytes(result.data))
+
+
+def result_to_pb(result: JobResult) -> pb.JobResult:
+    return pb.JobResult(content_type=result.content_type, data=result.data)
+
+
+def job_error_to_pb(error: JobError) -> pb.JobError:
+    return pb.JobError(message=error.message, failed_task=error.failed_task, retry_count=error.retry_count,
+                       reason=error.reason)
+
+
+def spec_to_pb(spec: JobSpec) -> pb.Job:
+    job = pb.Job(
+        type=spec.type, labels=dict(spec.labels), priority=spec.priority, stream_url=spec.stream_url,
+        stream_port=spec.stream_port, view_type=spec.view_type, frequencies_list=spec.frequencies_list,
+        lines_dt=spec.lines_dt, channel_to_stream_index=dict(spec.channel_to_stream_index),
+        stream_amount=spec.stream_amount, frequencies_amount=spec.frequencies_amount,
+        channel_amount=spec.channel_amount)
+    if spec.metadata is not None:
+        metadata = spec.metadata
+        job.metadata.CopyFrom(pb.StreamMetadata(
+            dx=metadata.dx, prr=metadata.prr, fiber_start_meters=metadata.fiber_start_meters,
+            fiber_length_meters=metadata.fiber_length_meters, sw_version=metadata.sw_version))
+    return job
+
+
+def parse_job(data: bytes) -> Job:
+    return job_from_pb(decode(pb.Job, data))
+
+
+def parse_configure(data: bytes) -> ConfigureResult:
+    response = decode(pb.ConfigureResponse, data)
+    return ConfigureResult(job_from_pb(response.job), response.created)
+
+
+def parse_batch(data: bytes) -> list[BatchResult]:
+    results: list[BatchResult] = []
+    for result in decode(pb.BatchGetMetadataResponse, data).results:
+        outcome = result.WhichOneof("outcome")
+        if outcome == "job":
+            results.append(BatchResult(result.job_id, job=job_from_pb(result.job)))
+        elif outcome == "error":
+            results.append(BatchResult(result.job_id, error=error_from_status(status_from_pb(result.error))))
+        else:
+            raise InvalidArgument(StatusCode.INVALID_ARGUMENT, Reason.MISSING_FIELD,
+                                  "BatchGetResult.outcome: neither job nor error is set")
+    return results
+
+
+def parse_page(data: bytes) -> JobPage:
+    response = decode(pb.ListJobsResponse, data)
+    return JobPage(tuple(job_from_pb(job) for job in response.jobs), response.next_page_token, response.total_count)
+
+
+def parse_watch_event(data: bytes) -> WatchEvent:
+    """One ``WatchEvent``; an UNSPECIFIED or unknown type is ``INVALID_ENUM_VALUE``."""
+    event = decode(pb.WatchEvent, data)
+    if event.type == pb.WATCH_EVENT_TYPE_UNSPECIFIED:
+        raise InvalidArgument(StatusCode.INVALID_ARGUMENT, Reason.INVALID_ENUM_VALUE, "WatchEvent.type is unspecified")
+    kind = _enum(EventKind, event.type, "WatchEvent.type")
+    job = job_from_pb(event.job) if event.HasField("job") else None
+    return WatchEvent(kind, event.revision, job, tuple(event.new_log_lines))
+
+
+def parse_delete(data: bytes) -> int:
+    return decode(pb.DeleteJobResponse, data).revision
+
+
+def parse_health(data: bytes) -> Health:
+    response = decode(pb.HealthResponse, data)
+    return Health(_enum(ServingStatus, response.status, "HealthResponse.status"), response.store,
+                  response.store_state, response.server_version, response.uptime_ms)
+
+
+def parse_stats(data: bytes) -> Stats:
+    response = decode(pb.StatsResponse, data)
+    jobs = {_enum(JobStatus, entry.status, "StatusCount.status"): entry.count for entry in response.jobs}
+    methods = tuple(MethodStats(m.method, m.calls, m.errors, m.p50_us, m.p99_us, m.p999_us) for m in response.methods)
+    return Stats(jobs, response.connections, response.streams, methods, response.uptime_ms)
+
+
+def server_info_from_pb(ack: pb.HelloAck) -> ServerInfo:
+    return ServerInfo(ack.protocol_version, ack.server_name, ack.max_frame_bytes, ack.max_concurrent_streams,
+                      ack.ping_interval_ms, ack.tenant, ack.role)
+

@@ -1,0 +1,255 @@
+"""The blocking client: every RPC over one multiplexed connection, safe to share between threads."""
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TypeVar
+
+from . import _rpc
+from ._connection import Connection, QueueSink
+from ._core import HelloOptions
+from ._manager import ConnectionManager
+from ._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
+from ._rpc import CallSpec, ListFilter, Update
+from ._version import DEFAULT_CLIENT_NAME
+from ._watch import Reconnects, WatchState
+from ._watch_stream import WatchStream
+from .errors import JobWireError, error_from_status
+from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobPage, JobResult, JobSpec, JobStatus,
+                     ServerInfo, Stats, WatchEvent)
+from .worker import Worker
+
+T = TypeVar("T")
+
+
+class Client:
+    """A JobWire client (blocking). Thread-safe: calls and watches from many threads share one connection.
+
+    Nothing connects until the first call (or :meth:`connect`). When the
+    connection drops or the server drains, the next call opens a new one,
+    waiting with backoff until its deadline if the server is away.
+
+    Args:
+        host: the server's host name or address.
+        port: the server's port.
+        api_key: the API key (``jwk_…``); None for a server without keys.
+        timeout: default deadline of each call in seconds (connecting included);
+            None for no deadline. Every method takes its own ``timeout`` too.
+        tenant: admin keys only: the tenant every call acts for.
+        client_name: sent in Hello, for the server's logs.
+        connect_timeout: longest a single TCP connect plus handshake may take.
+        max_frame_bytes: the largest frame this client accepts (0: 4 MiB).
+        backoff: spacing of reconnection attempts.
+        retry_rate_limited: wait ``retry_after`` and send again when a call is
+            ``RATE_LIMITED`` and its deadline leaves room (the server refuses such
+            calls before doing anything, so this is safe for every method).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 7420, api_key: str | None = None,
+                 timeout: float | None = 30.0, *, tenant: str | None = None,
+                 client_name: str = DEFAULT_CLIENT_NAME, connect_timeout: float = 5.0, max_frame_bytes: int = 0,
+                 backoff: Backoff | None = None, retry_rate_limited: bool = True) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.tenant = tenant or ""
+        self.backoff = backoff or Backoff()
+        self.retry_rate_limited = retry_rate_limited
+        hello = HelloOptions(api_key=api_key or "", client_name=client_name, max_frame_bytes=max_frame_bytes)
+        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff)
+
+    # Connection.
+
+    def connect(self, timeout: float | None = None) -> ServerInfo:
+        """Connects now (instead of on the first call); returns the server's HelloAck."""
+        connection = self._manager.get(self._deadline(timeout))
+        info = connection.server_info
+        assert info is not None
+        return info
+
+    @property
+    def server_info(self) -> ServerInfo | None:
+        """The HelloAck of the current connection: limits, and the key's tenant and role."""
+        return self._manager.server_info
+
+    @property
+    def connections_opened(self) -> int:
+        """How many connections this client has opened (one until a drop or GoAway)."""
+        return self._manager.connections_opened
+
+    def close(self) -> None:
+        """Closes the connection. Calls still waiting raise ``Cancelled`` (an update or delete whose outcome is
+        unknown: ``Unavailable`` / ``CONNECTION_LOST``); so do later calls."""
+        self._manager.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    # RPCs.
+
+    def configure(self, spec: JobSpec | None = None, *, request_id: str = "", lease: float | None = None,
+                  timeout: float | None = None) -> ConfigureResult:
+        """Creates a job (Configure) in status PENDING.
+
+        Args:
+            spec: type, labels, priority and stream fields of the job.
+            request_id: idempotency key (at most 128 bytes): repeating the call
+                with the same id and job returns the first job (``created`` False);
+                with a different job it raises ``AlreadyExists`` / ``REQUEST_ID_REUSED``.
+            lease: when set, the caller is the job's worker and holds a lease of this many seconds.
+        """
+        return self._unary(_rpc.configure(spec or JobSpec(), request_id, lease), timeout)
+
+    def get_metadata(self, job_id: str, *, log_tail: int = 0, timeout: float | None = None) -> Job:
+        """One job (GetMetadata), with its last `log_tail` log lines (at most 10,000)."""
+        return self._unary(_rpc.get_metadata(job_id, log_tail), timeout)
+
+    def batch_get_metadata(self, job_ids: Sequence[str], *, log_tail: int = 0,
+                           timeout: float | None = None) -> list[BatchResult]:
+        """Up to 1,000 jobs at once: one result per id, in order, each the job or its error."""
+        return self._unary(_rpc.batch_get_metadata(job_ids, log_tail), timeout)
+
+    def list_page(self, *, statuses: Iterable[JobStatus] = (), type: str = "", labels: Mapping[str, str] | None = None,
+                  created_after_ms: int = 0, created_before_ms: int = 0, priority: tuple[int, int] | None = None,
+                  page_size: int = 0, page_token: str = "", timeout: float | None = None) -> JobPage:
+        """One page of ListJobs: the caller's jobs matching every filter given, newest first.
+
+        ``page_size`` 0 means 100 (at most 500). Pass the previous page's
+        ``next_page_token`` with the same filters for the next page.
+        """
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority)
+        return self._unary(_rpc.list_jobs(filters, page_size, page_token), timeout)
+
+    def list_jobs(self, *, statuses: Iterable[JobStatus] = (), type: str = "", labels: Mapping[str, str] | None = None,
+                  created_after_ms: int = 0, created_before_ms: int = 0, priority: tuple[int, int] | None = None,
+                  page_size: int = 0, timeout: float | None = None) -> Iterator[Job]:
+        """Every job matching the filters, newest first, fetching pages as the iterator is consumed."""
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority)
+        token = ""
+        while True:
+            page = self._unary(_rpc.list_jobs(filters, page_size, token), timeout)
+            yield from page.jobs
+            token = page.next_page_token
+            if not token:
+                return
+
+    def watch(self, job_id: str, *, after_revision: int = 0, log_tail: int = 0, timeout: float | None = None,
+              include_bookmarks: bool = False,
+              reconnect_timeout: float | None = None) -> Generator[WatchEvent, None, None]:
+        """Follows a job: a generator of :class:`WatchEvent` that ends after the event with a terminal status.
+
+        ``after_revision`` 0 starts with a SNAPSHOT; R > 0 yields every change
+        after R. When the connection drops, the server drains or restarts, the
+        generator reconnects with backoff and resumes after the last revision
+        it yielded: no duplicate, no gap. When the server no longer has that
+        part of the history it yields a RESYNC event carrying the current job.
+
+        Args:
+            log_tail: log lines to include in the first SNAPSHOT or RESYNC.
+            timeout: deadline of the whole watch in seconds (None: none).
+            include_bookmarks: also yield the server's idle BOOKMARK events.
+            reconnect_timeout: give up (raising the last error) after trying to
+                resume for this many seconds without success; None: never.
+
+        Raises ``NotFound`` (unknown job, or ``JOB_DELETED`` when the job is
+        deleted while watched) and any other non-retryable error. Closing the
+        generator (or breaking out of the loop) cancels the call on the wire.
+        """
+        stream = self._watch_stream(job_id, after_revision=after_revision, log_tail=log_tail, timeout=timeout,
+                                    include_bookmarks=include_bookmarks, reconnect_timeout=reconnect_timeout)
+        try:
+            while (event := stream.next()) is not None:
+                yield event
+        finally:
+            stream.cancel()
+
+    def cancel(self, job_id: str, *, reason: str = "", timeout: float | None = None) -> Job:
+        """Asks a job to stop (best-effort, idempotent): CANCELLING while a worker holds a lease, else CANCELLED."""
+        return self._unary(_rpc.cancel(job_id, reason), timeout)
+
+    def update(self, job_id: str, *, status: JobStatus | None = None, progress: float | None = None,
+               current_task: str | None = None, eta_seconds: float | None = None, log_lines: Iterable[str] = (),
+               result: JobResult | None = None, error: JobError | None = None, lease: float | None = None,
+               expected_revision: int = 0, timeout: float | None = None) -> Job:
+        """The worker's report (UpdateJob); each argument given is applied. Returns the job after it.
+
+        ``eta_seconds`` < 0 clears the ETA; ``result`` goes with COMPLETED only,
+        ``error`` with FAILED only; ``lease`` takes or renews the worker lease
+        (seconds); ``expected_revision`` makes the update conditional
+        (``Aborted`` / ``REVISION_MISMATCH``). Not retried after a dropped
+        connection, since it may have been applied.
+        """
+        fields = Update(status, progress, current_task, eta_seconds, tuple(log_lines), result, error, lease,
+                        expected_revision)
+        return self._update(job_id, fields, timeout)
+
+    def delete(self, job_id: str, *, timeout: float | None = None) -> int:
+        """Forgets a job (DeleteJob); returns its revision when it was deleted."""
+        return self._unary(_rpc.delete(job_id), timeout)
+
+    def health(self, *, timeout: float | None = None) -> Health:
+        """The server's serving status, store and version."""
+        return self._unary(_rpc.health(), timeout)
+
+    def stats(self, *, tenant: str = "", timeout: float | None = None) -> Stats:
+        """Counters for operators (admin keys): jobs by status, connections, streams, per-method latency."""
+        return self._unary(_rpc.stats(tenant), timeout)
+
+    def worker(self, job_id: str, *, lease: float = 30.0, heartbeat_interval: float | None = None) -> Worker:
+        """A :class:`~jobwire.worker.Worker` for `job_id`, to use as ``with client.worker(id) as w:``."""
+        return Worker(self, job_id, lease, heartbeat_interval)
+
+    # The call path.
+
+    def _deadline(self, timeout: float | None) -> Deadline:
+        return Deadline(self.timeout if timeout is None else timeout)
+
+    def _update(self, job_id: str, fields: Update, timeout: float | None = None) -> Job:
+        return self._unary(_rpc.update(job_id, fields), timeout)
+
+    def _watch_stream(self, job_id: str, *, after_revision: int = 0, log_tail: int = 0, timeout: float | None = None,
+                      include_bookmarks: bool = False, reconnect_timeout: float | None = None) -> WatchStream:
+        state = WatchState(job_id, after_revision, log_tail, include_bookmarks)
+        return WatchStream(self._manager, self.tenant, state, Reconnects(self.backoff, reconnect_timeout), timeout)
+
+    def _unary(self, spec: CallSpec[T], timeout: float | None) -> T:
+        deadline = self._deadline(timeout)
+        attempt = 0
+        while True:
+            connection = self._manager.get(deadline)
+            try:
+                return spec.parse(self._call_once(connection, spec, deadline))
+            except JobWireError as failure:
+                delay = unary_retry_delay(failure, idempotent=spec.idempotent, attempt=attempt, backoff=self.backoff,
+                                          retry_rate_limited=self.retry_rate_limited, deadline=deadline)
+                if delay is None:
+                    raise
+                attempt += 1
+                time.sleep(delay)
+
+    def _call_once(self, connection: Connection, spec: CallSpec[T], deadline: Deadline) -> bytes:
+        sink = QueueSink()
+        stream_id = connection.start_call(spec.method, spec.request, deadline.timeout_ms(), self.tenant, sink,
+                                          deadline.at)
+        reply = b""
+        try:
+            while True:
+                try:
+                    _, payload = sink.items.get(timeout=deadline.local_wait())
+                except queue.Empty:
+                    raise deadline_exceeded(spec.method) from None
+                if isinstance(payload, bytes):
+                    reply = payload
+                elif payload.ok:
+                    return reply
+                else:
+                    raise error_from_status(payload)
+        finally:
+            # Gives up on the call on the wire when it has not ended (deadline, KeyboardInterrupt, …).
+            connection.cancel(stream_id)

@@ -1,0 +1,63 @@
+"""Fixtures: each test gets its own jobwired (port 0, temporary data directory, keys when needed)."""
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import jobwire
+from helpers import Server, create_key
+
+
+class Keyring:
+    """A keys file made with the real CLI: one key per role for tenant ``acme``, a worker key for ``globex``."""
+
+    def __init__(self, path: pathlib.Path) -> None:
+        self.path = path
+        self.keys = {f"acme-{role}": create_key(path, "acme", role) for role in ("reader", "client", "worker", "admin")}
+        self.keys["globex-worker"] = create_key(path, "globex", "worker")
+
+    def __getitem__(self, name: str) -> str:
+        return self.keys[name]
+
+
+StartServer = Callable[..., Server]
+
+
+@pytest.fixture
+def start_server(tmp_path: pathlib.Path) -> Iterator[StartServer]:
+    """Starts a jobwired with extra flags (``keys=`` a keys file); every one is killed after the test."""
+    servers: list[Server] = []
+
+    def start(*args: str, keys: pathlib.Path | None = None) -> Server:
+        server = Server(tmp_path / f"server-{len(servers)}", tuple(args), keys)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in servers:
+        server.cleanup()
+
+
+@pytest.fixture
+def server(start_server: StartServer) -> Server:
+    """A development-mode server (no keys: tenant ``default``, role ``admin``) with an SQLite store."""
+    return start_server()
+
+
+@pytest.fixture
+def client(server: Server) -> jobwire.Client:
+    return server.client()
+
+
+@pytest.fixture
+def keyring(tmp_path: pathlib.Path) -> Keyring:
+    return Keyring(tmp_path / "keys")
+
+
+@pytest.fixture
+def keyed_server(start_server: StartServer, keyring: Keyring) -> Server:
+    """A server that requires the keys of `keyring`."""
+    return start_server(keys=keyring.path)

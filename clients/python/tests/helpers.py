@@ -1,0 +1,340 @@
+"""Test support: real jobwired processes, keys made with the real CLI, and a raw protocol connection.
+
+The binaries come from the environment: ``JOBWIRED`` (the server) and
+``JOBWIRE_CLI`` (the ``jobwire`` command line), as `make test-python` sets them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import jobwire
+import jobwire.aio
+from jobwire._pb import jobwire_pb2 as pb
+
+T = TypeVar("T")
+
+#: Reconnect quickly: the tests restart servers and expect clients to notice within a second.
+FAST_BACKOFF = jobwire.Backoff(initial=0.05, multiplier=1.5, jitter=0.1, maximum=0.3)
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+_READY = re.compile(r"^jobwired listening on (.+):(\d+)$")
+
+
+def binary(variable: str) -> str:
+    path = os.environ.get(variable, "")
+    if not path or not os.access(path, os.X_OK):
+        raise RuntimeError(f"set {variable} to the path of the built binary (make test-python does); got {path!r}")
+    return path
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 5.0, interval: float = 0.01, what: str = "condition") -> T:
+    """Polls until `condition()` is truthy and returns it; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def run_cli(*args: str, port: int | None = None, api_key: str | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Runs the ``jobwire`` CLI; global options go after the subcommand's arguments."""
+    command = [binary("JOBWIRE_CLI"), *args]
+    if port is not None:
+        command += ["--port", str(port)]
+    if api_key is not None:
+        command += ["--api-key", api_key]
+    environment = {**os.environ, "JOBWIRE_API_KEY": ""}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=environment)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited {done.returncode}: {done.stderr}")
+    return done
+
+
+def create_key(keys_file: pathlib.Path, tenant: str, role: str) -> str:
+    """A new key made by ``jobwire keys create`` (which writes the file with mode 0600)."""
+    done = run_cli("keys", "create", "--keys-file", str(keys_file), "--tenant", tenant, "--role", role)
+    key = done.stdout.strip()
+    assert key.startswith("jwk_"), done.stdout
+    return key
+
+
+def revoke_key(keys_file: pathlib.Path, key: str) -> None:
+    key_id = key.split("_")[1]
+    run_cli("keys", "revoke", key_id, "--keys-file", str(keys_file))
+
+
+class Server:
+    """One jobwired process on an ephemeral port, with its own data directory."""
+
+    def __init__(self, directory: pathlib.Path, args: tuple[str, ...] = (), keys_file: pathlib.Path | None = None):
+        #: When set, the server may write no file larger than this many KiB (RLIMIT_FSIZE, with SIGXFSZ
+        #: ignored): a write that would grow the store past it fails as on a full disk.
+        self.file_size_limit_kib: int | None = None
+        self.directory = directory
+        self.data_dir = directory / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.args = args
+        self.keys_file = keys_file
+        self.port = 0
+        self.process: subprocess.Popen[str] | None = None
+        self.log_path = directory / "jobwired.log"
+        self._clients: list[jobwire.Client] = []
+        self._raw: list[RawConnection] = []
+
+    def start(self) -> None:
+        """Starts jobwired (on the same port as before, when restarting) and waits for its ready line."""
+        command = [binary("JOBWIRED"), "--port", str(self.port), "--data-dir", str(self.data_dir),
+                   "--log-level", "warning", *self.args]
+        if self.keys_file is not None:
+            command += ["--keys", str(self.keys_file)]
+        if self.file_size_limit_kib is not None:
+            command = ["bash", "-c", f'trap "" XFSZ; ulimit -f {self.file_size_limit_kib}; exec "$@"', "jobwired",
+                       *command]
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        log.close()
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 15)
+        line = self.process.stdout.readline().strip() if ready else ""
+        match = _READY.match(line)
+        if match is None:
+            self.process.kill()
+            raise AssertionError(f"jobwired did not start ({line!r}): {self.log_path.read_text()[-2000:]}")
+        self.port = int(match.group(2))
+
+    def stop(self) -> int:
+        """SIGTERM: the server drains (GoAway) and exits; returns its exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self._reap()
+
+    def kill(self) -> None:
+        """SIGKILL: connections just vanish."""
+        assert self.process is not None
+        self.process.kill()
+        self._reap()
+
+    def _reap(self) -> int:
+        assert self.process is not None
+        status = self.process.wait(timeout=15)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return status
+
+    def reload_keys(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGHUP)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def client(self, api_key: str | None = None, **options: Any) -> jobwire.Client:
+        options.setdefault("timeout", 10.0)
+        options.setdefault("backoff", FAST_BACKOFF)
+        client = jobwire.Client("127.0.0.1", self.port, api_key, **options)
+        self._clients.append(client)
+        return client
+
+    def aclient(self, api_key: str | None = None, **options: Any) -> jobwire.aio.Client:
+        options.setdefault("timeout", 10.0)
+        options.setdefault("backoff", FAST_BACKOFF)
+        return jobwire.aio.Client("127.0.0.1", self.port, api_key, **options)
+
+    def raw(self, hello: bool = True, api_key: str = "") -> RawConnection:
+        connection = RawConnection(self.port)
+        self._raw.append(connection)
+        if hello:
+            ack = connection.hello(api_key=api_key)
+            assert ack.WhichOneof("kind") == "hello_ack", ack
+        return connection
+
+    def cleanup(self) -> None:
+        for client in self._clients:
+            client.close()
+        for connection in self._raw:
+            connection.close()
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self._reap()
+
+
+class RawConnection:
+    """A socket speaking frames by hand, to send what no well-behaved client would."""
+
+    def __init__(self, port: int | None = None, sock: socket.socket | None = None) -> None:
+        self.sock = sock if sock is not None else socket.create_connection(("127.0.0.1", port or 0), timeout=5)
+
+    def send_bytes(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send_body(self, body: bytes) -> None:
+        self.sock.sendall(struct.pack(">I", len(body)) + body)
+
+    def send(self, frame: pb.Frame) -> None:
+        self.send_body(frame.SerializeToString())
+
+    def hello(self, api_key: str = "", version: int = 1, max_frame_bytes: int = 0) -> pb.Frame:
+        self.send(pb.Frame(hello=pb.Hello(protocol_version=version, api_key=api_key, client_name="conformance-raw",
+                                          max_frame_bytes=max_frame_bytes)))
+        frame = self.read()
+        assert frame is not None, "the server closed the connection without answering the Hello"
+        return frame
+
+    def call(self, stream_id: int, method: str, request: bytes = b"", timeout_ms: int = 0, tenant: str = "") -> None:
+        self.send(pb.Frame(call=pb.Call(stream_id=stream_id, method=method, request=request, timeout_ms=timeout_ms,
+                                        tenant=tenant)))
+
+    def _exactly(self, count: int) -> bytes | None:
+        data = b""
+        while len(data) < count:
+            chunk = self.sock.recv(count - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def read(self, timeout: float = 5.0) -> pb.Frame | None:
+        """The next frame, or None when the server closed the connection."""
+        self.sock.settimeout(timeout)
+        prefix = self._exactly(4)
+        if prefix is None:
+            return None
+        (length,) = struct.unpack(">I", prefix)
+        body = self._exactly(length)
+        return None if body is None else pb.Frame.FromString(body)
+
+    def frames(self, timeout: float = 5.0) -> Iterator[pb.Frame]:
+        while (frame := self.read(timeout)) is not None:
+            yield frame
+
+    def read_kind(self, kind: str, timeout: float = 5.0) -> pb.Frame:
+        """The next frame of `kind`, skipping frames of other kinds in between."""
+        for frame in self.frames(timeout):
+            if frame.WhichOneof("kind") == kind:
+                return frame
+        raise AssertionError(f"the connection closed before a {kind} frame")
+
+    def end_of(self, stream_id: int) -> pb.Status:
+        for frame in self.frames():
+            if frame.WhichOneof("kind") == "end" and frame.end.stream_id == stream_id:
+                return frame.end.status
+        raise AssertionError(f"no End for stream {stream_id}")
+
+    def goaway_and_close(self) -> pb.Status:
+        """The GoAway the server sends before closing, after checking that it does close."""
+        goaway = self.read_kind("goaway")
+        assert self.read() is None, "the connection stayed open after the GoAway"
+        return goaway.goaway.status
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def status_of(status: pb.Status) -> tuple[str, str]:
+    return pb.StatusCode.Name(status.code), status.reason
+
+
+def cli_job(port: int, job_id: str, tail: int = 0, api_key: str | None = None) -> dict[str, Any]:
+    """``jobwire get JOB_ID --json`` parsed."""
+    done = run_cli("get", job_id, "--json", "--tail", str(tail), port=port, api_key=api_key)
+    parsed: dict[str, Any] = json.loads(done.stdout)
+    return parsed
+
+
+class FakeConnection:
+    """One accepted connection of :class:`FakeServer`: the frames it received, and a way to answer."""
+
+    def __init__(self, sock: socket.socket, index: int) -> None:
+        self.sock = sock
+        self.index = index
+        self.frames: list[pb.Frame] = []
+
+    def send(self, frame: pb.Frame) -> None:
+        body = frame.SerializeToString()
+        self.sock.sendall(struct.pack(">I", len(body)) + body)
+
+    def reply(self, stream_id: int, message: bytes) -> None:
+        self.send(pb.Frame(reply=pb.Reply(stream_id=stream_id, message=message)))
+        self.send(pb.Frame(end=pb.End(stream_id=stream_id, status=pb.Status(code=pb.OK))))
+
+    def calls(self) -> list[pb.Call]:
+        return [frame.call for frame in list(self.frames) if frame.WhichOneof("kind") == "call"]
+
+    def cancels(self) -> list[int]:
+        return [frame.cancel_call.stream_id for frame in list(self.frames) if frame.WhichOneof("kind") == "cancel_call"]
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class FakeServer:
+    """A scripted JobWire server in a thread, for what a real one will not do on cue.
+
+    It answers every Hello with a HelloAck and hands each later frame to
+    ``on_frame(connection, frame)``; the default answers nothing at all.
+    """
+
+    def __init__(self, on_frame: Callable[[FakeConnection, pb.Frame], None] | None = None,
+                 max_concurrent_streams: int = 100) -> None:
+        self.on_frame = on_frame or (lambda connection, frame: None)
+        self.max_concurrent_streams = max_concurrent_streams
+        self.connections: list[FakeConnection] = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        accept = threading.Thread(target=self._accept, daemon=True)
+        accept.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            connection = FakeConnection(sock, len(self.connections))
+            self.connections.append(connection)
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, connection: FakeConnection) -> None:
+        raw = RawConnection(sock=connection.sock)
+        try:
+            while (frame := raw.read(timeout=30)) is not None:
+                if frame.WhichOneof("kind") == "hello":
+                    connection.send(pb.Frame(hello_ack=pb.HelloAck(
+                        protocol_version=1, server_name="fake/1", max_frame_bytes=4 * 1024 * 1024,
+                        max_concurrent_streams=self.max_concurrent_streams, ping_interval_ms=30_000,
+                        tenant="default", role="admin")))
+                    continue
+                connection.frames.append(frame)
+                self.on_frame(connection, frame)
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
