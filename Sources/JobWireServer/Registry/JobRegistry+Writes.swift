@@ -10,7 +10,8 @@ extension JobRegistry {
         let now = WallClock.nowMs()
         // Fingerprint of the canonical encoding, not of the bytes received: clients may
         // write map entries in any order, and the same request must not read as reused.
-        let fingerprint = FNV1a.hash(request.encode())
+        // Only a request id is ever compared against it; without one, skip the encoding.
+        let fingerprint = request.requestID.isEmpty ? 0 : FNV1a.hash(request.encode())
         let configuration = self.configuration
         try state.withLock { (state) throws(JobWireError) in
             if !request.requestID.isEmpty,
