@@ -16,7 +16,9 @@ public struct JobEvent: Sendable, Equatable {
 
     /// Snapshot, change or resync.
     public var kind: Kind
-    /// The job's revision after this event; strictly increasing within a watch.
+    /// The job's revision after this event; increasing within a watch, except
+    /// that a ``Kind/resync`` may restart lower (the server's history replaced
+    /// the consumer's; later events increase from it).
     public var revision: UInt64
     /// The job's state at `revision`.
     public var job: Job
@@ -146,7 +148,12 @@ struct WatchDriver: Sendable {
             switch signal {
             case .reply(let message):
                 let event = try WatchEvent(decoding: message)
-                guard event.type != .bookmark, let job = event.job, event.revision > lastRevision else { continue }
+                // A RESYNC replaces the consumer's state whatever its revision: after a
+                // restart it can be lower than the one resumed from (the server lost or
+                // never had the later ones), and dropping it would hide every change
+                // until revisions passed the old number.
+                guard event.type != .bookmark, let job = event.job,
+                      event.revision > lastRevision || event.type == .resync else { continue }
                 let kind: JobEvent.Kind = switch event.type {
                 case .resync: .resync
                 case .snapshot: lastRevision == 0 ? .snapshot : .resync

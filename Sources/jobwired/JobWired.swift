@@ -204,6 +204,9 @@ struct JobWired: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let signals = SignalHandlers(server: server, logger: logger, store: jobStore)
         signals.install()
+        if let sqlite = jobStore as? SQLiteJobStore {
+            sqlite.onStop { reason in signals.storeStopped(reason) }
+        }
 
         // The one line on stdout, written directly so it is never held in a buffer.
         let ready = Array("jobwired listening on \(host):\(boundPort)\n".utf8)
@@ -293,6 +296,19 @@ final class SignalHandlers: @unchecked Sendable {
         }
     }
 
+    /// The store failed a commit and took no more changes: drain (every call
+    /// is already refused with STORE_UNAVAILABLE) and exit with EX_TEMPFAIL,
+    /// so a supervisor restarts the server from what was committed.
+    func storeStopped(_ reason: JobWireError) {
+        queue.async { [self] in
+            logger.critical("\(reason.message)")
+            stop(exitCode: Self.storeStoppedExitCode)
+        }
+    }
+
+    /// EX_TEMPFAIL from sysexits.h: try again (restart) later.
+    static let storeStoppedExitCode: Int32 = 75
+
     private func received(_ signalNumber: Int32) {
         if signalNumber == SIGHUP {
             do {
@@ -306,17 +322,23 @@ final class SignalHandlers: @unchecked Sendable {
             logger.warning("second signal: exiting without waiting")
             exit(1)
         }
-        stopping = true
         logger.info("signal \(signalNumber): shutting down")
+        stop(exitCode: 0)
+    }
+
+    /// Drains the server once, then exits with `exitCode`. Runs on `queue`.
+    private func stop(exitCode: Int32) {
+        guard !stopping else { return }
+        stopping = true
         let logger = self.logger
         let store = self.store
         server.shutdown {
             if let sqlite = store as? SQLiteJobStore {
-                logger.info("stopped", metadata: ["store-commits": "\(sqlite.commits)"])
+                logger.info("stopped", metadata: ["store-commits": "\(sqlite.commits)", "exit-status": "\(exitCode)"])
             } else {
                 logger.info("stopped")
             }
-            exit(0)
+            exit(exitCode)
         }
     }
 }

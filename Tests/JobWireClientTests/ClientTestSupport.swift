@@ -14,6 +14,8 @@ final class SurvivingStore: JobStore {
 
     var kind: String { "surviving-test-store" }
     var state: String { "ok" }
+    var completesInline: Bool { true }
+    var stoppedBecause: JobWireError? { nil }
 
     func load(expect: (Int) -> Void,
               restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {

@@ -184,6 +184,21 @@ struct ClientTests {
         #expect(first?.kind == .resync && first?.job == last && first?.revision == last.revision)
     }
 
+    @Test("a RESYNC at a revision below the one resumed from is delivered, and changes follow it", .timeLimit(.minutes(1)))
+    func resyncBelowResumePoint() async throws {
+        let harness = ServerHarness()
+        try harness.start()
+        let client = harness.client()
+        let job = try await client.configure(streamJob()).job
+        // Resuming after a revision the job never had (say, remembered from before a store was lost).
+        var iterator = client.watch(job.jobID, after: 50).makeAsyncIterator()
+        let first = try await iterator.next()
+        #expect(first?.kind == .resync && first?.revision == 1)
+        let changed = try await client.update(UpdateJobRequest(jobID: job.jobID, progress: 5))
+        let next = try await iterator.next()
+        #expect(next?.kind == .change && next?.revision == changed.revision && next?.job.progress == 5)
+    }
+
     @Test("GOAWAY: new calls go to a fresh connection")
     func goAway() async throws {
         let harness = ServerHarness(store: SurvivingStore())

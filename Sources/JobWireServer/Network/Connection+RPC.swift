@@ -13,7 +13,7 @@ extension Connection {
                       try context.registry.metadata(jobID: request.jobID, tenant: tenant, logTail: request.logTail))
             case .batchGetMetadata:
                 let request = try BatchGetMetadataRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, context.registry.batchMetadata(request, tenant: tenant))
+                reply(streamID, method, startedAtNs, try context.registry.batchMetadata(request, tenant: tenant))
             case .listJobs:
                 let request = try ListJobsRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 reply(streamID, method, startedAtNs, try context.registry.list(request, tenant: tenant))

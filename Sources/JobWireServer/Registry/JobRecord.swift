@@ -43,6 +43,11 @@ struct JobRecord {
     var leaseTTLMs: UInt32
     /// Set when the port came from the pool and must go back to it.
     var pooledPort: UInt16?
+    /// Whether `encodedJob` is known to decode: true for a job made or
+    /// changed in this run; a job restored at start-up (bytes only, for speed)
+    /// is checked by ``verify()`` the first time it is served, so a damaged
+    /// row is answered with DATA_LOSS rather than sent as a broken `Job`.
+    private(set) var isVerified: Bool
     /// The earliest deadline queued for this job in the registry's
     /// ``DeadlineQueue`` (0: none queued).
     var queuedDeadlineMs: Int64 = 0
@@ -85,6 +90,7 @@ struct JobRecord {
         self.leaseTTLMs = leaseTTLMs
         self.pooledPort = pooledPort
         self.capacities = capacities
+        self.isVerified = true
     }
 
     /// A job as a store saved it; its details may still be on disk.
@@ -99,6 +105,16 @@ struct JobRecord {
         self.pooledPort = pooledPort
         self.capacities = capacities
         self.detailsBox = stored.details.map(Self.details(capacities)).map(Box.init)
+        self.isVerified = false
+    }
+
+    /// Checks once that the stored bytes decode (DATA_LOSS / STORE_DAMAGED if not).
+    mutating func verify() throws(JobWireError) {
+        guard !isVerified else { return }
+        if decodedBox == nil {
+            _ = try decodeStored()
+        }
+        isVerified = true
     }
 
     private static func details(_ capacities: Capacities) -> (StoredDetails) -> Details {
@@ -122,6 +138,7 @@ struct JobRecord {
         }
         if decode && decodedBox == nil {
             decoded = try decodeStored()
+            isVerified = true
         }
     }
 
@@ -188,6 +205,7 @@ struct JobRecord {
         encodedJob = job.encode()
         summary = JobSummary(job)
         decoded = job
+        isVerified = true
     }
 
     /// The job with its last `logTail` lines, encoded by splicing the lines

@@ -3,9 +3,10 @@ import JobWireProtocol
 extension JobRegistry {
     /// GetMetadata: the encoded `Job`, with its last `logTail` log lines.
     public func metadata(jobID: String, tenant: String, logTail: UInt32) throws(JobWireError) -> [UInt8] {
-        try state.withLock { (state) throws(JobWireError) -> [UInt8] in
+        try checkStore()
+        return try state.withLock { (state) throws(JobWireError) -> [UInt8] in
             let record = logTail == 0
-                ? try state.lookup(jobID, tenant: tenant)
+                ? try state.servable(jobID, tenant: tenant)
                 : try state.loadedRecord(jobID, tenant: tenant, store: store)
             return record.encoded(logTail: logTail)
         }
@@ -13,8 +14,9 @@ extension JobRegistry {
 
     /// BatchGetMetadata: one result per id, in request order, each the job or
     /// the status GetMetadata would answer. Encoded by splicing cached jobs.
-    public func batchMetadata(_ request: BatchGetMetadataRequest, tenant: String) -> [UInt8] {
-        state.withLock { state in
+    public func batchMetadata(_ request: BatchGetMetadataRequest, tenant: String) throws(JobWireError) -> [UInt8] {
+        try checkStore()
+        return state.withLock { state in
             var response: [UInt8] = []
             for rawID in request.jobIDs {
                 var result: [UInt8] = []
@@ -24,7 +26,7 @@ extension JobRegistry {
                         throw JobWireError(.invalidArgument, Reason.invalidJobID, "\"\(rawID.prefix(64))\" is not a UUID")
                     }
                     let record = request.logTail == 0
-                        ? try state.lookup(jobID, tenant: tenant)
+                        ? try state.servable(jobID, tenant: tenant)
                         : try state.loadedRecord(jobID, tenant: tenant, store: store)
                     ProtobufWriter.appendLengthDelimited(2, record.encoded(logTail: request.logTail), to: &result)
                 } catch {
@@ -44,7 +46,8 @@ extension JobRegistry {
             : try PageToken(parsing: request.pageToken, expectedFingerprint: fingerprint).beforeSequence
         let pageSize = request.pageSize == 0 ? Limits.defaultPageSize : Int(request.pageSize)
         let filter = JobFilter(request)
-        return state.withLock { state in
+        try checkStore()
+        return try state.withLock { (state) throws(JobWireError) -> [UInt8] in
             var response: [UInt8] = []
             var shown = 0
             var total: UInt64 = 0
@@ -58,6 +61,9 @@ extension JobRegistry {
                 total += 1
                 guard entry.sequence < before else { continue }
                 if shown < pageSize {
+                    // A damaged job fails the page, naming itself, rather than
+                    // making the whole reply undecodable.
+                    let record = try state.servable(entry.jobID, tenant: tenant)
                     ProtobufWriter.appendLengthDelimited(1, record.encodedJob, to: &response)
                     shown += 1
                     lastSequence = entry.sequence

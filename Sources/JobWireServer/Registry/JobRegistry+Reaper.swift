@@ -16,6 +16,8 @@ extension JobRegistry {
     @discardableResult
     public func reap(now: Int64 = WallClock.nowMs(), batch: Int = 256) -> ReapReport {
         var report = ReapReport()
+        // A stopped store takes no more changes; the server is on its way down.
+        guard store.stoppedBecause == nil else { return report }
         while true {
             let done = state.withLock { state -> Bool in
                 var budget = batch
@@ -78,8 +80,9 @@ extension JobRegistry {
                 record.pooledPort = nil
             }
             state.replace(record)
-            state.publish(event, of: record)
-            store.persist(record.storedChange(appendedLogLines: [], event: event)) { _ in }
+            let terminal = record.summary.status.isTerminal
+            persist(record.storedChange(appendedLogLines: [], event: event), of: jobID, in: &state,
+                    deliver: { $0.publish(event, jobID: jobID, terminal: terminal) }, completion: { _ in })
             return true
         }
         if record.summary.status.isTerminal && record.summary.expiresAtMs != 0 && record.summary.expiresAtMs <= now {

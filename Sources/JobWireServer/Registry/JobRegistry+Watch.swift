@@ -16,7 +16,8 @@ extension JobRegistry {
     /// later change to `sink`. Both happen under one lock, so nothing falls
     /// between the first events and the deliveries.
     func watch(_ request: WatchJobRequest, tenant: String, sink: any WatchSink, streamID: UInt32) throws(JobWireError) -> WatchStart {
-        try state.withLock { (state) throws(JobWireError) -> WatchStart in
+        try checkStore()
+        return try state.withLock { (state) throws(JobWireError) -> WatchStart in
             let record = try state.loadedRecord(request.jobID, tenant: tenant, store: store)
             let current = record.summary.revision
             var events: [(revision: UInt64, encodedEvent: [UInt8])] = []

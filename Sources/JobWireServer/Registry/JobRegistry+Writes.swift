@@ -7,6 +7,7 @@ extension JobRegistry {
     /// Configure: creates a job (or replays the one an earlier request with
     /// the same request id created). Replies with an encoded ConfigureResponse.
     public func configure(_ request: ConfigureRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
+        try checkStore()
         let now = WallClock.nowMs()
         // Fingerprint of the canonical encoding, not of the bytes received: clients may
         // write map entries in any order, and the same request must not read as reused.
@@ -126,14 +127,19 @@ extension JobRegistry {
 
     /// DeleteJob: forgets the job; its watchers end with JOB_DELETED.
     public func delete(_ request: DeleteJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
+        try checkStore()
         try state.withLock { (state) throws(JobWireError) in
             let record = try state.lookup(request.jobID, tenant: tenant)
-            state.remove(request.jobID)
-            state.notify(request.jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
-                                                    message: "job \(request.jobID) was deleted")))
-            state.removeWatchers(of: request.jobID)
+            let jobID = request.jobID
+            state.remove(jobID)
             let reply = DeleteJobResponse(revision: record.summary.revision).encode()
-            store.persist(.remove(jobID: request.jobID, sequence: record.sequence)) { result in completion(result.map { reply }) }
+            persist(.remove(jobID: jobID, sequence: record.sequence), of: jobID, in: &state,
+                    deliver: { state in
+                        state.notify(jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
+                                                        message: "job \(jobID) was deleted")))
+                        state.removeWatchers(of: jobID)
+                    },
+                    completion: { result in completion(result.map { reply }) })
         }
     }
 
@@ -155,6 +161,7 @@ extension JobRegistry {
     func mutate(_ jobID: String, tenant: String, now: Int64, completion: @escaping WriteCompletion,
                 _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
         let retention = configuration.retentionMs
+        try checkStore()
         try state.withLock { (state) throws(JobWireError) in
             var record = try state.lookup(jobID, tenant: tenant)
             guard let change = try decide(&record) else {
@@ -175,11 +182,11 @@ extension JobRegistry {
                 record.pooledPort = nil
             }
             state.replace(record)
-            state.publish(event, of: record)
             let reply = record.encodedJob
-            store.persist(record.storedChange(appendedLogLines: change.logLines, event: event)) { result in
-                completion(result.map { reply })
-            }
+            let terminal = record.summary.status.isTerminal
+            persist(record.storedChange(appendedLogLines: change.logLines, event: event), of: jobID, in: &state,
+                    deliver: { $0.publish(event, jobID: jobID, terminal: terminal) },
+                    completion: { result in completion(result.map { reply }) })
         }
     }
 

@@ -140,8 +140,20 @@ struct RegistryState: ~Copyable {
     mutating func loadedRecord(_ jobID: String, tenant: String, store: any JobStore,
                                decode: Bool = false) throws(JobWireError) -> JobRecord {
         var record = try lookup(jobID, tenant: tenant)
-        if !record.hasDetails || decode {
+        if !record.hasDetails || decode || !record.isVerified {
             try record.materialize(from: store, decode: decode)
+            try record.verify()
+            jobs[jobID] = record
+        }
+        return record
+    }
+
+    /// Like ``lookup(_:tenant:)``, for a record about to be served: a
+    /// restored job's stored bytes are checked to decode the first time.
+    mutating func servable(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
+        var record = try lookup(jobID, tenant: tenant)
+        if !record.isVerified {
+            try record.verify()
             jobs[jobID] = record
         }
         return record
@@ -231,12 +243,11 @@ struct RegistryState: ~Copyable {
     }
 
     /// Delivers a committed event; a terminal event ends every watch of the job.
-    mutating func publish(_ event: StoredEvent, of record: JobRecord) {
-        let terminal = record.summary.status.isTerminal
-        notify(record.summary.jobID, .event(revision: event.revision, encodedEvent: event.encodedEvent,
-                                        isStatusTransition: event.isStatusTransition, isTerminal: terminal))
+    mutating func publish(_ event: StoredEvent, jobID: String, terminal: Bool) {
+        notify(jobID, .event(revision: event.revision, encodedEvent: event.encodedEvent,
+                             isStatusTransition: event.isStatusTransition, isTerminal: terminal))
         if terminal {
-            removeWatchers(of: record.summary.jobID)
+            removeWatchers(of: jobID)
         }
     }
 

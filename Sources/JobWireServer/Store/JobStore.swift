@@ -27,6 +27,17 @@ public protocol JobStore: Sendable {
     func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
+
+    /// True when `persist` calls its completion before returning (the
+    /// in-memory store): the registry then delivers watch events at once
+    /// instead of from the completion.
+    var completesInline: Bool { get }
+
+    /// Why the store stopped, once a commit failed; nil while it works. A
+    /// stopped store fails every later change at once, so what it holds stays
+    /// exactly the changes it acknowledged, in order; the registry then
+    /// refuses every call (see ``JobRegistry/checkStore()``).
+    var stoppedBecause: JobWireError? { get }
 }
 
 /// An expired job: it answers NOT_FOUND / EXPIRED to its tenant until `forgetAtMs`.
@@ -152,4 +163,7 @@ public struct InMemoryJobStore: JobStore {
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
         completion(.success(()))
     }
+
+    public var completesInline: Bool { true }
+    public var stoppedBecause: JobWireError? { nil }
 }

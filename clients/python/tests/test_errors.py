@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pickle
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import jobwire
-from jobwire import JobSpec, JobStatus, Reason, StatusCode
+from jobwire import JobSpec, JobStatus, Reason, StatusCode, WatchEvent
 from helpers import UNKNOWN_ID, Server, wait_for
 
 StartServer = Callable[..., Server]
@@ -202,60 +202,103 @@ def store_that_fills_up(server: Server) -> jobwire.Client:
 BIG = JobSpec(type="big", frequencies_list=tuple(float(n) for n in range(60_000)))  # ~480 KB per write
 
 
-def test_a_write_the_store_cannot_commit_is_store_unavailable(server: Server) -> None:
+def exited(server: Server) -> int:
+    """The exit status of a server that stops by itself."""
+    assert server.process is not None
+    return wait_for(lambda: server.process.poll() if server.process is not None else None, timeout=15,
+                    what="jobwired to exit")
+
+
+def restart_without_limit(server: Server) -> None:
+    server.file_size_limit_kib = None
+    server.start()
+
+
+def test_a_write_the_store_cannot_commit_stops_the_server(server: Server) -> None:
     client = store_that_fills_up(server)
     small = client.configure(JobSpec(type="small")).job
     with pytest.raises(jobwire.Unavailable) as caught:
         client.configure(BIG)
     check(caught.value, jobwire.Unavailable, StatusCode.UNAVAILABLE, Reason.STORE_UNAVAILABLE)
-    assert client.update(small.job_id, progress=5.0).revision == 2, "small writes still commit"
-    assert "commit failed" in client.health().store_state
+    # Memory now holds a change the store does not: the server refuses everything, drains and exits 75
+    # (EX_TEMPFAIL). A call right after is refused, or finds the server already gone.
+    with pytest.raises((jobwire.Unavailable, jobwire.DeadlineExceeded)):
+        client.update(small.job_id, progress=5.0, timeout=1.0)
+    assert exited(server) == 75
+    assert "the store could not commit" in server.log()
+    client.close()
+    restart_without_limit(server)
+    restarted = server.client().get_metadata(small.job_id)
+    assert restarted.revision == 1 and restarted.progress == 0.0, "the refused update was never applied"
 
 
-@pytest.mark.xfail(strict=True, reason="jobwired keeps a Configure that failed with STORE_UNAVAILABLE in memory; "
-                                       "retrying it with its request id is acknowledged (created false) but the "
-                                       "job was never stored and is gone after a restart (reported)")
 def test_a_retried_configure_after_store_unavailable_is_durable(server: Server) -> None:
     client = store_that_fills_up(server)
     with pytest.raises(jobwire.Unavailable):
         client.configure(BIG, request_id="render-1")
+    assert exited(server) == 75
+    client.close()
+    restart_without_limit(server)
+    client = server.client()
     retried = client.configure(BIG, request_id="render-1")  # the documented way to retry (OPERATIONS.md)
-    assert not retried.created and client.get_metadata(retried.job.job_id).type == "big"
+    assert retried.created, "the failed attempt left nothing behind"
     client.close()
     server.stop()
-    server.file_size_limit_kib = None
     server.start()
     # An acknowledged write survives a restart (OPERATIONS.md, "Durability").
     assert server.client().get_metadata(retried.job.job_id).type == "big"
 
 
-@pytest.mark.xfail(strict=True, reason="jobwired applies an UpdateJob that failed with STORE_UNAVAILABLE in memory "
-                                       "and sends it to watchers; after a restart its revision is reused (reported)")
 def test_a_revision_seen_by_a_watcher_is_never_reused(server: Server) -> None:
     client = store_that_fills_up(server)
     job = client.configure(JobSpec(type="small")).job
-    events = client.watch(job.job_id)
-    next(events)
+    watcher = server.client()
+    events = watcher.watch(job.job_id, reconnect_timeout=0.5)
+    first = next(events)
     with pytest.raises(jobwire.Unavailable):
         client.update(job.job_id, progress=7.0, log_lines=["x" * 8000] * 100)  # ~800 KB: cannot be committed
-    seen = next(events)  # the watcher was told of the write that was not acknowledged
+    assert exited(server) == 75
+    # The watcher was never told of the write that was not acknowledged: its stream ends without it.
+    seen = [event.revision for event in _drain(events)]
+    assert seen == [], f"a watcher saw unacknowledged revisions {seen}"
     client.close()
-    server.stop()
-    server.file_size_limit_kib = None
-    server.start()
+    watcher.close()
+    restart_without_limit(server)
     later = server.client().update(job.job_id, progress=8.0)
-    assert later.revision > seen.revision, "revisions are never reused (PROTOCOL.md, the job model)"
+    assert later.revision == first.revision + 1
 
 
-@pytest.mark.xfail(strict=True, reason="jobwired serves a damaged job's stored bytes to reads with End OK "
-                                       "instead of DATA_LOSS / STORE_DAMAGED (reported)")
+def _drain(events: Iterator[WatchEvent]) -> list[WatchEvent]:
+    """The events a watch yields until it gives up (the server is gone)."""
+    received: list[WatchEvent] = []
+    try:
+        for event in events:
+            received.append(event)
+    except jobwire.JobWireError:
+        pass
+    return received
+
+
 def test_a_damaged_stored_job_is_data_loss_for_reads(server: Server) -> None:
     client = server.client()
+    healthy = client.configure(JobSpec(type="healthy")).job
     damaged = client.configure(JobSpec(type="damaged")).job
     client.close()
     server.stop()
     with sqlite3.connect(server.data_dir / "jobwire.sqlite") as database:
         database.execute("UPDATE jobs SET job = x'ff' WHERE job_id = ?", (damaged.job_id,))
     server.start()
+    client = server.client()
+    with pytest.raises(jobwire.DataLoss) as caught:
+        client.get_metadata(damaged.job_id)
+    check(caught.value, jobwire.DataLoss, StatusCode.DATA_LOSS, Reason.STORE_DAMAGED)
+    # One damaged job costs its own entry of a batch, not the whole reply.
+    results = client.batch_get_metadata([healthy.job_id, damaged.job_id])
+    assert results[0].job == healthy and results[0].error is None
+    assert isinstance(results[1].error, jobwire.DataLoss) and results[1].job is None
     with pytest.raises(jobwire.DataLoss):
-        server.client().get_metadata(damaged.job_id)
+        next(client.watch(damaged.job_id))
+    with pytest.raises(jobwire.DataLoss) as listing:
+        list(client.list_jobs())
+    assert damaged.job_id in listing.value.message, "the failed page names the damaged job"
+    assert client.get_metadata(healthy.job_id) == healthy

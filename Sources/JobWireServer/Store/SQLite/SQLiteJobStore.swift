@@ -16,6 +16,13 @@ import Synchronization
 /// single sync, then completes all of them. While it syncs, the next batch
 /// gathers. The network queues never touch the disk.
 ///
+/// **A failed commit stops the store.** SQLite rolls the transaction back,
+/// but the registry has already applied those changes in memory, and later
+/// changes build on them. So the first failure is final: the batch and every
+/// later change fail with UNAVAILABLE / STORE_UNAVAILABLE, nothing is
+/// acknowledged that is not on disk, and ``onStop(_:)`` tells the owner
+/// (jobwired exits so that a restart starts again from what was committed).
+///
 /// **Damage is loud.** Opening runs `PRAGMA quick_check` and checks the
 /// schema version; a damaged file or a newer schema throws DATA_LOSS /
 /// FAILED_PRECONDITION instead of starting empty over existing data.
@@ -37,6 +44,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     /// Changes waiting for the next commit, with their completions.
     private let pending = Mailbox<PendingChange>()
     private let failure = Mutex<String?>(nil)
+    /// Set once, by the first failed commit; read on every persist and call.
+    private let stopped = Mutex<JobWireError?>(nil)
+    private let hasStopped = Atomic<Bool>(false)
+    private let stopHandler = Mutex<(@Sendable (JobWireError) -> Void)?>(nil)
     private let commitCount = Atomic<Int>(0)
     /// Whether opening already ran `quick_check` (before a migration); if
     /// not, ``load()`` runs it on a second connection beside reading the rows.
@@ -219,9 +230,35 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     // MARK: Group commit
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        if let reason = stoppedBecause {
+            completion(.failure(reason))
+            return
+        }
         if pending.post(PendingChange(change: change, completion: completion)) {
             queue.async { self.commitPending() }
         }
+    }
+
+    public var completesInline: Bool { false }
+
+    public var stoppedBecause: JobWireError? {
+        guard hasStopped.load(ordering: .acquiring) else { return nil }
+        return stopped.withLock { $0 }
+    }
+
+    /// Runs `handler` (on the store's queue) when a commit fails and the store stops.
+    public func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {
+        stopHandler.withLock { $0 = handler }
+    }
+
+    private func stop(_ error: JobWireError) -> JobWireError {
+        let reason = JobWireError(.unavailable, Reason.storeUnavailable,
+                                  "the store could not commit (\(error.message)); the server stops and restarts from what was committed")
+        failure.withLock { $0 = "stopped: commit failed: \(error.message)" }
+        stopped.withLock { $0 = reason }
+        hasStopped.store(true, ordering: .releasing)
+        stopHandler.withLock { $0 }?(reason)
+        return reason
     }
 
     /// Commits everything posted so far in one transaction and one sync, then
@@ -229,6 +266,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private func commitPending() {
         let batch = pending.takeAll()
         guard !batch.isEmpty else { return }
+        if let reason = stoppedBecause {
+            for pending in batch { pending.completion(.failure(reason)) }
+            return
+        }
         let result: Result<Void, JobWireError>
         do throws(JobWireError) {
             try database.execute("BEGIN IMMEDIATE")
@@ -242,8 +283,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             }
             result = .success(())
         } catch {
-            failure.withLock { $0 = "commit failed: \(error.message)" }
-            result = .failure(JobWireError(.unavailable, Reason.storeUnavailable, "the store could not commit: \(error.message)"))
+            result = .failure(stop(error))
         }
         for pending in batch { pending.completion(result) }
     }

@@ -1,0 +1,142 @@
+import JobWireProtocol
+@testable import JobWireServer
+import Synchronization
+import Testing
+
+/// What the registry does around a durable store's commits: watch events
+/// only after the commit, and nothing more once a commit failed. Driven with
+/// a store whose commits the test completes by hand.
+@Suite("Commits and watch deliveries")
+struct CommitOrderTests {
+    /// A durable-looking store: holds every change until the test commits or fails it.
+    final class ManualStore: JobStore, Sendable {
+        private let held = Mutex<[@Sendable (Result<Void, JobWireError>) -> Void]>([])
+        private let stopped = Mutex<JobWireError?>(nil)
+
+        var kind: String { "manual" }
+        var state: String { "ok" }
+        var completesInline: Bool { false }
+        var stoppedBecause: JobWireError? { stopped.withLock { $0 } }
+
+        func load(expect: (Int) -> Void,
+                  restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] { [] }
+        func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails { StoredDetails() }
+
+        func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+            if let reason = stoppedBecause {
+                completion(.failure(reason))
+            } else {
+                held.withLock { $0.append(completion) }
+            }
+        }
+
+        /// Completes everything held, as one group commit would.
+        func commit() {
+            for completion in held.withLock({ held in defer { held.removeAll() }; return held }) {
+                completion(.success(()))
+            }
+        }
+
+        /// Fails everything held and stops, as the SQLite store does.
+        func fail() {
+            let reason = JobWireError(.unavailable, Reason.storeUnavailable, "disk full")
+            stopped.withLock { $0 = reason }
+            for completion in held.withLock({ held in defer { held.removeAll() }; return held }) {
+                completion(.failure(reason))
+            }
+        }
+    }
+
+    final class Sink: WatchSink {
+        let revisions = Mutex<[UInt64]>([])
+        func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
+            if case .event(let revision, _, _, _) = delivery {
+                revisions.withLock { $0.append(revision) }
+            }
+        }
+    }
+
+    private let tenant = "default"
+
+    /// A write's reply, once its completion ran.
+    final class Outcome: Sendable {
+        private let result = Mutex<Result<[UInt8], JobWireError>?>(nil)
+        var value: Result<[UInt8], JobWireError>? { result.withLock { $0 } }
+        func set(_ value: Result<[UInt8], JobWireError>) { result.withLock { $0 = value } }
+    }
+
+    private func start(_ write: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws -> Outcome {
+        let outcome = Outcome()
+        try write { result in outcome.set(result) }
+        return outcome
+    }
+
+    @Test("a watcher gets a change only once it is committed, and never one whose commit failed")
+    func deliveriesFollowCommits() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let created = try start { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant, completion: completion)
+        }
+        store.commit()
+        let job = try ConfigureResponse(decoding: try #require(created.value).get()).job
+
+        let sink = Sink()
+        let watch = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: sink, streamID: 1)
+        #expect(watch.events.map(\.revision) == [1])
+
+        let updated = try start { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 10), tenant: tenant, completion: completion)
+        }
+        #expect(sink.revisions.withLock { $0 }.isEmpty, "not before the commit")
+        #expect(updated.value == nil, "no reply before the commit")
+        store.commit()
+        #expect(sink.revisions.withLock { $0 } == [2])
+        #expect(try Job(decoding: try #require(updated.value).get()).revision == 2)
+
+        let lost = try start { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 20), tenant: tenant, completion: completion)
+        }
+        store.fail()
+        #expect(sink.revisions.withLock { $0 } == [2], "a failed commit reaches no watcher")
+        let failure = try #require(lost.value)
+        #expect(throws: JobWireError.self) { try failure.get() }
+
+        // Memory is now ahead of the store: every call is refused until a restart.
+        let refused = Result { () throws(JobWireError) in try registry.metadata(jobID: job.jobID, tenant: tenant, logTail: 0) }
+        guard case .failure(let error) = refused else {
+            Issue.record("reads must be refused once the store stopped")
+            return
+        }
+        #expect(error.code == .unavailable && error.reason == Reason.storeUnavailable)
+        #expect(throws: JobWireError.self) {
+            try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant) { _ in }
+        }
+        #expect(registry.reap(now: .max) == JobRegistry.ReapReport(), "the reaper changes nothing either")
+    }
+
+    @Test("a watch that starts while a change commits gets it once, in order")
+    func watchDuringCommit() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let created = try start { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant, completion: completion)
+        }
+        store.commit()
+        let job = try ConfigureResponse(decoding: try #require(created.value).get()).job
+        let early = Sink()
+        _ = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: early, streamID: 1)
+        _ = try start { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 10), tenant: tenant, completion: completion)
+        }
+        let late = Sink()
+        let lateStart = try registry.watch(WatchJobRequest(jobID: job.jobID, afterRevision: 1), tenant: tenant, sink: late,
+                                           streamID: 2)
+        store.commit()
+        #expect(early.revisions.withLock { $0 } == [2])
+        // The late watch found revision 2 in the job's history; the commit's delivery repeats it,
+        // and the connection's stream drops deliveries at or below what it sent.
+        #expect(lateStart.events.map(\.revision) == [2])
+        #expect(late.revisions.withLock { $0 }.allSatisfy { $0 == 2 })
+    }
+}
