@@ -4,6 +4,8 @@
 #   make run           release build of jobwired, then run it on 127.0.0.1:7420 with its store in ./data (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
+#   make bench         JobWire side by side with the echo limit, Redis, grpc-swift and FastAPI; SUMMARY line at the end
+#   make bench-quick   the same, short (under 2 minutes), to check that it still works
 #   make bench-load    release build of jobwired and the load driver; GetMetadata at 1, 16 and 64 connections
 #   make crash-test    SIGKILL jobwired under concurrent writes, CRASH_ROUNDS times (default 30), checking every acknowledged write
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
@@ -20,6 +22,7 @@ SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 python3-venv
+BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 RUN_ARGS ?=
@@ -27,7 +30,7 @@ RUN_ARGS ?=
 BENCH_SECONDS ?= 10
 CRASH_ROUNDS ?= 30
 
-.PHONY: test build run deps pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
+.PHONY: test build run deps bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
 
 # Installs the Debian packages named in $(1) that are missing.
 define apt-install
@@ -45,6 +48,10 @@ endef
 ## Installs the Debian packages the build needs, only those that are missing.
 deps:
 	$(call apt-install,$(APT_PACKAGES))
+
+## What the benchmarks add: the peers (Redis), the load tools for the gRPC and REST peers, a C compiler.
+bench-deps: deps
+	$(call apt-install,$(BENCH_APT_PACKAGES))
 
 ## The Python environment with the reference protobuf (scripts/golden/requirements.txt).
 pyenv: $(VENV)/.installed
@@ -127,6 +134,26 @@ bench-codec: deps
 crash-test: deps
 	scripts/swift-build-strict build --build-tests
 	CRASH_ROUNDS=$(CRASH_ROUNDS) $(SWIFT) test --skip-build --filter "^JobWireServerTests\.CrashSafetyTests"
+
+## Everything the side-by-side benchmarks run, in release mode: jobwired and the bench tools, the C load generator
+## and echo server, the grpc-swift peer (its own package) and the FastAPI peer's virtual environment.
+bench-build: bench-deps
+	$(SWIFT) build -c release
+	$(MAKE) --no-print-directory -C bench/loadgen
+	$(SWIFT) build -c release --package-path bench/peers/grpc
+	@if [ ! -f bench/peers/rest/.venv/.installed ] || [ bench/peers/rest/requirements.txt -nt bench/peers/rest/.venv/.installed ]; then \
+	  python3 -m venv bench/peers/rest/.venv && \
+	  bench/peers/rest/.venv/bin/pip install -q --disable-pip-version-check -r bench/peers/rest/requirements.txt && \
+	  touch bench/peers/rest/.venv/.installed; \
+	fi
+
+## JobWire against the echo limit, Redis, grpc-swift and FastAPI; updates docs/BENCHMARKS.md and prints SUMMARY.
+bench: bench-build
+	python3 bench/run.py
+
+## The same scenarios with short runs and small counts, to check that the benchmarks still work (under 2 minutes).
+bench-quick: bench-build
+	python3 bench/run.py --quick
 
 bench-load: deps
 	$(SWIFT) build -c release --product jobwired

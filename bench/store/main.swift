@@ -37,6 +37,7 @@ do {
     let writeStart = DispatchTime.now()
     let group = DispatchGroup()
     let now = WallClock.nowMs()
+    var sampleJobBytes = 0
     for index in 0..<(loadOnly ? 0 : jobs) {
         // A terminal streaming job as a front end leaves it: every stream field, a result, a few log lines.
         let id = String(format: "%08x-0000-4000-8000-%012x", index, index)
@@ -58,6 +59,7 @@ do {
         created.revision = 1
         for (version, lines) in [(created, [String]()), (job, ["started", "done"])] {
             let encoded = version.encode()
+            sampleJobBytes = encoded.count
             let event = StoredEvent(revision: version.revision, encodedEvent: encoded, isStatusTransition: true)
             group.enter()
             store.persist(.put(StoredJobChange(summary: JobSummary(version), encodedJob: encoded, sequence: UInt64(index + 1),
@@ -68,6 +70,10 @@ do {
     }
     group.wait()
     let writeSeconds = seconds(since: writeStart)
+    if !loadOnly {
+        // bench/run.py fills Redis with values of this size for the memory comparison.
+        print("encoded job bytes \(sampleJobBytes)")
+    }
 
     let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     let bytes = files.reduce(0) { total, file in
