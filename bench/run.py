@@ -123,78 +123,79 @@ def latency_row(system: str, setting: str, result: dict, cpu: float, rss: float,
 # MARK: Scenarios
 
 
-def scenario_get(settings: Settings, rows: list[Row]) -> dict[str, float]:
-    """(a) GetMetadata of random ids among 10,000 jobs, one call in flight per connection."""
-    sizes: dict[str, int] = {}
-    job_file = Path(tempfile.mkdtemp(prefix="jobwire-bench-")) / "job.bin"
-    common = ["--seconds", settings.seconds, "--warmup", settings.warmup, "--depth", 1]
+def scenario_get(settings: Settings, rows: list[Row]) -> None:
+    """(a) GetMetadata of random ids among 10,000 jobs, one call in flight per connection.
 
-    server = jobwired("--store", "memory")
-    try:
-        for connections in settings.connections:
+    For each connection count every system runs in turn, each on a freshly started server
+    (so JobWire holds exactly the 10,000 jobs it seeds), and neighbours on a shared VM
+    weigh on all of them alike."""
+    work = Path(tempfile.mkdtemp(prefix="jobwire-bench-get-"))
+    job_file = work / "job.bin"
+    common = ["--seconds", settings.seconds, "--warmup", settings.warmup, "--depth", 1]
+    for connections in settings.connections:
+        server = jobwired("--store", "memory")
+        try:
             log(f"jobwire get, {connections} connections")
-            extra = ["--dump-job", job_file] if not sizes else []
             result, cpu, rss = measured(server, lambda: loadgen(
                 "--protocol", "jobwire", "--mode", "get", "--port", server.port, "--connections", connections,
-                "--jobs", 10_000, *extra, *common))
+                "--jobs", 10_000, "--dump-job", job_file, *common))
             sizes = {"request": int(result["request_bytes"]), "response": int(result["response_bytes"])}
             rows.append(latency_row("JobWire", f"{connections}", result, cpu, rss))
-    finally:
-        server.stop()
+        finally:
+            server.stop()
 
-    echo = support.start("echo", [str(ECHO), "--port", "0", "--response-bytes", str(sizes["response"])],
-                         r"echo listening on [^:]+:(\d+)")
-    try:
-        for connections in settings.connections:
+        echo = support.start("echo", [str(ECHO), "--port", "0", "--response-bytes", str(sizes["response"])],
+                             r"echo listening on [^:]+:(\d+)")
+        try:
             log(f"echo, {connections} connections")
             result, cpu, rss = measured(echo, lambda: loadgen(
                 "--protocol", "echo", "--port", echo.port, "--connections", connections,
                 "--request-bytes", sizes["request"], "--response-bytes", sizes["response"], *common))
             rows.append(latency_row("echo limit (C, epoll)", f"{connections}", result, cpu, rss))
-    finally:
-        echo.stop()
+        finally:
+            echo.stop()
 
-    server = redis("--appendonly", "no")
-    try:
-        for connections in settings.connections:
+        server = redis("--appendonly", "no")
+        try:
             log(f"redis GET, {connections} connections")
             result, cpu, rss = measured(server, lambda: loadgen(
                 "--protocol", "resp", "--mode", "get", "--port", server.port, "--connections", connections,
                 "--jobs", 10_000, "--value-file", job_file, *common))
             rows.append(latency_row("Redis GET", f"{connections}", result, cpu, rss))
-    finally:
-        server.stop()
+        finally:
+            server.stop()
 
-    if GRPC_PEER.exists() and shutil.which("h2load"):
-        ids = Path(tempfile.mkdtemp(prefix="jobwire-bench-")) / "ids.txt"
-        peer = support.start("grpc", [str(GRPC_PEER), "--port", "0", "--jobs", "10000", "--ids-file", str(ids)],
-                             r"grpc-peer listening on [^:]+:(\d+)")
-        try:
-            job_id = ids.read_text().split()[0]
-            for connections in settings.connections:
+        if GRPC_PEER.exists() and shutil.which("h2load"):
+            ids = work / "grpc-ids.txt"
+            peer = support.start("grpc", [str(GRPC_PEER), "--port", "0", "--jobs", "10000", "--ids-file", str(ids)],
+                                 r"grpc-peer listening on [^:]+:(\d+)")
+            try:
+                job_id = ids.read_text().split()[0]
                 log(f"grpc-swift, {connections} connections")
                 result, cpu, rss = measured(peer, lambda: h2load(peer.port, connections, job_id, settings))
-                rows.append(latency_row("grpc-swift 2", f"{connections}", result, cpu, rss, "h2load, one fixed id, no warm-up"))
-        finally:
-            peer.stop()
-    else:
-        log("grpc peer or h2load missing: skipped (make bench builds them)")
+                rows.append(latency_row("grpc-swift 2", f"{connections}", result, cpu, rss,
+                                        "h2load, one fixed id, no warm-up"))
+            finally:
+                peer.stop()
+        else:
+            log("grpc peer or h2load missing: skipped (make bench builds them)")
 
-    if (REST_DIR / ".venv" / "bin" / "uvicorn").exists() and shutil.which("wrk"):
-        ids = Path(tempfile.mkdtemp(prefix="jobwire-bench-")) / "ids.txt"
-        peer = support.start("rest", [str(REST_DIR / "run"), "0", "--jobs", "10000", "--ids-file", str(ids)],
-                             r"rest-peer listening on [^:]+:(\d+)")
-        try:
-            for connections in settings.connections:
+        if (REST_DIR / ".venv" / "bin" / "uvicorn").exists() and shutil.which("wrk"):
+            ids = work / "rest-ids.txt"
+            peer = support.start("rest", [str(REST_DIR / "run"), "0", "--jobs", "10000", "--ids-file", str(ids)],
+                                 r"rest-peer listening on [^:]+:(\d+)")
+            try:
                 log(f"FastAPI, {connections} connections")
                 result, cpu, rss = measured(peer, lambda: wrk(peer.port, connections, ids, settings))
                 rows.append(latency_row("FastAPI + uvicorn (REST)", f"{connections}", result, cpu, rss,
                                         "wrk; JSON encoded per request"))
-        finally:
-            peer.stop()
-    else:
-        log("REST peer or wrk missing: skipped (make bench installs them)")
-    return {key: float(value) for key, value in sizes.items()}
+            finally:
+                peer.stop()
+        else:
+            log("REST peer or wrk missing: skipped (make bench installs them)")
+    systems = ["JobWire", "echo", "Redis", "grpc", "FastAPI"]
+    rows.sort(key=lambda row: (next(index for index, name in enumerate(systems) if row.system.startswith(name)),
+                               int(row.setting)))
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -306,11 +307,15 @@ def scenario_memory(settings: Settings, rows: list[Row]) -> None:
         server.stop()
         shutil.rmtree(store, ignore_errors=True)
 
-    server = redis("--appendonly", "no")
+    server = redis("--appendonly", "no", "--enable-debug-command", "yes")
     try:
         log(f"redis: DEBUG POPULATE {jobs:,} keys of {job_bytes} bytes")
-        subprocess.run(["redis-cli", "-p", str(server.port), "DEBUG", "POPULATE", str(jobs), "job", str(job_bytes)],
-                       check=True, capture_output=True)
+        populated = subprocess.run(["redis-cli", "-p", str(server.port), "DEBUG", "POPULATE", str(jobs), "job",
+                                    str(job_bytes)], check=True, capture_output=True, text=True)
+        size = subprocess.run(["redis-cli", "-p", str(server.port), "DBSIZE"], check=True, capture_output=True, text=True)
+        if size.stdout.strip() != str(jobs):
+            raise RuntimeError(f"Redis holds {size.stdout.strip()} keys, not {jobs}: {populated.stdout}{populated.stderr}")
+        time.sleep(1)
         rows.append(Row("Redis", f"{jobs:,} jobs resident", server.rss(), note=f"{jobs:,} values of {job_bytes} bytes"))
         idle_rss = idle(server, "resp", settings.idle_connections)
         rows.append(Row("Redis", f"{settings.idle_connections:,} idle connections", idle_rss,
@@ -453,6 +458,9 @@ def main() -> int:
     options = parser.parse_args()
     settings = QUICK if options.quick else FULL
     only = set(options.only.split(","))
+    # Servers inherit this: 10,000 idle connections and 10,000 watchers need the room.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     started = time.monotonic()
 
     get_rows: list[Row] = []

@@ -71,15 +71,20 @@ struct CommitOrderTests {
         return outcome
     }
 
-    @Test("a watcher gets a change only once it is committed, and never one whose commit failed")
-    func deliveriesFollowCommits() throws {
-        let store = ManualStore()
-        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+    /// A new job, its creation committed.
+    private func createCommitted(in registry: JobRegistry, _ store: ManualStore) throws -> Job {
         let created = try start { completion throws(JobWireError) in
             try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant, completion: completion)
         }
         store.commit()
-        let job = try ConfigureResponse(decoding: try #require(created.value).get()).job
+        return try ConfigureResponse(decoding: try #require(created.value).get()).job
+    }
+
+    @Test("a watcher gets a change only once it is committed, and never one whose commit failed")
+    func deliveriesFollowCommits() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let job = try createCommitted(in: registry, store)
 
         let sink = Sink()
         let watch = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: sink, streamID: 1)
@@ -119,11 +124,7 @@ struct CommitOrderTests {
     func watchDuringCommit() throws {
         let store = ManualStore()
         let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
-        let created = try start { completion throws(JobWireError) in
-            try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant, completion: completion)
-        }
-        store.commit()
-        let job = try ConfigureResponse(decoding: try #require(created.value).get()).job
+        let job = try createCommitted(in: registry, store)
         let early = Sink()
         _ = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: early, streamID: 1)
         _ = try start { completion throws(JobWireError) in

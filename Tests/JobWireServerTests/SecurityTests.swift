@@ -249,7 +249,11 @@ struct SecurityTests {
     func rateLimitAccuracy() throws {
         let keyring = try Keyring()
         let rate = 100.0
-        let server = try Self.server(keyring) { $0.security.keyRate = RateLimit(perSecond: rate, burst: 1) }
+        // A burst of 0.2 s of tokens: a token bucket admits at most burst + rate × t, and a
+        // client thread descheduled for less than 0.2 s (both cores busy with other tests)
+        // loses no tokens, so the count measures the limiter, not the scheduler.
+        let burst = 20.0
+        let server = try Self.server(keyring) { $0.security.keyRate = RateLimit(perSecond: rate, burst: burst) }
         let client = try server.client(apiKey: keyring["acme-reader"])
         let window = 2.0
         let start = Date()
@@ -271,8 +275,8 @@ struct SecurityTests {
             }
         }
         let expected = rate * window
-        #expect(Double(admitted) >= expected * 0.9 && Double(admitted) <= expected * 1.1 + 1,
-                "admitted \(admitted) in \(window) s at \(rate)/s")
+        #expect(Double(admitted) >= expected * 0.9 && Double(admitted) <= expected * 1.1 + burst,
+                "admitted \(admitted) in \(window) s at \(rate)/s with a burst of \(burst)")
         #expect(limited > 0, "the client asked faster than the rate")
         // Another key of the same tenant has its own bucket (no tenant limit set).
         #expect(try server.client(apiKey: keyring["acme-client"]).call(.health, HealthRequest()).status.isOK)
