@@ -7,6 +7,7 @@
 #   make bench         JobWire side by side with the echo limit, Redis, grpc-swift and FastAPI; SUMMARY line at the end
 #   make bench-quick   the same, short (under 2 minutes), to check that it still works
 #   make bench-load    release build of jobwired and the load driver; GetMetadata at 1, 16 and 64 connections
+#   make fuzz          libFuzzer + ASan on the frame and request decoders, FUZZ_SECONDS (default 60) each; make test runs 3 s each
 #   make crash-test    SIGKILL jobwired under concurrent writes, CRASH_ROUNDS times (default 30), checking every acknowledged write
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
 #   make golden        regenerate the interop fixtures with Google's protobuf
@@ -29,8 +30,9 @@ RUN_ARGS ?=
 
 BENCH_SECONDS ?= 10
 CRASH_ROUNDS ?= 30
+FUZZ_SECONDS ?= 60
 
-.PHONY: test build run deps bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
+.PHONY: test build run deps fuzz bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
 
 # Installs the Debian packages named in $(1) that are missing.
 define apt-install
@@ -121,6 +123,7 @@ test: deps pyenv check-proto check-python-proto
 	  JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build --filter "^$$target\." || exit 1; \
 	done
 	$(MAKE) --no-print-directory test-python
+	scripts/fuzz 3
 
 ## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.
 run: deps
@@ -130,6 +133,10 @@ run: deps
 bench-codec: deps
 	$(SWIFT) build -c release --product jobwire-bench-codec
 	"$$($(SWIFT) build -c release --show-bin-path)/jobwire-bench-codec"
+
+## libFuzzer + AddressSanitizer on the frame splitter, Frame decoding and every request decoder, FUZZ_SECONDS each.
+fuzz: deps
+	scripts/fuzz $(FUZZ_SECONDS)
 
 crash-test: deps
 	scripts/swift-build-strict build --build-tests
