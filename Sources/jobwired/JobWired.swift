@@ -213,8 +213,16 @@ struct JobWired: ParsableCommand {
         _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)",
                                           "jobs": "\(server.registry.jobCount)"])
+        // Nothing runs on the main queue, so the main thread only waits for signals
+        // (their handler writes to the pipe; the rest happens on Dispatch queues). Not
+        // dispatchMain(): it exits the main thread and parks a thread whose stack
+        // AddressSanitizer no longer knows, and a signal handled there aborted ASan runs.
+        // sigsuspend with an empty mask, as dispatchMain's thread did: Dispatch's workers
+        // block signals, and a parent (Foundation's Process) may start us with them blocked.
+        var nothingBlocked = sigset_t()
+        sigemptyset(&nothingBlocked)
         withExtendedLifetime(signals) {
-            dispatchMain()
+            while true { sigsuspend(&nothingBlocked) }
         }
     }
 }
