@@ -172,16 +172,22 @@ def test_tenant_watch_limit_and_a_closed_watch_frees_its_slot(start_server: Star
     second.close()
 
 
-def test_a_damaged_stored_job_is_data_loss_for_writes(server: Server) -> None:
+def damage_one_job(server: Server) -> tuple[jobwire.Client, jobwire.Job, jobwire.Job]:
+    """Two jobs; with the server stopped, one's stored bytes are overwritten through sqlite3.
+    Returns a client of the restarted server, the healthy job and the damaged one."""
     client = server.client()
-    damaged = client.configure(JobSpec(type="damaged")).job
     healthy = client.configure(JobSpec(type="healthy")).job
+    damaged = client.configure(JobSpec(type="damaged")).job
     client.close()
     server.stop()
     with sqlite3.connect(server.data_dir / "jobwire.sqlite") as database:
         database.execute("UPDATE jobs SET job = x'ff' WHERE job_id = ?", (damaged.job_id,))
     server.start()
-    client = server.client()
+    return server.client(), healthy, damaged
+
+
+def test_a_damaged_stored_job_is_data_loss_for_writes(server: Server) -> None:
+    client, healthy, damaged = damage_one_job(server)
     writes: list[Callable[[], object]] = [lambda: client.update(damaged.job_id, progress=1.0),
                                           lambda: client.cancel(damaged.job_id)]
     for write in writes:
@@ -280,15 +286,7 @@ def _drain(events: Iterator[WatchEvent]) -> list[WatchEvent]:
 
 
 def test_a_damaged_stored_job_is_data_loss_for_reads(server: Server) -> None:
-    client = server.client()
-    healthy = client.configure(JobSpec(type="healthy")).job
-    damaged = client.configure(JobSpec(type="damaged")).job
-    client.close()
-    server.stop()
-    with sqlite3.connect(server.data_dir / "jobwire.sqlite") as database:
-        database.execute("UPDATE jobs SET job = x'ff' WHERE job_id = ?", (damaged.job_id,))
-    server.start()
-    client = server.client()
+    client, healthy, damaged = damage_one_job(server)
     with pytest.raises(jobwire.DataLoss) as caught:
         client.get_metadata(damaged.job_id)
     check(caught.value, jobwire.DataLoss, StatusCode.DATA_LOSS, Reason.STORE_DAMAGED)
