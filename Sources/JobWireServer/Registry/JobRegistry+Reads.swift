@@ -62,9 +62,10 @@ extension JobRegistry {
                 guard entry.sequence < before else { continue }
                 if shown < pageSize {
                     // A damaged job fails the page, naming itself, rather than
-                    // making the whole reply undecodable.
-                    let record = try state.servable(entry.jobID, tenant: tenant)
-                    ProtobufWriter.appendLengthDelimited(1, record.encodedJob, to: &response)
+                    // making the whole reply undecodable. Only a restored job not
+                    // yet served needs the check (and the second lookup).
+                    let served = record.isVerified ? record : try state.servable(entry.jobID, tenant: tenant)
+                    ProtobufWriter.appendLengthDelimited(1, served.encodedJob, to: &response)
                     shown += 1
                     lastSequence = entry.sequence
                 } else {
