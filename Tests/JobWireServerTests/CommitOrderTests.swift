@@ -58,26 +58,13 @@ struct CommitOrderTests {
 
     private let tenant = "default"
 
-    /// A write's reply, once its completion ran.
-    final class Outcome: Sendable {
-        private let result = Mutex<Result<[UInt8], JobWireError>?>(nil)
-        var value: Result<[UInt8], JobWireError>? { result.withLock { $0 } }
-        func set(_ value: Result<[UInt8], JobWireError>) { result.withLock { $0 = value } }
-    }
-
-    private func start(_ write: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws -> Outcome {
-        let outcome = Outcome()
-        try write { result in outcome.set(result) }
-        return outcome
-    }
-
     /// A new job, its creation committed.
     private func createCommitted(in registry: JobRegistry, _ store: ManualStore) throws -> Job {
-        let created = try start { completion throws(JobWireError) in
+        let created = try RegistryWrite { completion throws(JobWireError) in
             try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant, completion: completion)
         }
         store.commit()
-        return try ConfigureResponse(decoding: try #require(created.value).get()).job
+        return try ConfigureResponse(decoding: created.reply()).job
     }
 
     @Test("a watcher gets a change only once it is committed, and never one whose commit failed")
@@ -90,7 +77,7 @@ struct CommitOrderTests {
         let watch = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: sink, streamID: 1)
         #expect(watch.events.map(\.revision) == [1])
 
-        let updated = try start { completion throws(JobWireError) in
+        let updated = try RegistryWrite { completion throws(JobWireError) in
             try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 10), tenant: tenant, completion: completion)
         }
         #expect(sink.revisions.withLock { $0 }.isEmpty, "not before the commit")
@@ -99,7 +86,7 @@ struct CommitOrderTests {
         #expect(sink.revisions.withLock { $0 } == [2])
         #expect(try Job(decoding: try #require(updated.value).get()).revision == 2)
 
-        let lost = try start { completion throws(JobWireError) in
+        let lost = try RegistryWrite { completion throws(JobWireError) in
             try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 20), tenant: tenant, completion: completion)
         }
         store.fail()
@@ -127,7 +114,7 @@ struct CommitOrderTests {
         let job = try createCommitted(in: registry, store)
         let early = Sink()
         _ = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: early, streamID: 1)
-        _ = try start { completion throws(JobWireError) in
+        _ = try RegistryWrite { completion throws(JobWireError) in
             try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 10), tenant: tenant, completion: completion)
         }
         let late = Sink()

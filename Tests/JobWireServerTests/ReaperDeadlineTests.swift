@@ -1,6 +1,5 @@
 import JobWireProtocol
 @testable import JobWireServer
-import Synchronization
 import Testing
 
 /// The reaper's deadline queue and the lazily compacted creation order,
@@ -11,12 +10,7 @@ struct ReaperDeadlineTests {
 
     /// Runs one registry write; the in-memory store completes it at once.
     private func write(_ start: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws -> [UInt8] {
-        let reply = Mutex<Result<[UInt8], JobWireError>?>(nil)
-        try start { result in reply.withLock { $0 = result } }
-        guard let result = reply.withLock({ $0 }) else {
-            throw JobWireError(.internal, "NO_REPLY", "the in-memory store completes writes at once")
-        }
-        return try result.get()
+        try RegistryWrite(start).reply()
     }
 
     private func create(_ registry: JobRegistry, leaseTTLMs: UInt32 = 0) throws -> Job {

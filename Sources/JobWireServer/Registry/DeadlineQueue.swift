@@ -30,9 +30,6 @@ struct DeadlineQueue {
 
     var count: Int { heap.count }
 
-    /// The earliest queued deadline, if any.
-    var nextMs: Int64? { heap.first?.atMs }
-
     mutating func reserveCapacity(_ capacity: Int) {
         heap.reserveCapacity(capacity)
     }

@@ -34,7 +34,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     public static let fileName = "jobwire.sqlite"
 
     public var kind: String { "sqlite" }
-    public var state: String { failure.withLock { $0 } ?? "ok" }
+    public var state: String { stoppedBecause.map { "stopped: \($0.message)" } ?? "ok" }
 
     public let path: String
     private let database: SQLiteDatabase
@@ -43,7 +43,6 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let historyPerJob: Int
     /// Changes waiting for the next commit, with their completions.
     private let pending = Mailbox<PendingChange>()
-    private let failure = Mutex<String?>(nil)
     /// Set once, by the first failed commit; read on every persist and call.
     private let stopped = Mutex<JobWireError?>(nil)
     private let hasStopped = Atomic<Bool>(false)
@@ -254,7 +253,6 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private func stop(_ error: JobWireError) -> JobWireError {
         let reason = JobWireError(.unavailable, Reason.storeUnavailable,
                                   "the store could not commit (\(error.message)); the server stops and restarts from what was committed")
-        failure.withLock { $0 = "stopped: commit failed: \(error.message)" }
         stopped.withLock { $0 = reason }
         hasStopped.store(true, ordering: .releasing)
         stopHandler.withLock { $0 }?(reason)
