@@ -120,6 +120,18 @@ def latency_row(system: str, setting: str, result: dict, cpu: float, rss: float,
                float(result["p999_us"]), float(result["max_us"]), cpu, rss, note)
 
 
+def measure_then_stop(server: support.Server, system: str, setting: str, run,  # type: ignore[no-untyped-def]
+                      note: str = "") -> tuple[Row, dict]:  # type: ignore[type-arg]
+    """Runs `run()` against `server` (started by the caller), stops the server whatever happens,
+    and returns the latency row and the load tool's raw result."""
+    try:
+        log(f"{system}, {setting} connections")
+        result, cpu, rss = measured(server, run)
+        return latency_row(system, setting, result, cpu, rss, note), result
+    finally:
+        server.stop()
+
+
 # MARK: Scenarios
 
 
@@ -133,50 +145,33 @@ def scenario_get(settings: Settings, rows: list[Row]) -> None:
     job_file = work / "job.bin"
     common = ["--seconds", settings.seconds, "--warmup", settings.warmup, "--depth", 1]
     for connections in settings.connections:
+        setting = f"{connections}"
         server = jobwired("--store", "memory")
-        try:
-            log(f"jobwire get, {connections} connections")
-            result, cpu, rss = measured(server, lambda: loadgen(
-                "--protocol", "jobwire", "--mode", "get", "--port", server.port, "--connections", connections,
-                "--jobs", 10_000, "--dump-job", job_file, *common))
-            sizes = {"request": int(result["request_bytes"]), "response": int(result["response_bytes"])}
-            rows.append(latency_row("JobWire", f"{connections}", result, cpu, rss))
-        finally:
-            server.stop()
+        row, result = measure_then_stop(server, "JobWire", setting, lambda: loadgen(
+            "--protocol", "jobwire", "--mode", "get", "--port", server.port, "--connections", connections,
+            "--jobs", 10_000, "--dump-job", job_file, *common))
+        rows.append(row)
+        request_bytes, response_bytes = int(result["request_bytes"]), int(result["response_bytes"])
 
-        echo = support.start("echo", [str(ECHO), "--port", "0", "--response-bytes", str(sizes["response"])],
+        echo = support.start("echo", [str(ECHO), "--port", "0", "--response-bytes", str(response_bytes)],
                              r"echo listening on [^:]+:(\d+)")
-        try:
-            log(f"echo, {connections} connections")
-            result, cpu, rss = measured(echo, lambda: loadgen(
-                "--protocol", "echo", "--port", echo.port, "--connections", connections,
-                "--request-bytes", sizes["request"], "--response-bytes", sizes["response"], *common))
-            rows.append(latency_row("echo limit (C, epoll)", f"{connections}", result, cpu, rss))
-        finally:
-            echo.stop()
+        rows.append(measure_then_stop(echo, "echo limit (C, epoll)", setting, lambda: loadgen(
+            "--protocol", "echo", "--port", echo.port, "--connections", connections,
+            "--request-bytes", request_bytes, "--response-bytes", response_bytes, *common))[0])
 
         server = redis("--appendonly", "no")
-        try:
-            log(f"redis GET, {connections} connections")
-            result, cpu, rss = measured(server, lambda: loadgen(
-                "--protocol", "resp", "--mode", "get", "--port", server.port, "--connections", connections,
-                "--jobs", 10_000, "--value-file", job_file, *common))
-            rows.append(latency_row("Redis GET", f"{connections}", result, cpu, rss))
-        finally:
-            server.stop()
+        rows.append(measure_then_stop(server, "Redis GET", setting, lambda: loadgen(
+            "--protocol", "resp", "--mode", "get", "--port", server.port, "--connections", connections,
+            "--jobs", 10_000, "--value-file", job_file, *common))[0])
 
         if GRPC_PEER.exists() and shutil.which("h2load"):
             ids = work / "grpc-ids.txt"
             peer = support.start("grpc", [str(GRPC_PEER), "--port", "0", "--jobs", "10000", "--ids-file", str(ids)],
                                  r"grpc-peer listening on [^:]+:(\d+)")
-            try:
-                job_id = ids.read_text().split()[0]
-                log(f"grpc-swift, {connections} connections")
-                result, cpu, rss = measured(peer, lambda: h2load(peer.port, connections, job_id, settings))
-                rows.append(latency_row("grpc-swift 2", f"{connections}", result, cpu, rss,
-                                        "h2load, one fixed id, no warm-up"))
-            finally:
-                peer.stop()
+            job_id = ids.read_text().split()[0]
+            rows.append(measure_then_stop(peer, "grpc-swift 2", setting,
+                                          lambda: h2load(peer.port, connections, job_id, settings),
+                                          "h2load, one fixed id, no warm-up")[0])
         else:
             log("grpc peer or h2load missing: skipped (make bench builds them)")
 
@@ -184,13 +179,9 @@ def scenario_get(settings: Settings, rows: list[Row]) -> None:
             ids = work / "rest-ids.txt"
             peer = support.start("rest", [str(REST_DIR / "run"), "0", "--jobs", "10000", "--ids-file", str(ids)],
                                  r"rest-peer listening on [^:]+:(\d+)")
-            try:
-                log(f"FastAPI, {connections} connections")
-                result, cpu, rss = measured(peer, lambda: wrk(peer.port, connections, ids, settings))
-                rows.append(latency_row("FastAPI + uvicorn (REST)", f"{connections}", result, cpu, rss,
-                                        "wrk; JSON encoded per request"))
-            finally:
-                peer.stop()
+            rows.append(measure_then_stop(peer, "FastAPI + uvicorn (REST)", setting,
+                                          lambda: wrk(peer.port, connections, ids, settings),
+                                          "wrk; JSON encoded per request")[0])
         else:
             log("REST peer or wrk missing: skipped (make bench installs them)")
     systems = ["JobWire", "echo", "Redis", "grpc", "FastAPI"]
@@ -373,28 +364,23 @@ def scenario_durable(settings: Settings, rows: list[Row]) -> None:
     ours: list[Row] = []
     theirs: list[Row] = []
     for round_number in range(settings.durable_rounds):
+        log(f"durable writes, round {round_number + 1} of {settings.durable_rounds}")
         data = Path(tempfile.mkdtemp(prefix="jobwire-bench-durable-"))
         server = jobwired("--data-dir", str(data))
         try:
-            log(f"jobwire durable creates, 64 clients (round {round_number + 1})")
-            result, cpu, rss = measured(server, lambda: loadgen(
-                "--protocol", "jobwire", "--mode", "create", "--port", server.port, "--connections", 64, "--depth", 1,
-                "--seconds", settings.durable_seconds, "--warmup", settings.warmup))
-            ours.append(latency_row("JobWire Configure (SQLite WAL, synchronous=FULL)", "64", result, cpu, rss))
+            ours.append(measure_then_stop(
+                server, "JobWire Configure (SQLite WAL, synchronous=FULL)", "64", lambda: loadgen(
+                    "--protocol", "jobwire", "--mode", "create", "--port", server.port, "--connections", 64,
+                    "--depth", 1, "--seconds", settings.durable_seconds, "--warmup", settings.warmup))[0])
         finally:
-            server.stop()
             shutil.rmtree(data, ignore_errors=True)
 
         server = redis("--appendonly", "yes", "--appendfsync", "always")
-        try:
-            log(f"redis SET appendfsync always, 64 clients (round {round_number + 1})")
-            result, cpu, rss = measured(server, lambda: loadgen(
+        theirs.append(measure_then_stop(
+            server, "Redis SET (appendonly, appendfsync always)", "64", lambda: loadgen(
                 "--protocol", "resp", "--mode", "set", "--port", server.port, "--connections", 64, "--depth", 1,
                 "--jobs", 100_000, "--value-bytes", 256, "--seconds", settings.durable_seconds,
-                "--warmup", settings.warmup))
-            theirs.append(latency_row("Redis SET (appendonly, appendfsync always)", "64", result, cpu, rss))
-        finally:
-            server.stop()
+                "--warmup", settings.warmup))[0])
     rows.extend([median_row(ours), median_row(theirs)])
 
 
