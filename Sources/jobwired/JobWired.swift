@@ -150,6 +150,7 @@ struct JobWired: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "jobwired")
+        DescriptorLimit.raise(toServe: maxConnections, logger: logger)
 
         var configuration = ServerConfiguration()
         configuration.host = host

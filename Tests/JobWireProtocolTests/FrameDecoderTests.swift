@@ -139,6 +139,33 @@ struct FrameDecoderTests {
         #expect(decoder.isAtFrameBoundary)
     }
 
+    @Test("memory for a split frame follows the bytes received, not the length prefix")
+    func reservationFollowsReceivedBytes() throws {
+        let promised = 4_000_000
+        var decoder = FrameDecoder(maxFrameBytes: promised)
+        let prefix: [UInt8] = withUnsafeBytes(of: UInt32(promised).bigEndian) { Array($0) }
+        #expect(try feed(&decoder, prefix + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).isEmpty)
+        #expect(decoder.bufferedBytes == 14)
+        #expect(decoder.reservedBytes <= FrameDecoder.initialReserveBytes * 2,
+                "a peer that promised \(promised) bytes and sent 10 holds \(decoder.reservedBytes)")
+
+        // Sending the rest in reads of 64 KiB: the frame arrives whole, and the
+        // buffer never held much more than what had been received.
+        var received = 10
+        var frames: [[UInt8]] = []
+        while received < promised {
+            let chunk = [UInt8](repeating: 0x5A, count: min(65_536, promised - received))
+            frames += try feed(&decoder, chunk)
+            received += chunk.count
+            if received < promised {
+                #expect(decoder.reservedBytes <= 2 * received + FrameDecoder.initialReserveBytes)
+            }
+        }
+        #expect(frames.count == 1)
+        #expect(frames.first?.count == promised)
+        #expect(frames.first?.prefix(10).elementsEqual(1...10) == true)
+    }
+
     @Test("garbage bodies never crash Frame decoding: each is a frame or a typed error")
     func garbageBodies() {
         var random = SeededRandom(seed: 7)

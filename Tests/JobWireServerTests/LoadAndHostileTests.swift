@@ -106,13 +106,13 @@ struct LoadAndHostileTests {
             _ = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, progress: Double(index % 100), logLines: [line]),
                                  as: Job.self)
             if index % 250 == 0 {
-                let (pending, held) = try serverSideBacklog(server)
+                let (pending, held, _) = try serverSideBacklog(server)
                 maxPending = max(maxPending, pending)
                 maxHeld = max(maxHeld, held)
             }
         }
         let final = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, status: .completed, progress: 100), as: Job.self)
-        let (pending, held) = try serverSideBacklog(server)
+        let (pending, held, _) = try serverSideBacklog(server)
         maxPending = max(maxPending, pending)
         maxHeld = max(maxHeld, held)
         // ~3000 events of ~2.3 KB were produced (about 7 MB); the server held at
@@ -137,6 +137,72 @@ struct LoadAndHostileTests {
         #expect(revisions.count < 3000, "events were collapsed: \(revisions.count)")
     }
 
+    @Test("a peer trickling a frame it never finishes is pinged and closed like a silent one")
+    func tricklingFrameIsClosed() throws {
+        let server = try TestServer { $0.pingIntervalMs = 100 }
+        let trickler = try TestClient(port: server.port)
+        try trickler.hello()
+        // A Pong sent now would only become more bytes of the unfinished frame.
+        trickler.answersPings = false
+        try trickler.sendRaw([0, 0, 0x03, 0xE8])  // promises 1,000 bytes
+        var closed = false
+        var sent = 0
+        let deadline = Date().addingTimeInterval(5)
+        while !closed && sent < 999 && Date() < deadline {
+            try trickler.sendRaw([0x5A])
+            sent += 1
+            closed = try trickler.waitForClose(timeout: 0.02)
+        }
+        #expect(closed, "still open after \(sent) bytes, one every 20 ms")
+        #expect(trickler.goAway?.status.code == .unavailable && trickler.goAway?.status.reason == Reason.pingTimeout)
+        #expect(eventually { server.server.connectionCount == 0 })
+    }
+
+    @Test("a connection whose peer stops reading is closed after its GoAway, even though the GoAway cannot be written")
+    func unreadGoAwayStillCloses() throws {
+        let pingIntervalMs = 2000
+        let server = try TestServer {
+            $0.pingIntervalMs = pingIntervalMs
+            $0.maxOutputBufferBytes = 64 * 1024
+        }
+        let worker = try server.client()
+        let job = try worker.unary(.configure, ConfigureRequest(job: streamJob()), as: ConfigureResponse.self).job
+        _ = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, status: .running), as: Job.self)
+        // Watches, then neither reads nor writes again: it never answers the ping.
+        let stuck = try TestClient(port: server.port, receiveBufferBytes: 4096)
+        try stuck.hello()
+        let watchedAt = Date()
+        _ = try stuck.start(.watchJob, WatchJobRequest(jobID: job.jobID))
+        // Events until the kernel's buffers are full and output waits on the
+        // server, so that the GoAway, when it comes, cannot be written. The
+        // server side's send buffer is shrunk (same process) so that a few
+        // events fill it, well before the first ping even in a debug build.
+        try #require(eventually { try serverSideBacklog(server).watchers > 0 })
+        try shrinkSendBuffers(ofConnectionsWatching: server)
+        let lines = Array(repeating: String(repeating: "y", count: 8000), count: 10)
+        var waiting = 0
+        for index in 0..<200 where waiting == 0 {
+            _ = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, progress: Double(index % 100), logLines: lines),
+                                 as: Job.self)
+            waiting = try serverSideBacklog(server).pending
+        }
+        let filledAfter = Date().timeIntervalSince(watchedAt)
+        try #require(waiting > 0, "the socket took every event; nothing to test")
+        try #require(filledAfter < Double(pingIntervalMs) / 1000, "filled only after \(filledAfter) s, after the ping")
+        // Ping at 2 s, PING_TIMEOUT at 4 s, closed without its GoAway at 6 s.
+        var closed = false
+        let deadline = Date().addingTimeInterval(10)
+        while !closed && Date() < deadline {
+            try worker.pump(seconds: 0.05)
+            closed = server.server.connectionCount == 1
+        }
+        #expect(closed, "connections open: \(server.server.connectionCount)")
+        #expect(try worker.unary(.getMetadata, GetMetadataRequest(jobID: job.jobID), as: Job.self).jobID == job.jobID)
+        // The stuck client's socket stays open to the end: closing it would
+        // let the server's send fail and close the connection for that reason.
+        withExtendedLifetime(stuck) {}
+    }
+
     /// Test clients are used by one worker at a time; the box lets them cross.
     struct UncheckedSendable<Value>: @unchecked Sendable {
         let value: Value
@@ -144,22 +210,38 @@ struct LoadAndHostileTests {
     }
 
     /// Bytes waiting in the slow connection's output and events it holds back.
-    private func serverSideBacklog(_ server: TestServer) throws -> (pending: Int, held: Int) {
-        let connections = server.server.context.connections.withLock { Array($0.values) }
-        var result = (pending: 0, held: 0)
-        for connection in connections {
+    private func serverSideBacklog(_ server: TestServer) throws -> (pending: Int, held: Int, watchers: Int) {
+        var result = (pending: 0, held: 0, watchers: 0)
+        for connection in watchingConnections(server) {
             connection.queue.sync {
                 var held = 0
                 for case .watch(let watch) in connection.streams.values {
                     held += watch.heldCount
                 }
-                if held > 0 || connection.streams.values.contains(where: { if case .watch = $0 { true } else { false } }) {
-                    result.pending = max(result.pending, connection.pendingOutput)
-                    result.held = max(result.held, held)
-                }
+                result.pending = max(result.pending, connection.pendingOutput)
+                result.held = max(result.held, held)
+                result.watchers += 1
             }
         }
         return result
+    }
+
+    private func watchingConnections(_ server: TestServer) -> [Connection] {
+        server.server.context.connections.withLock { Array($0.values) }.filter { connection in
+            connection.queue.sync {
+                connection.streams.values.contains { if case .watch = $0 { true } else { false } }
+            }
+        }
+    }
+
+    /// The smallest send buffer the kernel allows, on the server's side of
+    /// every watching connection.
+    private func shrinkSendBuffers(ofConnectionsWatching server: TestServer) throws {
+        for connection in watchingConnections(server) {
+            var bytes: Int32 = 1
+            let status = setsockopt(connection.fd, SOL_SOCKET, SO_SNDBUF, &bytes, socklen_t(MemoryLayout<Int32>.size))
+            try #require(status == 0, "setsockopt: \(errno)")
+        }
     }
 
     @Test("graceful shutdown: GoAway, watches end with SERVER_SHUTTING_DOWN, connections close, no new ones")

@@ -13,6 +13,8 @@
 /// A value type owned by one connection; not shared across threads.
 public struct FrameDecoder: Sendable {
     public static let headerBytes = 4
+    /// The first reservation for a split frame; also the buffer kept between frames.
+    public static let initialReserveBytes = 64 * 1024
 
     /// Checked against each length prefix as it arrives; a connection lowers it
     /// to the size negotiated in the handshake.
@@ -40,6 +42,10 @@ public struct FrameDecoder: Sendable {
         case .failed: 0
         }
     }
+
+    /// Memory reserved for the partial frame: grows with the bytes received,
+    /// at most about twice as many (plus ``initialReserveBytes``).
+    public var reservedBytes: Int { partial.capacity }
 
     /// True when no partial frame is pending: the stream may end here cleanly.
     public var isAtFrameBoundary: Bool {
@@ -87,7 +93,10 @@ public struct FrameDecoder: Sendable {
                     return
                 }
                 if partial.isEmpty {
-                    partial.reserveCapacity(length)
+                    // What has arrived, not what the prefix promises: a peer that
+                    // promises 4 MiB and sends ten bytes must not cost 4 MiB. The
+                    // buffer then grows geometrically with the bytes received.
+                    partial.reserveCapacity(min(length, max(available, Self.initialReserveBytes)))
                 }
                 let take = min(length - partial.count, available)
                 partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + take)]))
@@ -118,7 +127,7 @@ public struct FrameDecoder: Sendable {
 
     /// Keeps a small buffer for the next split frame; gives a large one back.
     private mutating func releasePartial() {
-        if partial.capacity > 64 * 1024 {
+        if partial.capacity > Self.initialReserveBytes {
             partial = []
         } else {
             partial.removeAll(keepingCapacity: true)

@@ -200,6 +200,7 @@ extension Connection {
         }
         if phase == .handshake {
             phase = .closing
+            closeAtLatest(afterMs: configuration.pingIntervalMs)
         }
         flush()
     }

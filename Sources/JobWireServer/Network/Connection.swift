@@ -165,7 +165,19 @@ final class Connection: @unchecked Sendable {
         logger.info("closing connection: \(error)")
         appendGoAway(error.status)
         phase = .closing
+        closeAtLatest(afterMs: configuration.pingIntervalMs)
         flush()
+    }
+
+    /// A closing connection normally closes once its GoAway is written; a
+    /// peer that stops reading would keep it (and its buffers) forever, so
+    /// it is closed without the rest of its output after `afterMs`.
+    func closeAtLatest(afterMs: Int) {
+        queue.asyncAfter(deadline: .now() + .milliseconds(afterMs)) { [weak self] in
+            guard let self, self.phase == .closing else { return }
+            self.logger.info("closing connection: the peer did not take its last \(self.pendingOutput) bytes within \(afterMs) ms")
+            self.close()
+        }
     }
 
     func appendGoAway(_ status: JobWireProtocol.Status) {
@@ -184,7 +196,6 @@ final class Connection: @unchecked Sendable {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 {
                 reads += 1
-                lastInboundMs = MonotonicClock.nowMs()
                 feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 if count < buffer.count { break }
             } else if count == 0 {
@@ -208,8 +219,10 @@ final class Connection: @unchecked Sendable {
         // frame limit, which is applied when the decoder is put back.
         var active = FrameDecoder(maxFrameBytes: 0)
         swap(&active, &decoder)
+        var completedFrame = false
         do {
             try active.feed(bytes) { (body) throws(JobWireError) in
+                completedFrame = true
                 guard self.phase == .handshake || self.phase == .open else { return }
                 try self.handleFrame(body)
             }
@@ -218,6 +231,12 @@ final class Connection: @unchecked Sendable {
         }
         active.maxFrameBytes = maxFrameBytes
         swap(&active, &decoder)
+        // Only whole frames show that the peer is alive: a peer trickling the
+        // bytes of a frame it never finishes is pinged like a silent one and
+        // closed when no frame (the Pong) comes back.
+        if completedFrame {
+            lastInboundMs = MonotonicClock.nowMs()
+        }
     }
 
     /// After a batch of frames: apply what other threads queued, arm deadlines

@@ -17,6 +17,10 @@ final class Listener: @unchecked Sendable {
     private let context: ServerContext
     private let queue = DispatchQueue(label: "jobwire.listener")
     private var source: DispatchSourceRead?
+    /// Accepting is suspended after the process ran out of descriptors.
+    private var acceptPaused = false
+    private var lastDescriptorWarningMs: Int64 = .min
+    private var acceptsRefusedSinceWarning = 0
     /// Signalled once the listening socket is closed.
     private let socketClosed = DispatchSemaphore(value: 0)
 
@@ -45,6 +49,11 @@ final class Listener: @unchecked Sendable {
     func stop() {
         let wasListening = queue.sync { () -> Bool in
             guard let source else { return false }
+            // A suspended source must be resumed before it is cancelled.
+            if acceptPaused {
+                acceptPaused = false
+                source.resume()
+            }
             source.cancel()
             self.source = nil
             return true
@@ -59,13 +68,39 @@ final class Listener: @unchecked Sendable {
             let (accepted, error) = Socket.accept(fd)
             guard let client = accepted else {
                 if let error {
-                    context.logger.warning("accept failed: \(Socket.errorText(error))")
+                    acceptFailed(error)
                 }
                 return
             }
             admit(client)
         }
     }
+
+    /// Out of descriptors (or kernel memory), the pending connection stays in
+    /// the backlog and the socket stays readable: retrying at once would spin
+    /// a core and flood the log. Accepting pauses briefly instead, so the
+    /// connections already open keep being served and the backlog is taken
+    /// as soon as descriptors are free again.
+    private func acceptFailed(_ error: Int32) {
+        let now = MonotonicClock.nowMs()
+        acceptsRefusedSinceWarning += 1
+        if now - lastDescriptorWarningMs >= Self.warningIntervalMs {
+            context.logger.warning("accept failed: \(Socket.errorText(error)) (\(acceptsRefusedSinceWarning) times since the last warning); accepting again in \(Self.acceptPauseMs) ms")
+            lastDescriptorWarningMs = now
+            acceptsRefusedSinceWarning = 0
+        }
+        guard !acceptPaused, let source else { return }
+        acceptPaused = true
+        source.suspend()
+        queue.asyncAfter(deadline: .now() + .milliseconds(Self.acceptPauseMs)) { [weak self] in
+            guard let self, self.acceptPaused else { return }
+            self.acceptPaused = false
+            self.source?.resume()
+        }
+    }
+
+    static let acceptPauseMs = 100
+    static let warningIntervalMs: Int64 = 10_000
 
     private func admit(_ client: Int32) {
         let limit = context.configuration.maxConnections
