@@ -7,12 +7,14 @@
 #   make bench         JobWire side by side with the echo limit, Redis, grpc-swift and FastAPI; SUMMARY line at the end
 #   make bench-quick   the same, short (under 2 minutes), to check that it still works
 #   make bench-load    release build of jobwired and the load driver; GetMetadata at 1, 16 and 64 connections
+#   make sanitize      every Swift test and the Python conformance suite under ThreadSanitizer, then AddressSanitizer + LeakSanitizer
 #   make fuzz          libFuzzer + ASan on the frame and request decoders, FUZZ_SECONDS (default 60) each; make test runs 3 s each
 #   make crash-test    SIGKILL jobwired under concurrent writes, CRASH_ROUNDS times (default 30), checking every acknowledged write
 #   make generate      regenerate Sources/CJobWireProto from proto/ (commit the result)
 #   make golden        regenerate the interop fixtures with Google's protobuf
 #   make wire-example  regenerate the annotated hex dump in docs/PROTOCOL.md
 #   make test-python   the Python client's conformance suite against the debug jobwired and jobwire (build them first)
+#   make test-hostile  the hostile-network suite (slowloris, partial frames, 10,000 idle connections, ...) against the debug jobwired
 #   make check-python-proto  fail when clients/python's generated protobuf code differs from proto/
 
 SHELL := /bin/bash
@@ -32,7 +34,7 @@ BENCH_SECONDS ?= 10
 CRASH_ROUNDS ?= 30
 FUZZ_SECONDS ?= 60
 
-.PHONY: test build run deps fuzz bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
+.PHONY: test build run deps fuzz sanitize test-hostile bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
 
 # Installs the Debian packages named in $(1) that are missing.
 define apt-install
@@ -95,6 +97,11 @@ test-python: $(PY_CLIENT_VENV)/.installed
 	bin="$(JOBWIRE_BIN)"; cd $(PY_CLIENT) && \
 	  JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" .venv/bin/python -m pytest
 
+## Hostile clients beside a well-behaved one, against the real jobwired (hardening/hostile/README.md).
+test-hostile: $(PY_CLIENT_VENV)/.installed
+	bin="$(JOBWIRE_BIN)"; JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" \
+	  $(PY_CLIENT_VENV)/bin/python -m pytest hardening/hostile
+
 ## Fails when the committed Python protobuf code differs from what proto/ generates.
 check-python-proto: pyenv
 	$(PYTHON) $(PY_CLIENT)/scripts/generate --check
@@ -123,6 +130,7 @@ test: deps pyenv check-proto check-python-proto
 	  JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build --filter "^$$target\." || exit 1; \
 	done
 	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-hostile
 	scripts/fuzz 3
 
 ## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.
@@ -133,6 +141,12 @@ run: deps
 bench-codec: deps
 	$(SWIFT) build -c release --product jobwire-bench-codec
 	"$$($(SWIFT) build -c release --show-bin-path)/jobwire-bench-codec"
+
+## TSan, then ASan with LeakSanitizer, over every Swift test target and the Python suite (scripts/sanitize; SANITIZERS
+## narrows it, e.g. SANITIZERS=thread).
+SANITIZERS ?= thread address
+sanitize: deps pyenv $(PY_CLIENT_VENV)/.installed
+	scripts/sanitize $(SANITIZERS)
 
 ## libFuzzer + AddressSanitizer on the frame splitter, Frame decoding and every request decoder, FUZZ_SECONDS each.
 fuzz: deps

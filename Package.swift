@@ -19,6 +19,9 @@ let package = Package(
         // protoc-c output for proto/jobwire/v1/jobwire.proto, produced by
         // scripts/generate-proto and committed; `make check-proto` guards drift.
         .target(name: "CJobWireProto"),
+        // The lock for state shared between threads: Synchronization.Mutex, or a
+        // pthread mutex ThreadSanitizer can see in `make sanitize` builds.
+        .target(name: "JobWireSync"),
         // Swift model types, the protobuf-c codec, framing and status codes. No sockets.
         .target(
             name: "JobWireProtocol",
@@ -45,6 +48,7 @@ let package = Package(
             dependencies: [
                 "JobWireProtocol",
                 "JobWireKeys",
+                "JobWireSync",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -52,7 +56,7 @@ let package = Package(
         // The Swift client library: async/await calls, reconnection, resumable watches, JobReporter.
         .target(
             name: "JobWireClient",
-            dependencies: ["JobWireProtocol"]
+            dependencies: ["JobWireProtocol", "JobWireSync"]
         ),
         // The daemon.
         .executableTarget(
@@ -104,11 +108,11 @@ let package = Package(
         ),
         .testTarget(
             name: "JobWireServerTests",
-            dependencies: ["JobWireServer", "JobWireProtocol", "JobWireKeys"]
+            dependencies: ["JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync"]
         ),
         .testTarget(
             name: "JobWireClientTests",
-            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol", "JobWireKeys"]
+            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync"]
         ),
     ]
 )

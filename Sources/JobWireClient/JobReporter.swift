@@ -1,5 +1,5 @@
 import JobWireProtocol
-import Synchronization
+import JobWireSync
 
 /// The worker's side of a job: report progress, task, ETA, log lines and the
 /// outcome, keep the lease alive in the background, and learn when someone
@@ -19,7 +19,7 @@ public final class JobReporter: Sendable {
     public let jobID: String
     private let client: JobWireClient
     private let lease: Duration
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var job: Job?

@@ -1,4 +1,5 @@
 import JobWireProtocol
+import JobWireSync
 import Synchronization
 
 /// A client of a JobWire server: every RPC as an `async` call over one
@@ -212,7 +213,7 @@ public final class JobWireClient: Sendable {
 /// The shared state of one call between its continuation, the connection's
 /// handler and the cancellation handler; always accessed under its Mutex.
 final class CallBox: Sendable {
-    private let state = Mutex(CallState())
+    private let state = Locked(CallState())
 
     func withLock<R>(_ body: (inout CallState) -> R) -> R {
         state.withLock { body(&$0) }
@@ -221,7 +222,7 @@ final class CallBox: Sendable {
 
 /// A unary call's reply message, set on the connection's queue before its End.
 final class ReplyBox: Sendable {
-    let message = Mutex<[UInt8]?>(nil)
+    let message = Locked<[UInt8]?>(nil)
 }
 
 struct CallState {

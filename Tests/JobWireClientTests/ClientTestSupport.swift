@@ -3,14 +3,14 @@ import Foundation
 import JobWireClient
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireSync
 import Logging
-import Synchronization
 
 /// A store that outlives server instances: what it was given, it loads again.
 /// Lets a test restart the server on the same port without losing jobs, which
 /// is what the durable store will do for real.
 final class SurvivingStore: JobStore {
-    private let jobs = Mutex<[String: StoredJob]>([:])
+    private let jobs = Locked<[String: StoredJob]>([:])
 
     var kind: String { "surviving-test-store" }
     var state: String { "ok" }

@@ -2,6 +2,7 @@ import Foundation
 import JobWireClient
 import JobWireProtocol
 import JobWireServer
+import JobWireSync
 import Testing
 
 @Suite("JobWireClient against a real server")
@@ -118,7 +119,7 @@ struct ClientTests {
         try harness.start()
         let client = harness.client()
         let job = try await client.configure(streamJob()).job
-        let started = Mutex(false)
+        let started = Locked(false)
         let watching = Task {
             for try await _ in client.watch(job.jobID) { started.withLock { $0 = true } }
         }
@@ -141,7 +142,7 @@ struct ClientTests {
         let worker = harness.client()
         let watcher = harness.client()
         let job = try await worker.configure(streamJob()).job
-        let received = Mutex<[JobEvent]>([])
+        let received = Locked<[JobEvent]>([])
         let watching = Task {
             for try await event in watcher.watch(job.jobID) { received.withLock { $0.append(event) } }
         }
@@ -233,4 +234,3 @@ struct ClientTests {
     }
 }
 
-import Synchronization

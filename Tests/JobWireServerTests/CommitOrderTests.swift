@@ -1,6 +1,6 @@
 import JobWireProtocol
 @testable import JobWireServer
-import Synchronization
+import JobWireSync
 import Testing
 
 /// What the registry does around a durable store's commits: watch events
@@ -10,8 +10,8 @@ import Testing
 struct CommitOrderTests {
     /// A durable-looking store: holds every change until the test commits or fails it.
     final class ManualStore: JobStore, Sendable {
-        private let held = Mutex<[@Sendable (Result<Void, JobWireError>) -> Void]>([])
-        private let stopped = Mutex<JobWireError?>(nil)
+        private let held = Locked<[@Sendable (Result<Void, JobWireError>) -> Void]>([])
+        private let stopped = Locked<JobWireError?>(nil)
 
         var kind: String { "manual" }
         var state: String { "ok" }
@@ -48,7 +48,7 @@ struct CommitOrderTests {
     }
 
     final class Sink: WatchSink {
-        let revisions = Mutex<[UInt64]>([])
+        let revisions = Locked<[UInt64]>([])
         func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
             if case .event(let revision, _, _, _) = delivery {
                 revisions.withLock { $0.append(revision) }

@@ -1,5 +1,6 @@
 import Foundation
 import JobWireProtocol
+import JobWireSync
 import Synchronization
 import Testing
 
@@ -22,7 +23,7 @@ struct CrashSafetyTests {
 
     /// What the writers share with the test.
     final class Shared: Sendable {
-        let acknowledged = Mutex<[String: Acknowledged]>([:])
+        let acknowledged = Locked<[String: Acknowledged]>([:])
         let stop = Atomic<Bool>(false)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireSync
 import Synchronization
 import Testing
 
@@ -19,7 +20,7 @@ struct LoadAndHostileTests {
         #expect(eventually { server.server.connectionCount == 1001 })
         let shared = UncheckedSendable(clients)
         let succeeded = Atomic<Int>(0)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 10) { chunk in
             do {
                 for client in shared.value[(chunk * 100)..<((chunk + 1) * 100)] {
@@ -43,8 +44,8 @@ struct LoadAndHostileTests {
         let job = try seed.unary(.configure, ConfigureRequest(job: streamJob()), as: ConfigureResponse.self).job
         let port = server.port
         let served = Atomic<Int>(0)
-        let failures = Mutex<[String]>([])
-        let hostileResults = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
+        let hostileResults = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 5) { worker in
             do {
                 if worker == 0 {

@@ -65,7 +65,11 @@ final class Connection: @unchecked Sendable {
     /// read turn and have a deadline.
     var deadlineCandidates: [UInt32] = []
     var readSource: DispatchSourceRead?
+    /// Made the first time a write does not complete: most connections never
+    /// fill their socket, and a source Dispatch never registers costs nothing.
     var writeSource: DispatchSourceWrite?
+    /// Closes `fd` after the last source's cancellation (see ``SocketCloser``).
+    lazy var socketCloser = SocketCloser(fd: fd)
     var tickTimer: DispatchSourceTimer?
     var readPaused = false
     var writeArmed = false
@@ -97,15 +101,18 @@ final class Connection: @unchecked Sendable {
     }
 
     private func setUp() {
+        // Closed before it started (a shutdown enqueued `close` first): no
+        // source will ever close the descriptor, so do it here.
+        guard phase != .closed else {
+            Glibc.close(fd)
+            return
+        }
         let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         read.setEventHandler { [unowned self] in self.onReadable() }
-        let fd = self.fd
-        // The descriptor is closed only once neither source can use it.
-        read.setCancelHandler { Glibc.close(fd) }
+        let closer = socketCloser
+        closer.sourceAdded()
+        read.setCancelHandler { closer.sourceCancelled() }
         readSource = read
-        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-        write.setEventHandler { [unowned self] in self.flush() }
-        writeSource = write
         read.activate()
 
         let tick = DispatchSource.makeTimerSource(queue: queue)
@@ -142,6 +149,8 @@ final class Connection: @unchecked Sendable {
         tickTimer?.cancel()
         tickTimer = nil
         // A suspended source must be resumed before it is cancelled and released.
+        // The last cancel handler closes the descriptor (`setUp` does, when
+        // this runs before it).
         if let write = writeSource {
             if !writeArmed { write.resume() }
             write.cancel()
@@ -313,8 +322,18 @@ final class Connection: @unchecked Sendable {
     }
 
     private func armWrite() {
-        guard !writeArmed, let write = writeSource else { return }
+        guard !writeArmed else { return }
         writeArmed = true
+        guard let write = writeSource else {
+            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            write.setEventHandler { [unowned self] in self.flush() }
+            let closer = socketCloser
+            closer.sourceAdded()
+            write.setCancelHandler { closer.sourceCancelled() }
+            writeSource = write
+            write.activate()
+            return
+        }
         write.resume()
     }
 

@@ -1,5 +1,5 @@
 import JobWireProtocol
-import Synchronization
+import JobWireSync
 
 /// The registry's settings.
 public struct RegistryConfiguration: Sendable {
@@ -33,7 +33,7 @@ public struct RegistryConfiguration: Sendable {
 /// The owner of every job: lifecycle, revisions, history, idempotency keys,
 /// stream ports, watchers and retention.
 ///
-/// All state lives in one `Mutex` and every operation is a short critical
+/// All state lives in one `Locked` (a mutex) and every operation is a short critical
 /// section, run on the calling connection's queue: no hops, no tasks. Writes
 /// hand their change to the ``JobStore`` under the lock (so the store sees
 /// changes in order) and reply from the store's completion. Watch deliveries
@@ -41,7 +41,7 @@ public struct RegistryConfiguration: Sendable {
 public final class JobRegistry: Sendable {
     let configuration: RegistryConfiguration
     let store: any JobStore
-    let state: Mutex<RegistryState>
+    let state: Locked<RegistryState>
 
     public init(configuration: RegistryConfiguration, store: any JobStore) throws(JobWireError) {
         self.configuration = configuration
@@ -62,7 +62,7 @@ public final class JobRegistry: Sendable {
         if !zip(initial.order, initial.order.dropFirst()).allSatisfy({ $0.sequence < $1.sequence }) {
             initial.order.sort { $0.sequence < $1.sequence }
         }
-        state = Mutex(initial)
+        state = Locked(initial)
     }
 
     /// Number of jobs held (not counting expired tombstones).

@@ -1,4 +1,5 @@
 import JobWireProtocol
+import JobWireSync
 import Synchronization
 
 /// Token buckets per key and per tenant. A call is admitted only when both
@@ -27,7 +28,7 @@ final class RateLimiter: Sendable {
 
     private let keyRate: RateLimit?
     private let tenantRate: RateLimit?
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Locked<[String: Bucket]>([:])
 
     init(keyRate: RateLimit?, tenantRate: RateLimit?) {
         self.keyRate = keyRate

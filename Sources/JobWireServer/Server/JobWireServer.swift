@@ -1,8 +1,8 @@
 import Dispatch
 import JobWireKeys
 import JobWireProtocol
+import JobWireSync
 import Logging
-import Synchronization
 
 /// The JobWire server: listener, connections, registry, reaper.
 ///
@@ -13,7 +13,7 @@ import Synchronization
 public final class JobWireServer: Sendable {
     public let registry: JobRegistry
     let context: ServerContext
-    private let listener: Mutex<Listener?> = Mutex(nil)
+    private let listener: Locked<Listener?> = Locked(nil)
     private let reaper = Reaper()
     private let drainQueue = DispatchQueue(label: "jobwire.drain")
 

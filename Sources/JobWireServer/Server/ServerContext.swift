@@ -1,6 +1,7 @@
 import Dispatch
 import JobWireKeys
 import JobWireProtocol
+import JobWireSync
 import Logging
 import Synchronization
 
@@ -14,13 +15,13 @@ final class ServerContext: Sendable {
     let logger: Logger
     let ioPool: IOQueuePool
     /// Open connections by id; the listener adds, a closing connection removes.
-    let connections = Mutex<[UInt64: Connection]>([:])
+    let connections = Locked<[UInt64: Connection]>([:])
     let draining = Atomic<Bool>(false)
     /// The accepted keys (nil: development mode); replaced on reload.
-    let keys: Mutex<KeyRing?>
+    let keys: Locked<KeyRing?>
     let rateLimiter: RateLimiter
     /// Open connections per client address, for the per-address limit.
-    let connectionsPerAddress = Mutex<[String: Int]>([:])
+    let connectionsPerAddress = Locked<[String: Int]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
 
     init(configuration: ServerConfiguration, registry: JobRegistry, store: any JobStore, logger: Logger) {
@@ -29,7 +30,7 @@ final class ServerContext: Sendable {
         self.store = store
         self.logger = logger
         self.ioPool = IOQueuePool(count: configuration.ioQueueCount)
-        self.keys = Mutex(configuration.security.keys)
+        self.keys = Locked(configuration.security.keys)
         self.rateLimiter = RateLimiter(keyRate: configuration.security.keyRate, tenantRate: configuration.security.tenantRate)
     }
 

@@ -1,4 +1,5 @@
 import JobWireProtocol
+import JobWireSync
 import Synchronization
 
 /// Counters for Stats: calls, errors and latency per method, open
@@ -11,7 +12,7 @@ final class ServerStats: Sendable {
         var latency = LatencyHistogram()
     }
 
-    private let methods: Mutex<[Method: MethodCounters]> = Mutex([:])
+    private let methods: Locked<[Method: MethodCounters]> = Locked([:])
     let connections = Atomic<Int>(0)
     let streams = Atomic<Int>(0)
     let startedAtNs = MonotonicClock.nowNs()

@@ -1,4 +1,4 @@
-import Synchronization
+import JobWireSync
 
 /// A list that any thread posts to and one owner drains on its own serial
 /// queue. The first post after a drain returns true: that caller schedules
@@ -11,7 +11,7 @@ final class Mailbox<Item: Sendable>: Sendable {
         var drainScheduled = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Adds `item`; true when the caller must schedule a drain.
     func post(_ item: Item) -> Bool {

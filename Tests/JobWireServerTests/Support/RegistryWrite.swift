@@ -1,11 +1,11 @@
 import JobWireProtocol
 @testable import JobWireServer
-import Synchronization
+import JobWireSync
 
 /// A registry write's reply, captured when its completion runs (at once with
 /// the in-memory store; when the test commits with a hand-driven one).
 final class RegistryWrite: Sendable {
-    private let result = Mutex<Result<[UInt8], JobWireError>?>(nil)
+    private let result = Locked<Result<[UInt8], JobWireError>?>(nil)
 
     /// Starts the write; `start` hands the completion to a registry call.
     init(_ start: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws {

@@ -29,6 +29,10 @@ T = TypeVar("T")
 FAST_BACKOFF = jobwire.Backoff(initial=0.05, multiplier=1.5, jitter=0.1, maximum=0.3)
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 _READY = re.compile(r"^jobwired listening on (.+):(\d+)$")
+#: Set by `make sanitize` when JOBWIRED is built with a sanitizer: servers are then stopped, not killed, at the end
+#: of a test so that LeakSanitizer runs, and their logs are checked for reports either way.
+SANITIZED = bool(os.environ.get("JOBWIRE_SANITIZER"))
+_SANITIZER_REPORT = re.compile(r"^(?:==\d+==)?(?:ERROR|WARNING): (\w*Sanitizer: [^\n]*)$", re.M)
 
 
 def binary(variable: str) -> str:
@@ -170,8 +174,16 @@ class Server:
             connection.close()
         if self.process is not None:
             if self.process.poll() is None:
-                self.process.kill()
+                if SANITIZED:
+                    # A drained exit lets LeakSanitizer check the whole server run.
+                    status = self.stop()
+                    assert status == 0, f"jobwired exited {status} when stopped: {self.log()[-3000:]}"
+                else:
+                    self.process.kill()
             self._reap()
+        if self.log_path.exists():
+            reports = _SANITIZER_REPORT.findall(self.log())
+            assert not reports, f"jobwired's sanitizer reported {reports}: {self.log()[-6000:]}"
 
 
 class RawConnection:

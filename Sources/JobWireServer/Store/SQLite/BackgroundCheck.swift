@@ -1,12 +1,12 @@
 import Foundation
 import JobWireProtocol
-import Synchronization
+import JobWireSync
 
 /// SQLite's `quick_check` on its own connection and thread, so start-up reads
 /// the rows on one core while the check reads the file on the other.
 final class BackgroundCheck: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private let outcome = Mutex<Result<Void, JobWireError>>(.success(()))
+    private let outcome = Locked<Result<Void, JobWireError>>(.success(()))
 
     init(path: String) {
         Thread.detachNewThread { [self] in

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import JobWireProtocol
+import JobWireSync
 import Synchronization
 
 /// The embedded durable store: SQLite in WAL mode in a data directory.
@@ -44,16 +45,16 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     /// Changes waiting for the next commit, with their completions.
     private let pending = Mailbox<PendingChange>()
     /// Set once, by the first failed commit; read on every persist and call.
-    private let stopped = Mutex<JobWireError?>(nil)
+    private let stopped = Locked<JobWireError?>(nil)
     private let hasStopped = Atomic<Bool>(false)
-    private let stopHandler = Mutex<(@Sendable (JobWireError) -> Void)?>(nil)
+    private let stopHandler = Locked<(@Sendable (JobWireError) -> Void)?>(nil)
     private let commitCount = Atomic<Int>(0)
     /// Whether opening already ran `quick_check` (before a migration); if
     /// not, ``load()`` runs it on a second connection beside reading the rows.
     private let integrityChecked: Bool
     /// A second connection for reading jobs' details on demand (WAL lets it
     /// read while the writer commits). Opened on first use.
-    private let reader = Mutex<DetailsReader?>(nil)
+    private let reader = Locked<DetailsReader?>(nil)
 
     /// Transactions committed so far (each one sync), for tests and stats.
     public var commits: Int { commitCount.load(ordering: .relaxed) }
