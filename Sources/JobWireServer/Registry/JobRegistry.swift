@@ -125,13 +125,24 @@ struct RegistryState: ~Copyable {
     /// The record for `jobID` if `tenant` may see it, else the error GetMetadata answers.
     func lookup(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
         if let record = jobs[jobID], record.summary.tenant == tenant {
+            // Past its retention but not yet reaped (the reaper runs every
+            // `--reaper-interval`, and first only after a restart has loaded
+            // everything): already EXPIRED, exactly as once it is reaped.
+            let summary = record.summary
+            if summary.status.isTerminal && summary.expiresAtMs > 0 && summary.expiresAtMs <= WallClock.nowMs() {
+                throw Self.expired(jobID)
+            }
             return record
         }
         if let tombstone = tombstones[jobID], tombstone.tenant == tenant {
-            throw JobWireError(.notFound, Reason.expired, "job \(jobID) has expired")
+            throw Self.expired(jobID)
         }
         // Another tenant's job answers exactly like an unknown one.
         throw JobWireError(.notFound, Reason.jobNotFound, "job \(jobID) not found")
+    }
+
+    private static func expired(_ jobID: String) -> JobWireError {
+        JobWireError(.notFound, Reason.expired, "job \(jobID) has expired")
     }
 
     /// Like ``lookup(_:tenant:)``, with the record's log lines and history

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import pytest
+
 import jobwire
 import jobwire.aio
 from jobwire._pb import jobwire_pb2 as pb
@@ -31,7 +33,8 @@ UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 _READY = re.compile(r"^jobwired listening on (.+):(\d+)$")
 #: Set by `make sanitize` when JOBWIRED is built with a sanitizer: servers are then stopped, not killed, at the end
 #: of a test so that LeakSanitizer runs, and their logs are checked for reports either way.
-SANITIZED = bool(os.environ.get("JOBWIRE_SANITIZER"))
+SANITIZER = os.environ.get("JOBWIRE_SANITIZER", "")
+SANITIZED = bool(SANITIZER)
 _SANITIZER_REPORT = re.compile(r"^(?:==\d+==)?(?:ERROR|WARNING): (\w*Sanitizer: [^\n]*)$", re.M)
 
 
@@ -107,6 +110,11 @@ class Server:
         if self.keys_file is not None:
             command += ["--keys", str(self.keys_file)]
         if self.file_size_limit_kib is not None:
+            if SANITIZER == "thread":
+                # Reproduced with `--store memory` and no client at all: TSan's runtime itself faults (SIGBUS on a
+                # read of its own) in a process whose file size is limited. These tests run unsanitized and
+                # under AddressSanitizer.
+                pytest.skip("ThreadSanitizer's runtime dies with SIGBUS under RLIMIT_FSIZE")
             command = ["bash", "-c", f'trap "" XFSZ; ulimit -f {self.file_size_limit_kib}; exec "$@"', "jobwired",
                        *command]
         log = self.log_path.open("a")
