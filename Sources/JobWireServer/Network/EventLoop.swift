@@ -66,7 +66,11 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Start and stop
 
     /// Creates the epoll descriptor and the eventfd and starts the thread.
+    /// A loop starts once; a stopped loop stays stopped.
     func start() throws(JobWireError) {
+        guard shared.withLock({ $0.state == .idle }) else {
+            throw JobWireError(.failedPrecondition, "LOOP_NOT_IDLE", "\(name) was already started")
+        }
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else {
             throw JobWireError(.internal, "EPOLL_FAILED", "epoll_create1: \(Socket.errorText(errno))")
