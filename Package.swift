@@ -33,6 +33,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // epoll and eventfd for the server's event loops (not in Swift's Glibc module).
+        .systemLibrary(name: "CEpoll"),
         // API keys: the keys file, key generation, SHA-256 hashing, roles.
         .target(
             name: "JobWireKeys",
@@ -41,7 +43,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The Dispatch TCP server: listener, connections, RPC dispatch, the job
+        // The TCP server (epoll event loops): listener, connections, RPC dispatch, the job
         // registry and lifecycle, watch fan-out, stores, stats.
         .target(
             name: "JobWireServer",
@@ -50,6 +52,7 @@ let package = Package(
                 "JobWireKeys",
                 "JobWireSync",
                 "CSQLite",
+                "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -99,7 +99,7 @@ final class ServerHarness: @unchecked Sendable {
         guard let server else { return }
         let connections = server.context.connections.withLock { Array($0.values) }
         for connection in connections {
-            connection.queue.sync { connection.close() }
+            connection.loop.sync { connection.close() }
         }
         stop()
     }

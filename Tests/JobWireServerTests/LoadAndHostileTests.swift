@@ -214,7 +214,7 @@ struct LoadAndHostileTests {
     private func serverSideBacklog(_ server: TestServer) throws -> (pending: Int, held: Int, watchers: Int) {
         var result = (pending: 0, held: 0, watchers: 0)
         for connection in watchingConnections(server) {
-            connection.queue.sync {
+            connection.loop.sync {
                 var held = 0
                 for case .watch(let watch) in connection.streams.values {
                     held += watch.heldCount
@@ -229,7 +229,7 @@ struct LoadAndHostileTests {
 
     private func watchingConnections(_ server: TestServer) -> [Connection] {
         server.server.context.connections.withLock { Array($0.values) }.filter { connection in
-            connection.queue.sync {
+            connection.loop.sync {
                 connection.streams.values.contains { if case .watch = $0 { true } else { false } }
             }
         }

@@ -166,7 +166,7 @@ extension Connection {
         guard !deadlineCandidates.isEmpty else { return }
         for streamID in deadlineCandidates {
             guard case .unary(_, _, let token, let timeoutMs)? = streams[streamID], timeoutMs > 0 else { continue }
-            queue.asyncAfter(deadline: .now() + .milliseconds(Int(timeoutMs))) { [weak self] in
+            loop.schedule(afterMs: Int(timeoutMs)) { [weak self] in
                 self?.expireUnary(streamID: streamID, token: token)
             }
         }

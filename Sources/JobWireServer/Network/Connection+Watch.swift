@@ -25,7 +25,7 @@ extension Connection: WatchSink {
             return
         }
         if timeoutMs > 0, let watcherID = start.watcherID {
-            queue.asyncAfter(deadline: .now() + .milliseconds(Int(timeoutMs))) { [weak self] in
+            loop.schedule(afterMs: Int(timeoutMs)) { [weak self] in
                 self?.expireWatch(streamID: streamID, watcherID: watcherID, timeoutMs: timeoutMs)
             }
         }

@@ -1,20 +1,21 @@
 import Dispatch
 import JobWireProtocol
 import Logging
+import CEpoll
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One client connection: its socket, Dispatch sources, frame decoder,
-/// output buffer, handshake state and open calls.
+/// One client connection: its socket, frame decoder, output buffer,
+/// handshake state and open calls.
 ///
-/// Threading: every `var` below is owned by `queue`, a serial queue of its
-/// own that targets one queue of the IO pool. Reads, frame handling, writes
-/// and timers all run there, so a frame goes from `recv` to its reply's
-/// `send` without a hop. The only entry from other threads is ``inbox``
-/// (watch deliveries and store completions), a mutex-protected list drained
-/// on `queue`.
+/// Threading: every `var` below is owned by the thread of `loop`, the
+/// ``EventLoop`` the connection's id picks. Reads, frame handling, writes
+/// and timers all run there: the thread `epoll_wait` wakes for the socket
+/// receives, handles the frames and sends the replies, without a hop. The
+/// only entry from other threads is ``inbox`` (watch deliveries and store
+/// completions), a mutex-protected list drained on the loop.
 final class Connection: @unchecked Sendable {
     enum Phase {
         /// Waiting for Hello.
@@ -41,13 +42,12 @@ final class Connection: @unchecked Sendable {
     let peer: String
     /// The client's address, for the per-address connection limit.
     let peerHost: String
-    let queue: DispatchQueue
-    let io: IOQueuePool.IOQueue
+    let loop: EventLoop
     let context: ServerContext
     var logger: Logger
     let inbox = Mailbox<InboxItem>()
 
-    // Owned by `queue`.
+    // Owned by the loop thread.
     var phase = Phase.handshake
     var decoder: FrameDecoder
     var maxFrameBytes: Int
@@ -64,14 +64,13 @@ final class Connection: @unchecked Sendable {
     /// Write calls that were still waiting for their commit at the end of a
     /// read turn and have a deadline.
     var deadlineCandidates: [UInt32] = []
-    var readSource: DispatchSourceRead?
-    /// Made the first time a write does not complete: most connections never
-    /// fill their socket, and a source Dispatch never registers costs nothing.
-    var writeSource: DispatchSourceWrite?
-    /// Closes `fd` after the last source's cancellation (see ``SocketCloser``).
-    lazy var socketCloser = SocketCloser(fd: fd)
-    var tickTimer: DispatchSourceTimer?
+    /// The socket is in the loop's epoll set (from `setUp` to `close`).
+    var registered = false
+    /// The events the epoll set watches for the socket now.
+    var interest: UInt32 = 0
+    /// Reading stopped while too much output waits.
     var readPaused = false
+    /// Output is waiting for the socket to take more (EPOLLOUT is watched).
     var writeArmed = false
 
     init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext) {
@@ -80,8 +79,7 @@ final class Connection: @unchecked Sendable {
         self.context = context
         self.peerHost = peer.host
         self.peer = "\(peer.host):\(peer.port)"
-        self.io = context.ioPool.queue(for: id)
-        self.queue = DispatchQueue(label: "jobwire.connection.\(id)", target: io.queue)
+        self.loop = context.loops.loop(for: id)
         self.decoder = FrameDecoder(maxFrameBytes: context.configuration.maxFrameBytes)
         self.maxFrameBytes = context.configuration.maxFrameBytes
         self.lastInboundMs = MonotonicClock.nowMs()
@@ -97,39 +95,39 @@ final class Connection: @unchecked Sendable {
     // MARK: Start and stop
 
     func start() {
-        queue.async { self.setUp() }
+        loop.execute { self.setUp() }
     }
 
     private func setUp() {
-        // Closed before it started (a shutdown enqueued `close` first): no
-        // source will ever close the descriptor, so do it here.
-        guard phase != .closed else {
-            Glibc.close(fd)
+        // Closed before it started (a shutdown enqueued `close` first), which
+        // already closed the descriptor.
+        guard phase != .closed else { return }
+        interest = wantedInterest
+        let error = loop.register(fd, events: interest) { [unowned self] events in self.onEvents(events) }
+        guard error == 0 else {
+            logger.warning("cannot watch the socket: \(Socket.errorText(error))")
+            close()
             return
         }
-        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        read.setEventHandler { [unowned self] in self.onReadable() }
-        let closer = socketCloser
-        closer.sourceAdded()
-        read.setCancelHandler { closer.sourceCancelled() }
-        readSource = read
-        read.activate()
-
-        let tick = DispatchSource.makeTimerSource(queue: queue)
-        let interval = tickInterval
-        tick.schedule(deadline: .now() + .milliseconds(interval), repeating: .milliseconds(interval),
-                      leeway: .milliseconds(max(1, interval / 10)))
-        tick.setEventHandler { [unowned self] in self.onTick() }
-        tick.activate()
-        tickTimer = tick
-
-        queue.asyncAfter(deadline: .now() + .milliseconds(configuration.handshakeTimeoutMs)) { [weak self] in
+        registered = true
+        scheduleTick()
+        loop.schedule(afterMs: configuration.handshakeTimeoutMs) { [weak self] in
             guard let self, self.phase == .handshake else { return }
             self.fail(JobWireError(.deadlineExceeded, Reason.handshakeTimeout,
                                    "no Hello within \(self.configuration.handshakeTimeoutMs) ms"))
         }
         if context.draining.load(ordering: .relaxed) {
             beginDrain()
+        }
+    }
+
+    /// The tick repeats until the connection closes; it holds the connection
+    /// weakly, so a closed one is released without waiting for it.
+    private func scheduleTick() {
+        loop.schedule(afterMs: tickInterval) { [weak self] in
+            guard let self, self.phase != .closed else { return }
+            self.onTick()
+            self.scheduleTick()
         }
     }
 
@@ -146,21 +144,12 @@ final class Connection: @unchecked Sendable {
             endStreamAccounting(streamID, state)
         }
         streams.removeAll()
-        tickTimer?.cancel()
-        tickTimer = nil
-        // A suspended source must be resumed before it is cancelled and released.
-        // The last cancel handler closes the descriptor (`setUp` does, when
-        // this runs before it).
-        if let write = writeSource {
-            if !writeArmed { write.resume() }
-            write.cancel()
+        // Out of the epoll set before the number is free for a new socket.
+        if registered {
+            loop.deregister(fd)
+            registered = false
         }
-        writeSource = nil
-        if let read = readSource {
-            if readPaused { read.resume() }
-            read.cancel()
-        }
-        readSource = nil
+        Glibc.close(fd)
         output = []
         _ = context.connections.withLock { $0.removeValue(forKey: id) }
         context.releaseAddress(peerHost)
@@ -182,7 +171,7 @@ final class Connection: @unchecked Sendable {
     /// peer that stops reading would keep it (and its buffers) forever, so
     /// it is closed without the rest of its output after `afterMs`.
     func closeAtLatest(afterMs: Int) {
-        queue.asyncAfter(deadline: .now() + .milliseconds(afterMs)) { [weak self] in
+        loop.schedule(afterMs: afterMs) { [weak self] in
             guard let self, self.phase == .closing else { return }
             self.logger.info("closing connection: the peer did not take its last \(self.pendingOutput) bytes within \(afterMs) ms")
             self.close()
@@ -195,11 +184,59 @@ final class Connection: @unchecked Sendable {
                                      maxFrameBytes: .max)
     }
 
+    // MARK: Events
+
+    /// What the epoll set should watch: input while the connection reads,
+    /// EPOLLOUT only while output waits for the socket. (EPOLLHUP and
+    /// EPOLLERR are always reported.)
+    private var wantedInterest: UInt32 {
+        var events: UInt32 = 0
+        if !readPaused && (phase == .handshake || phase == .open) {
+            events |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        }
+        if writeArmed {
+            events |= EPOLLOUT.rawValue
+        }
+        return events
+    }
+
+    /// Brings the epoll set in line with `wantedInterest` (a system call only
+    /// when it changed: pausing, resuming, a write that did not complete).
+    func updateInterest() {
+        guard registered, phase != .closed else { return }
+        let wanted = wantedInterest
+        guard wanted != interest else { return }
+        let error = loop.modify(fd, events: wanted)
+        guard error == 0 else {
+            logger.debug("epoll_ctl failed: \(Socket.errorText(error))")
+            close()
+            return
+        }
+        interest = wanted
+    }
+
+    private func onEvents(_ events: UInt32) {
+        let failed = events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+        let input = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        // A hang-up or error counts as readable: recv then sees EOF or the error.
+        if interest & input != 0 && (events & input != 0 || failed) {
+            onReadable()
+        }
+        if phase != .closed && (events & EPOLLOUT.rawValue != 0 || failed) {
+            flush()
+        }
+        // Not reading and nothing to write: the error would be reported
+        // again and again, and nothing more can happen on this socket.
+        if failed && phase != .closed && interest & input == 0 && pendingOutput == 0 {
+            close()
+        }
+    }
+
     // MARK: Reading
 
     private func onReadable() {
         guard phase == .handshake || phase == .open else { return }
-        let buffer = io.readBuffer
+        let buffer = loop.readBuffer
         var reads = 0
         while reads < 4 && (phase == .handshake || phase == .open) {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
@@ -263,21 +300,16 @@ final class Connection: @unchecked Sendable {
     }
 
     private func pauseReading() {
-        guard !readPaused, let read = readSource else { return }
-        read.suspend()
+        guard !readPaused else { return }
         readPaused = true
+        updateInterest()
     }
 
-    private func resumeReading() {
-        guard readPaused, let read = readSource else { return }
-        readPaused = false
-        read.resume()
-    }
 
     // MARK: Writing
 
-    /// Writes as much pending output as the socket takes; arms the write
-    /// source for the rest.
+    /// Writes as much pending output as the socket takes; watches EPOLLOUT
+    /// for the rest.
     func flush() {
         guard phase != .closed else { return }
         while outputSent < output.count {
@@ -291,7 +323,8 @@ final class Connection: @unchecked Sendable {
             let code = errno
             if sent < 0 && code == EINTR { continue }
             if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
-                armWrite()
+                writeArmed = true
+                updateInterest()
                 return
             }
             logger.debug("send failed: \(Socket.errorText(code))")
@@ -305,7 +338,7 @@ final class Connection: @unchecked Sendable {
             output.removeAll(keepingCapacity: true)
         }
         outputSent = 0
-        disarmWrite()
+        writeArmed = false
         if phase == .closing {
             close()
             return
@@ -317,37 +350,18 @@ final class Connection: @unchecked Sendable {
         }
         releaseHeldWatchEvents()
         if readPaused && pendingOutput <= configuration.maxOutputBufferBytes / 2 {
-            resumeReading()
+            readPaused = false
         }
-    }
-
-    private func armWrite() {
-        guard !writeArmed else { return }
-        writeArmed = true
-        guard let write = writeSource else {
-            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-            write.setEventHandler { [unowned self] in self.flush() }
-            let closer = socketCloser
-            closer.sourceAdded()
-            write.setCancelHandler { closer.sourceCancelled() }
-            writeSource = write
-            write.activate()
-            return
-        }
-        write.resume()
-    }
-
-    private func disarmWrite() {
-        guard writeArmed, let write = writeSource else { return }
-        writeArmed = false
-        write.suspend()
+        // Also drops EPOLLIN once the connection is closing (and no longer
+        // reads), so unread input does not wake the loop again and again.
+        updateInterest()
     }
 
     // MARK: Inbox (the only way in from other threads)
 
     func enqueue(_ item: InboxItem) {
         if inbox.post(item) {
-            queue.async { self.drainInboxAndFlush() }
+            loop.execute { self.drainInboxAndFlush() }
         }
     }
 

@@ -7,8 +7,11 @@ import Glibc
 #endif
 
 /// Accepts connections on the listening socket (a Dispatch read source) and
-/// hands each to a new ``Connection``. Over the connection limit, a new
-/// connection gets a GoAway with TOO_MANY_CONNECTIONS and is closed.
+/// hands each to a new ``Connection``, which registers it with its event
+/// loop. Over the connection limit, a new connection gets a GoAway with
+/// TOO_MANY_CONNECTIONS and is closed. The one listening descriptor never
+/// churns, so a Dispatch source is safe for it (the per-connection sources
+/// were not: see ``EventLoop``).
 ///
 /// Owned by `queue`.
 final class Listener: @unchecked Sendable {

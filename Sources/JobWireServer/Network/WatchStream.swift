@@ -1,7 +1,7 @@
 /// One watch on a connection: what the client has been sent, and what waits
 /// while the connection's output is over its bound.
 ///
-/// Owned by its connection's queue.
+/// Owned by its connection's loop thread.
 struct WatchStream {
     struct Pending {
         var revision: UInt64

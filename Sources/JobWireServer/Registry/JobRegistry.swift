@@ -34,7 +34,7 @@ public struct RegistryConfiguration: Sendable {
 /// stream ports, watchers and retention.
 ///
 /// All state lives in one `Locked` (a mutex) and every operation is a short critical
-/// section, run on the calling connection's queue: no hops, no tasks. Writes
+/// section, run on the calling connection's loop thread: no hops, no tasks. Writes
 /// hand their change to the ``JobStore`` under the lock (so the store sees
 /// changes in order) and reply from the store's completion. Watch deliveries
 /// are made under the lock too, so each watcher sees revisions in order.

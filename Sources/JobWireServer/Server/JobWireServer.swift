@@ -28,7 +28,15 @@ public final class JobWireServer: Sendable {
     /// (the configured one, or the one the system picked for port 0).
     @discardableResult
     public func start() throws(JobWireError) -> Int {
-        let listener = try Listener(context: context)
+        // The loops run before the first connection is accepted onto them.
+        try context.loops.start()
+        let listener: Listener
+        do {
+            listener = try Listener(context: context)
+        } catch {
+            context.loops.stop()
+            throw error
+        }
         listener.start()
         self.listener.withLock { $0 = listener }
         reaper.start(registry: registry, intervalMs: context.configuration.reaperIntervalMs, logger: context.logger)
@@ -50,7 +58,7 @@ public final class JobWireServer: Sendable {
         let keys = KeyRing(try KeysFile.loadForServing(path: path))
         context.keys.withLock { $0 = keys }
         for connection in context.connections.withLock({ Array($0.values) }) {
-            connection.queue.async { connection.recheckKey(keys) }
+            connection.loop.execute { connection.recheckKey(keys) }
         }
         context.logger.info("reloaded \(keys.count) keys from \(path)")
         return keys.count
@@ -62,7 +70,8 @@ public final class JobWireServer: Sendable {
     /// Graceful shutdown: stop accepting, GoAway to every connection, end
     /// watches with UNAVAILABLE / SERVER_SHUTTING_DOWN, let write calls
     /// finish, then close. Calls `completion` when every connection is closed
-    /// or the drain timeout has passed (remaining connections are closed).
+    /// or the drain timeout has passed (remaining connections are closed),
+    /// and the event loop threads have ended.
     /// Calling it again while a shutdown runs waits for the same drain.
     public func shutdown(completion: @escaping @Sendable () -> Void) {
         let deadline = MonotonicClock.nowMs() + Int64(context.configuration.drainTimeoutMs)
@@ -75,7 +84,7 @@ public final class JobWireServer: Sendable {
         let connections = context.connections.withLock { Array($0.values) }
         context.logger.info("draining \(connections.count) connections")
         for connection in connections {
-            connection.queue.async { connection.beginDrain() }
+            connection.loop.execute { connection.beginDrain() }
         }
         waitForDrain(deadline: deadline, completion: completion)
     }
@@ -83,20 +92,36 @@ public final class JobWireServer: Sendable {
     private func waitForDrain(deadline: Int64, completion: @escaping @Sendable () -> Void) {
         let remaining = context.connections.withLock { Array($0.values) }
         if remaining.isEmpty {
-            completion()
+            stopLoops(then: completion)
             return
         }
         if MonotonicClock.nowMs() >= deadline {
             context.logger.warning("drain timeout: closing \(remaining.count) connections")
             let group = DispatchGroup()
             for connection in remaining {
-                connection.queue.async(group: group) { connection.close() }
+                group.enter()
+                let queued = connection.loop.execute {
+                    connection.close()
+                    group.leave()
+                }
+                // A stopped loop runs nothing more: its connections are gone.
+                if !queued { group.leave() }
             }
-            group.notify(queue: drainQueue, execute: completion)
+            group.notify(queue: drainQueue) { self.stopLoops(then: completion) }
             return
         }
         drainQueue.asyncAfter(deadline: .now() + .milliseconds(20)) {
             self.waitForDrain(deadline: deadline, completion: completion)
+        }
+    }
+
+    /// Every connection is closed (out of the epoll sets, descriptors
+    /// closed), so nothing needs the loops any more. Stopping joins their
+    /// threads, so it runs on the drain queue, never on a loop.
+    private func stopLoops(then completion: @escaping @Sendable () -> Void) {
+        drainQueue.async {
+            self.context.loops.stop()
+            completion()
         }
     }
 }

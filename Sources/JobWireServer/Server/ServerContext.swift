@@ -13,7 +13,8 @@ final class ServerContext: Sendable {
     let store: any JobStore
     let stats = ServerStats()
     let logger: Logger
-    let ioPool: IOQueuePool
+    /// The event loops connections run on; started and stopped by ``JobWireServer``.
+    let loops: EventLoopGroup
     /// Open connections by id; the listener adds, a closing connection removes.
     let connections = Locked<[UInt64: Connection]>([:])
     let draining = Atomic<Bool>(false)
@@ -29,7 +30,7 @@ final class ServerContext: Sendable {
         self.registry = registry
         self.store = store
         self.logger = logger
-        self.ioPool = IOQueuePool(count: configuration.ioQueueCount)
+        self.loops = EventLoopGroup(count: configuration.ioQueueCount)
         self.keys = Locked(configuration.security.keys)
         self.rateLimiter = RateLimiter(keyRate: configuration.security.keyRate, tenantRate: configuration.security.tenantRate)
     }

@@ -3,7 +3,7 @@ import JobWireSync
 import Synchronization
 
 /// Counters for Stats: calls, errors and latency per method, open
-/// connections and streams. Updated from every connection queue; each piece
+/// connections and streams. Updated from every event loop; each piece
 /// has its own lock or atomic, held for a few instructions.
 final class ServerStats: Sendable {
     private struct MethodCounters {

@@ -1,7 +1,8 @@
 import JobWireSync
 
-/// A list that any thread posts to and one owner drains on its own serial
-/// queue. The first post after a drain returns true: that caller schedules
+/// A list that any thread posts to and one owner drains on its own thread
+/// (a connection's event loop, the store's serial queue). The first post
+/// after a drain returns true: that caller schedules
 /// the drain; later posts join the pending batch. Used by connections (watch
 /// deliveries, store completions) and by the SQLite store (group commit:
 /// everything posted while a commit syncs becomes the next batch).
