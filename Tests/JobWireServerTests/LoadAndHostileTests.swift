@@ -204,6 +204,44 @@ struct LoadAndHostileTests {
         withExtendedLifetime(stuck) {}
     }
 
+    @Test("pipelined calls whose replies are not read stop being handled at the output bound, and none is lost")
+    func pipelinedRepliesAreBounded() throws {
+        let bound = 64 * 1024
+        let server = try TestServer { $0.maxOutputBufferBytes = bound }
+        let worker = try server.client()
+        let big = Job(type: "t", frequenciesList: (0..<1000).map(Double.init))
+        for _ in 0..<40 {
+            _ = try worker.unary(.configure, ConfigureRequest(job: big), as: ConfigureResponse.self)
+        }
+        // 200 pages of 20 jobs (~160 KB each, ~32 MB in all), sent at once and not read.
+        let reader = try TestClient(port: server.port, receiveBufferBytes: 4096)
+        try reader.hello()
+        let calls = 200
+        let streams = try (0..<calls).map { _ in try reader.start(.listJobs, ListJobsRequest(pageSize: 20)) }
+        let firstReply = try worker.unary(.listJobs, ListJobsRequest(pageSize: 20), as: ListJobsResponse.self)
+        let replyBytes = firstReply.encode().count
+        var maxPending = 0
+        for _ in 0..<50 {
+            maxPending = max(maxPending, largestPendingOutput(server))
+            usleep(10_000)
+        }
+        // Over the bound by at most the reply that crossed it (and one more in flight).
+        #expect(maxPending > bound, "the test must fill the output: \(maxPending)")
+        #expect(maxPending <= bound + 2 * replyBytes, "\(maxPending) bytes waiting (replies of \(replyBytes))")
+        // Reading now: every call gets its page, in order.
+        for streamID in streams {
+            let page = try reader.collect(streamID, timeout: 10)
+            #expect(page.status == .ok)
+        }
+        #expect(try worker.unary(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+    }
+
+    /// The most output waiting on any one connection.
+    private func largestPendingOutput(_ server: TestServer) -> Int {
+        let connections = server.server.context.connections.withLock { Array($0.values) }
+        return connections.map { connection in connection.loop.sync { connection.pendingOutput } }.max() ?? 0
+    }
+
     /// Test clients are used by one worker at a time; the box lets them cross.
     struct UncheckedSendable<Value>: @unchecked Sendable {
         let value: Value

@@ -59,6 +59,19 @@ public struct FrameDecoder: Sendable {
         _ bytes: UnsafeRawBufferPointer,
         onFrame: (UnsafeRawBufferPointer) throws(JobWireError) -> Void
     ) throws(JobWireError) {
+        _ = try feed(bytes, stoppingWhen: { false }, onFrame: onFrame)
+    }
+
+    /// Like ``feed(_:onFrame:)``, but asks `shouldStop` after each frame and,
+    /// when it says so, returns at once: the result is how many of `bytes`
+    /// were taken (all of them unless it stopped). The caller keeps the rest
+    /// and feeds it again later, so a server can stop handling a peer's
+    /// pipelined requests while their replies wait to be written.
+    public mutating func feed(
+        _ bytes: UnsafeRawBufferPointer,
+        stoppingWhen shouldStop: () -> Bool,
+        onFrame: (UnsafeRawBufferPointer) throws(JobWireError) -> Void
+    ) throws(JobWireError) -> Int {
         var cursor = 0
         let count = bytes.count
         while true {
@@ -67,7 +80,7 @@ public struct FrameDecoder: Sendable {
                 throw error
             case .header(var value, var have):
                 if cursor == count {
-                    return
+                    return cursor
                 }
                 while have < Self.headerBytes && cursor < count {
                     value = value << 8 | UInt32(bytes[cursor])
@@ -76,7 +89,7 @@ public struct FrameDecoder: Sendable {
                 }
                 guard have == Self.headerBytes else {
                     state = .header(value: value, have: have)
-                    return
+                    return cursor
                 }
                 try startBody(length: value)
             case .body(let length):
@@ -87,10 +100,11 @@ public struct FrameDecoder: Sendable {
                     let start = cursor
                     cursor += length
                     try onFrame(UnsafeRawBufferPointer(rebasing: bytes[start..<cursor]))
+                    if shouldStop() { return cursor }
                     continue
                 }
                 if available == 0 {
-                    return
+                    return cursor
                 }
                 if partial.isEmpty {
                     // What has arrived, not what the prefix promises: a peer that
@@ -101,11 +115,12 @@ public struct FrameDecoder: Sendable {
                 let take = min(length - partial.count, available)
                 partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + take)]))
                 cursor += take
-                guard partial.count == length else { return }
+                guard partial.count == length else { return cursor }
                 state = .header(value: 0, have: 0)
                 let frame = partial
                 releasePartial()
                 try frame.withTypedUnsafeBytes(onFrame)
+                if shouldStop() { return cursor }
             }
         }
     }

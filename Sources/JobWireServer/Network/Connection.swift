@@ -70,6 +70,9 @@ final class Connection: @unchecked Sendable {
     var interest: UInt32 = 0
     /// Reading stopped while too much output waits.
     var readPaused = false
+    /// Received bytes not yet handled because the output was over its bound
+    /// (at most one read's worth); handled before anything read after them.
+    var unhandled: [UInt8] = []
     /// Output is waiting for the socket to take more (EPOLLOUT is watched).
     var writeArmed = false
 
@@ -151,6 +154,7 @@ final class Connection: @unchecked Sendable {
         }
         Glibc.close(fd)
         output = []
+        unhandled = []
         _ = context.connections.withLock { $0.removeValue(forKey: id) }
         context.releaseAddress(peerHost)
         context.stats.connections.subtract(1, ordering: .relaxed)
@@ -236,6 +240,14 @@ final class Connection: @unchecked Sendable {
 
     private func onReadable() {
         guard phase == .handshake || phase == .open else { return }
+        // Requests received earlier come before anything new.
+        if !unhandled.isEmpty {
+            handleUnhandled()
+            guard unhandled.isEmpty && !readPaused else {
+                endOfTurn()
+                return
+            }
+        }
         let buffer = loop.readBuffer
         var reads = 0
         while reads < 4 && (phase == .handshake || phase == .open) {
@@ -243,7 +255,7 @@ final class Connection: @unchecked Sendable {
             if count > 0 {
                 reads += 1
                 feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                if count < buffer.count { break }
+                if count < buffer.count || !unhandled.isEmpty { break }
             } else if count == 0 {
                 close()
                 return
@@ -266,11 +278,20 @@ final class Connection: @unchecked Sendable {
         var active = FrameDecoder(maxFrameBytes: 0)
         swap(&active, &decoder)
         var completedFrame = false
+        let bound = configuration.maxOutputBufferBytes
         do {
-            try active.feed(bytes) { (body) throws(JobWireError) in
+            // Replies are made as requests are handled, so requests pipelined
+            // in one read could each add a page of output: handling stops as
+            // soon as the output is over its bound, and what is left of the
+            // bytes waits until the output has drained.
+            let taken = try active.feed(bytes, stoppingWhen: { self.pendingOutput > bound }) { (body) throws(JobWireError) in
                 completedFrame = true
                 guard self.phase == .handshake || self.phase == .open else { return }
                 try self.handleFrame(body)
+            }
+            if taken < bytes.count && (phase == .handshake || phase == .open) {
+                unhandled.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[taken...]))
+                pauseReading()
             }
         } catch {
             fail(error)
@@ -297,6 +318,13 @@ final class Connection: @unchecked Sendable {
                 pauseReading()
             }
         }
+    }
+
+    /// Feeds the bytes left over when handling stopped at the output bound.
+    private func handleUnhandled() {
+        var pending: [UInt8] = []
+        swap(&pending, &unhandled)
+        pending.withUnsafeBytes { feed($0) }
     }
 
     private func pauseReading() {
@@ -351,6 +379,14 @@ final class Connection: @unchecked Sendable {
         releaseHeldWatchEvents()
         if readPaused && pendingOutput <= configuration.maxOutputBufferBytes / 2 {
             readPaused = false
+            // The socket may hold nothing more, so no event would come for
+            // requests already received: handle them in a turn of their own.
+            if !unhandled.isEmpty {
+                loop.execute { [weak self] in
+                    guard let self, self.phase == .handshake || self.phase == .open, !self.readPaused else { return }
+                    self.onReadable()
+                }
+            }
         }
         // Also drops EPOLLIN once the connection is closing (and no longer
         // reads), so unread input does not wake the loop again and again.
