@@ -139,6 +139,19 @@ struct FrameDecoderTests {
         #expect(decoder.isAtFrameBoundary)
     }
 
+    @Test("stopping after a frame says how many bytes were taken; the rest gives the remaining frames")
+    func stopAfterFrame() throws {
+        let bytes: [UInt8] = [0, 0, 0, 2, 1, 2, 0, 0, 0, 1, 3, 0, 0, 0, 3, 4, 5, 6]
+        var decoder = FrameDecoder()
+        var frames: [[UInt8]] = []
+        let taken = try bytes.withUnsafeBytes { raw throws(JobWireError) in
+            try decoder.feed(raw, stoppingWhen: { frames.count == 1 }) { frames.append(Array($0)) }
+        }
+        #expect(taken == 6 && frames == [[1, 2]])
+        #expect(decoder.isAtFrameBoundary)
+        #expect(try feed(&decoder, Array(bytes[taken...])) == [[3], [4, 5, 6]])
+    }
+
     @Test("memory for a split frame follows the bytes received, not the length prefix")
     func reservationFollowsReceivedBytes() throws {
         let promised = 4_000_000
