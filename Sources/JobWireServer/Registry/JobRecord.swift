@@ -227,6 +227,13 @@ struct JobRecord {
 
     /// When the reaper must look at this job next: the end of its retention
     /// once it is terminal, else its lease deadline; nil when neither is set.
+    /// A terminal job whose retention is over: EXPIRED to every call (and
+    /// left out of ListJobs) from `expires_at_ms` on, even before the reaper
+    /// turns it into a tombstone.
+    func isPastRetention(nowMs: Int64) -> Bool {
+        summary.status.isTerminal && summary.expiresAtMs > 0 && summary.expiresAtMs <= nowMs
+    }
+
     var reaperDeadlineMs: Int64? {
         let deadline = summary.status.isTerminal ? summary.expiresAtMs : summary.leaseExpiresAtMs
         return deadline != 0 ? deadline : nil

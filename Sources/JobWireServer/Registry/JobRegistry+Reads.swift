@@ -53,9 +53,13 @@ extension JobRegistry {
             var total: UInt64 = 0
             var lastSequence: UInt64?
             var more = false
+            let now = WallClock.nowMs()
             for entry in state.order.reversed() {
+                // Expired jobs the reaper has not reached yet are left out, as
+                // they will be once it has.
                 guard let record = state.jobs[entry.jobID], record.sequence == entry.sequence,
-                      record.summary.tenant == tenant, filter.matches(record.summary) else {
+                      record.summary.tenant == tenant, filter.matches(record.summary),
+                      !record.isPastRetention(nowMs: now) else {
                     continue
                 }
                 total += 1
@@ -63,8 +67,8 @@ extension JobRegistry {
                 if shown < pageSize {
                     // A damaged job fails the page, naming itself, rather than
                     // making the whole reply undecodable. Only a restored job not
-                    // yet served needs the check (and the second lookup).
-                    let served = record.isVerified ? record : try state.servable(entry.jobID, tenant: tenant)
+                    // yet served needs the check.
+                    let served = try state.verified(record)
                     ProtobufWriter.appendLengthDelimited(1, served.encodedJob, to: &response)
                     shown += 1
                     lastSequence = entry.sequence

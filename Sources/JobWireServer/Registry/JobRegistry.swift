@@ -128,8 +128,7 @@ struct RegistryState: ~Copyable {
             // Past its retention but not yet reaped (the reaper runs every
             // `--reaper-interval`, and first only after a restart has loaded
             // everything): already EXPIRED, exactly as once it is reaped.
-            let summary = record.summary
-            if summary.status.isTerminal && summary.expiresAtMs > 0 && summary.expiresAtMs <= WallClock.nowMs() {
+            if record.isPastRetention(nowMs: WallClock.nowMs()) {
                 throw Self.expired(jobID)
             }
             return record
@@ -162,11 +161,16 @@ struct RegistryState: ~Copyable {
     /// Like ``lookup(_:tenant:)``, for a record about to be served: a
     /// restored job's stored bytes are checked to decode the first time.
     mutating func servable(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
-        var record = try lookup(jobID, tenant: tenant)
-        if !record.isVerified {
-            try record.verify()
-            jobs[jobID] = record
-        }
+        try verified(lookup(jobID, tenant: tenant))
+    }
+
+    /// `record`, checked to decode the first time it is served (DATA_LOSS /
+    /// STORE_DAMAGED when it does not).
+    mutating func verified(_ record: JobRecord) throws(JobWireError) -> JobRecord {
+        guard !record.isVerified else { return record }
+        var record = record
+        try record.verify()
+        jobs[record.summary.jobID] = record
         return record
     }
 
