@@ -128,7 +128,9 @@ struct RegistryState: ~Copyable {
             // Past its retention but not yet reaped (the reaper runs every
             // `--reaper-interval`, and first only after a restart has loaded
             // everything): already EXPIRED, exactly as once it is reaped.
-            if record.isPastRetention(nowMs: WallClock.nowMs()) {
+            // The status first: only terminal jobs expire, so a live job's
+            // lookup (the GetMetadata hot path) never reads the clock.
+            if record.summary.status.isTerminal && record.isPastRetention(nowMs: WallClock.nowMs()) {
                 throw Self.expired(jobID)
             }
             return record
