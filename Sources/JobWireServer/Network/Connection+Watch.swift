@@ -4,7 +4,7 @@ import JobWireProtocol
 extension Connection: WatchSink {
     /// Called by the registry under its lock, from any thread: only enqueue.
     func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
-        enqueue(.watch(streamID: streamID, watcherID: watcherID, delivery))
+        deliveries.post(LoopDeliveries.Item(connection: self, streamID: streamID, watcherID: watcherID, delivery: delivery))
     }
 
     /// Starts WatchJob: sends the first events, then either ends (the job is

@@ -14,8 +14,9 @@ import Glibc
 /// ``EventLoop`` the connection's id picks. Reads, frame handling, writes
 /// and timers all run there: the thread `epoll_wait` wakes for the socket
 /// receives, handles the frames and sends the replies, without a hop. The
-/// only entry from other threads is ``inbox`` (watch deliveries and store
-/// completions), a mutex-protected list drained on the loop.
+/// only entries from other threads are ``inbox`` (store completions), a
+/// mutex-protected list drained on the loop, and the loop's
+/// ``LoopDeliveries`` (watch deliveries, batched for all its connections).
 final class Connection: @unchecked Sendable {
     enum Phase {
         /// Waiting for Hello.
@@ -33,7 +34,6 @@ final class Connection: @unchecked Sendable {
     }
 
     enum InboxItem: Sendable {
-        case watch(streamID: UInt32, watcherID: UInt64, WatchDelivery)
         case unaryDone(streamID: UInt32, token: UInt64, Result<[UInt8], JobWireError>)
     }
 
@@ -43,6 +43,8 @@ final class Connection: @unchecked Sendable {
     /// The client's address, for the per-address connection limit.
     let peerHost: String
     let loop: EventLoop
+    /// Watch deliveries for this connection queue there (see ``LoopDeliveries``).
+    let deliveries: LoopDeliveries
     let context: ServerContext
     var logger: Logger
     let inbox = Mailbox<InboxItem>()
@@ -75,6 +77,8 @@ final class Connection: @unchecked Sendable {
     var unhandled: [UInt8] = []
     /// Output is waiting for the socket to take more (EPOLLOUT is watched).
     var writeArmed = false
+    /// Set while a ``LoopDeliveries`` drain has this connection on its list to flush.
+    var inDeliveryBatch = false
 
     init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext) {
         self.fd = fd
@@ -83,6 +87,7 @@ final class Connection: @unchecked Sendable {
         self.peerHost = peer.host
         self.peer = "\(peer.host):\(peer.port)"
         self.loop = context.loops.loop(for: id)
+        self.deliveries = context.loops.deliveries(for: id)
         self.decoder = FrameDecoder(maxFrameBytes: context.configuration.maxFrameBytes)
         self.maxFrameBytes = context.configuration.maxFrameBytes
         self.lastInboundMs = MonotonicClock.nowMs()
@@ -411,8 +416,6 @@ final class Connection: @unchecked Sendable {
         guard phase != .closed else { return }
         for item in items {
             switch item {
-            case .watch(let streamID, let watcherID, let delivery):
-                handleWatchDelivery(streamID: streamID, watcherID: watcherID, delivery)
             case .unaryDone(let streamID, let token, let result):
                 finishUnary(streamID: streamID, token: token, result)
             }

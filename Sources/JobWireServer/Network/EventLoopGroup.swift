@@ -8,9 +8,12 @@ import JobWireProtocol
 /// process, so a server must leave no thread or descriptor behind.
 final class EventLoopGroup: Sendable {
     let loops: [EventLoop]
+    /// One per loop, at the same index.
+    let deliveries: [LoopDeliveries]
 
     init(count: Int, bufferBytes: Int = 64 * 1024) {
         loops = (0..<max(1, count)).map { EventLoop(name: "jobwire.loop.\($0)", bufferBytes: bufferBytes) }
+        deliveries = loops.map(LoopDeliveries.init(loop:))
     }
 
     func start() throws(JobWireError) {
@@ -30,5 +33,10 @@ final class EventLoopGroup: Sendable {
 
     func loop(for connectionID: UInt64) -> EventLoop {
         loops[Int(connectionID % UInt64(loops.count))]
+    }
+
+    /// The watch-delivery batch of ``loop(for:)``'s loop.
+    func deliveries(for connectionID: UInt64) -> LoopDeliveries {
+        deliveries[Int(connectionID % UInt64(loops.count))]
     }
 }
