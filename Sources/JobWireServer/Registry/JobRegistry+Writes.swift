@@ -14,6 +14,8 @@ extension JobRegistry {
         // Only a request id is ever compared against it; without one, skip the encoding.
         let fingerprint = request.requestID.isEmpty ? 0 : FNV1a.hash(request.encode())
         let configuration = self.configuration
+        // Outside the lock, like everything that needs no registry state.
+        let jobID = JobIDGenerator.make()
         try state.withLock { (state) throws(JobWireError) in
             if !request.requestID.isEmpty,
                let existingID = state.requestIDs[RegistryState.RequestKey(tenant: tenant, requestID: request.requestID)],
@@ -32,7 +34,7 @@ extension JobRegistry {
                                    "the tenant has its maximum of \(limit) jobs; delete finished ones or wait for retention")
             }
             var job = Job(
-                jobID: JobIDGenerator.make(), tenant: tenant, type: request.job.type, labels: request.job.labels,
+                jobID: jobID, tenant: tenant, type: request.job.type, labels: request.job.labels,
                 priority: request.job.priority, streamURL: request.job.streamURL, streamPort: request.job.streamPort,
                 viewType: request.job.viewType, frequenciesList: request.job.frequenciesList,
                 linesDt: request.job.linesDt, channelToStreamIndex: request.job.channelToStreamIndex,
