@@ -36,6 +36,23 @@ struct RegistryUnitTests {
         }
     }
 
+    @Test("job ids are canonical version 4 UUIDs, distinct across many refills of the random pool")
+    func jobIDs() {
+        // 512 words a refill, two an id: 5,000 ids take about 20 refills.
+        let ids = (0..<5_000).map { _ in JobIDGenerator.make() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(600) {
+            #expect(JobID.canonical(id) == id, "\(id) is canonical")
+            let characters = Array(id)
+            #expect(characters[14] == "4", "\(id): version 4")
+            #expect("89ab".contains(characters[19]), "\(id): RFC 4122 variant")
+        }
+        // Every hex digit position carries randomness (none is stuck).
+        for position in [0, 9, 15, 20, 35] {
+            #expect(Set(ids.map { Array($0)[position] }).count == 16, "position \(position) takes every digit")
+        }
+    }
+
     @Test("cancel and lease expiry outcomes")
     func cancelAndLease() {
         #expect(JobLifecycle.cancel(from: .pending, leaseIsLive: false) == .cancelled)

@@ -203,6 +203,40 @@ struct WatchTests {
         #expect(Date().timeIntervalSince(started) >= 0.19)
     }
 
+    @Test("many watches of one job, several on each connection, over both event loops: each gets every revision once, in order")
+    func fanOutKeepsOrderPerWatch() throws {
+        let server = try TestServer()
+        let worker = try server.client()
+        let job = try worker.unary(.configure, ConfigureRequest(job: streamJob()), as: ConfigureResponse.self).job
+        // Connections alternate between the loops; deliveries for all of a
+        // loop's connections share one batch, flushed once per connection.
+        let watchers = try (0..<4).map { _ in try server.client() }
+        var streams: [(TestClient, UInt32)] = []
+        for watcher in watchers {
+            for _ in 0..<3 {
+                let stream = try watcher.start(.watchJob, WatchJobRequest(jobID: job.jobID))
+                #expect(try event(watcher, stream).type == .snapshot)
+                streams.append((watcher, stream))
+            }
+        }
+        _ = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, status: .running), as: Job.self)
+        for progress in 1...40 {
+            _ = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, progress: Double(progress)), as: Job.self)
+        }
+        _ = try worker.unary(.updateJob, UpdateJobRequest(jobID: job.jobID, status: .completed), as: Job.self)
+        for (watcher, stream) in streams {
+            var revisions: [UInt64] = []
+            var last = try event(watcher, stream)
+            revisions.append(last.revision)
+            while last.job?.status.isTerminal != true {
+                last = try event(watcher, stream)
+                revisions.append(last.revision)
+            }
+            #expect(revisions == Array(2...43), "stream \(stream): every revision once, in order")
+            #expect(try end(watcher, stream) == .ok)
+        }
+    }
+
     @Test("a client cancel stops the watch: nothing more arrives on it and the id is free again")
     func clientCancel() throws {
         let server = try TestServer()
