@@ -4,7 +4,7 @@ import JobWireProtocol
 extension Connection: WatchSink {
     /// Called by the registry under its lock, from any thread: only enqueue.
     func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
-        deliveries.post(LoopDeliveries.Item(connection: self, streamID: streamID, watcherID: watcherID, delivery: delivery))
+        deliveries.post(LoopDeliveries.Item(connection: Unmanaged.passUnretained(self), streamID: streamID, watcherID: watcherID, delivery: delivery))
     }
 
     /// Starts WatchJob: sends the first events, then either ends (the job is
@@ -53,6 +53,7 @@ extension Connection: WatchSink {
                 // The client is not keeping up: hold the event back (collapsing).
                 watch.hold(event)
                 streams[streamID] = .watch(watch)
+                hasHeldWatchEvents = true
                 return
             }
             send(event, on: streamID, watch)
@@ -75,6 +76,10 @@ extension Connection: WatchSink {
     /// Once the output has drained, held-back events go out, oldest first,
     /// until the output is over its bound again.
     func releaseHeldWatchEvents() {
+        // Every flush comes here; most find nothing held, and walking every
+        // stream for that cost 3 % of fan-out's CPU.
+        guard hasHeldWatchEvents else { return }
+        hasHeldWatchEvents = false
         for (streamID, state) in streams {
             guard case .watch(var watch) = state, watch.hasPending else { continue }
             let held = watch.takePending()
@@ -85,6 +90,7 @@ extension Connection: WatchSink {
                     var keep = current
                     for rest in held[index...] { keep.hold(rest) }
                     streams[streamID] = .watch(keep)
+                    hasHeldWatchEvents = true
                     break
                 }
                 send(event, on: streamID, current)

@@ -79,6 +79,8 @@ final class Connection: @unchecked Sendable {
     var writeArmed = false
     /// Set while a ``LoopDeliveries`` drain has this connection on its list to flush.
     var inDeliveryBatch = false
+    /// Some watch holds events back until the output drains (see ``WatchStream/hold(_:)``).
+    var hasHeldWatchEvents = false
 
     init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext) {
         self.fd = fd
@@ -164,6 +166,10 @@ final class Connection: @unchecked Sendable {
         context.releaseAddress(peerHost)
         context.stats.connections.subtract(1, ordering: .relaxed)
         logger.debug("connection closed")
+        // Watch deliveries posted before the watches above were unregistered
+        // hold this connection unretained (see ``LoopDeliveries``); the drain
+        // that takes them is queued ahead of this task.
+        loop.execute { withExtendedLifetime(self) {} }
     }
 
     /// A connection error: say why in a GoAway, then close once it is written.
