@@ -314,9 +314,15 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
                 let keepFrom = Int64(job.logLineCount) - Int64(logLinesPerJob)
                 if keepFrom > 0 { try statements.trimLogs.bind(key, .integer(keepFrom)).run() }
             }
+            // The creation event (revision 1) is never replayed: a watch from
+            // revision 0 starts with a snapshot, and one resuming after
+            // revision R ≥ 1 needs R + 1 onwards. Leaving it out spares every
+            // create a row as large as the job itself.
             let event = update.appendedEvent
-            try statements.insertEvent.bind(key, .integer(Int64(bitPattern: event.revision)), .blob(event.encodedEvent),
-                                            .integer(event.isStatusTransition ? 1 : 0)).run()
+            if event.revision > 1 {
+                try statements.insertEvent.bind(key, .integer(Int64(bitPattern: event.revision)), .blob(event.encodedEvent),
+                                                .integer(event.isStatusTransition ? 1 : 0)).run()
+            }
             let dropThrough = Int64(bitPattern: event.revision) - Int64(historyPerJob)
             if dropThrough > 0 { try statements.trimEvents.bind(key, .integer(dropThrough)).run() }
         case .remove(_, let sequence):
