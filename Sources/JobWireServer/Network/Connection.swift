@@ -154,6 +154,13 @@ final class Connection: @unchecked Sendable {
             endStreamAccounting(streamID, state)
         }
         streams.removeAll()
+        // Watch deliveries posted before the watches were unregistered just
+        // now hold this connection unretained (see ``LoopDeliveries``); the
+        // drains that take them are queued ahead of this task, which keeps the
+        // connection alive until they ran. Queued before the server's
+        // reference goes (below), so that `close` never frees the connection
+        // it runs on.
+        loop.execute { withExtendedLifetime(self) {} }
         // Out of the epoll set before the number is free for a new socket.
         if registered {
             loop.deregister(fd)
@@ -166,10 +173,6 @@ final class Connection: @unchecked Sendable {
         context.releaseAddress(peerHost)
         context.stats.connections.subtract(1, ordering: .relaxed)
         logger.debug("connection closed")
-        // Watch deliveries posted before the watches above were unregistered
-        // hold this connection unretained (see ``LoopDeliveries``); the drain
-        // that takes them is queued ahead of this task.
-        loop.execute { withExtendedLifetime(self) {} }
     }
 
     /// A connection error: say why in a GoAway, then close once it is written.

@@ -18,9 +18,11 @@
 /// retain and release takes the slow path: two per delivery were a tenth of
 /// the CPU of fan-out to 10,000 watchers. The connection outlives its items:
 /// the registry retains it while the watch is registered, and items are only
-/// posted then; ``Connection/close()`` unregisters its watches first, and by
-/// then the drain that will take any item already posted is in the loop's
-/// task list, ahead of the task by which `close` keeps the connection alive.
+/// posted then. ``Connection/close()`` unregisters its watches and then
+/// queues a task that keeps the connection alive: every item was posted
+/// before that, and the drain that takes it was queued before that task (or
+/// is the task running now). The drain retains a connection only to flush
+/// it, once per batch, since flushing may close it.
 ///
 /// Threading: `pending` is shared under its lock; `drain` runs on `loop`,
 /// which owns the connections' state it touches.
@@ -62,11 +64,12 @@ final class LoopDeliveries: Sendable {
                 }
             }
         }
-        for connection in touched {
-            connection._withUnsafeGuaranteedRef { connection in
-                connection.inDeliveryBatch = false
-                connection.flush()
-            }
+        for unretained in touched {
+            // Retained here: `flush` may close the connection, which drops the
+            // server's reference to it (handling a delivery never closes).
+            let connection = unretained.takeUnretainedValue()
+            connection.inDeliveryBatch = false
+            connection.flush()
         }
     }
 }
