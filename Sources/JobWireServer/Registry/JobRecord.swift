@@ -231,7 +231,11 @@ struct JobRecord {
     /// left out of ListJobs) from `expires_at_ms` on, even before the reaper
     /// turns it into a tombstone.
     func isPastRetention(nowMs: Int64) -> Bool {
-        summary.status.isTerminal && summary.expiresAtMs > 0 && summary.expiresAtMs <= nowMs
+        Self.isPastRetention(status: summary.status, expiresAtMs: summary.expiresAtMs, nowMs: nowMs)
+    }
+
+    static func isPastRetention(status: JobStatus, expiresAtMs: Int64, nowMs: Int64) -> Bool {
+        status.isTerminal && expiresAtMs > 0 && expiresAtMs <= nowMs
     }
 
     var reaperDeadlineMs: Int64? {

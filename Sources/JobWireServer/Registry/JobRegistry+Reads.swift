@@ -5,6 +5,11 @@ extension JobRegistry {
     public func metadata(jobID: String, tenant: String, logTail: UInt32) throws(JobWireError) -> [UInt8] {
         try checkStore()
         return try state.withLock { (state) throws(JobWireError) -> [UInt8] in
+            if logTail == 0, let bytes = state.jobs.servedBytes(jobID, tenant: tenant) {
+                return bytes
+            }
+            // Anything else (an error to answer, a log tail, a restored job
+            // not yet verified) takes the general path.
             let record = logTail == 0
                 ? try state.servable(jobID, tenant: tenant)
                 : try state.loadedRecord(jobID, tenant: tenant, store: store)

@@ -72,8 +72,10 @@ public final class JobRegistry: Sendable {
     public func counts(tenant: String) -> [StatusCount] {
         state.withLock { state in
             var counts: [JobStatus: UInt64] = [:]
-            for record in state.jobs.values where record.summary.tenant == tenant {
-                counts[record.summary.status, default: 0] += 1
+            state.jobs.forEach { record in
+                if record.summary.tenant == tenant {
+                    counts[record.summary.status, default: 0] += 1
+                }
             }
             return counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { StatusCount(status: $0.key, count: $0.value) }
         }
@@ -98,7 +100,7 @@ struct RegistryState: ~Copyable {
         let tenant: String
     }
 
-    var jobs: [String: JobRecord] = [:]
+    var jobs = JobTable()
     /// (sequence, job id) in creation order, for ListJobs. Removing a job
     /// leaves its entry behind (taking it out of the middle of a million
     /// entries cost ~0.6 ms a delete); readers skip entries whose job is gone,
@@ -203,11 +205,11 @@ struct RegistryState: ~Copyable {
     mutating func compactDeadlinesIfBloated() {
         guard deadlines.count > 2 * (jobs.count + tombstones.count) + 1024 else { return }
         var entries: [DeadlineQueue.Entry] = []
-        for index in jobs.values.indices {
-            let deadline = jobs.values[index].reaperDeadlineMs
-            jobs.values[index].queuedDeadlineMs = deadline ?? 0
+        jobs.updateEach { record in
+            let deadline = record.reaperDeadlineMs
+            record.queuedDeadlineMs = deadline ?? 0
             if let deadline {
-                entries.append(DeadlineQueue.Entry(atMs: deadline, jobID: jobs.values[index].summary.jobID, kind: .job))
+                entries.append(DeadlineQueue.Entry(atMs: deadline, jobID: record.summary.jobID, kind: .job))
             }
         }
         for (jobID, tombstone) in tombstones {
@@ -219,7 +221,7 @@ struct RegistryState: ~Copyable {
     /// Drops the entries of removed jobs from ``order`` once they are half of it.
     mutating func compactOrderIfBloated() {
         guard staleOrderEntries > 1024, staleOrderEntries * 2 > order.count else { return }
-        let jobs = self.jobs  // shares storage; a local copy keeps `order`'s mutation exclusive
+        let jobs = self.jobs  // shares its slots; a local copy keeps `order`'s mutation exclusive
         order.removeAll { jobs[$0.jobID]?.sequence != $0.sequence }
         staleOrderEntries = 0
     }
