@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Server CPU per call of one or more jobwired builds, alternating, on scenario (a), (b) or (d)'s load.
+
+On a shared VM, throughput and latency of one run move by ±20 % with the neighbours; the server's own user and system
+CPU time per call moves far less, so this is how a change to the server is measured before and after:
+
+    bench/cpu_per_call.py --scenario get --rounds 3 /tmp/before/jobwired .build/release/jobwired
+
+Each round starts every build in turn on a fresh server (memory store; a fresh data directory for `create`), drives it
+with bench/.build/loadgen as `make bench` does, and reads the server's CPU time from /proc when the load ends
+(start-up and seeding included, which is small beside the run). Prints one Markdown row per run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import bench_support as support
+
+LOADGEN = Path(__file__).resolve().parent / ".build" / "loadgen"
+
+
+def run(binary: str, scenario: str, seconds: float) -> dict[str, float]:
+    flags = ["--store", "memory"]
+    data = None
+    if scenario == "create":
+        data = tempfile.mkdtemp(prefix="jobwire-cpu-per-call-")
+        flags = ["--data-dir", data]
+    if scenario == "fanout":
+        flags += ["--max-connections", "10100", "--max-connections-per-address", "0"]
+    server = support.start("jobwired", [binary, "--port", "0", "--log-level", "error", *flags],
+                           r"jobwired listening on [^:]+:(\d+)")
+    load = {
+        "get": ["--mode", "get", "--connections", "64", "--depth", "1", "--jobs", "10000"],
+        "create": ["--mode", "create", "--connections", "64", "--depth", "1"],
+        "fanout": ["--mode", "fanout", "--watchers", "10000", "--jobs-watched", "100", "--rate", "1000"],
+    }[scenario]
+    try:
+        result = subprocess.run([str(LOADGEN), "--protocol", "jobwire", "--port", str(server.port), *load,
+                                 "--seconds", str(seconds), "--warmup", "1"],
+                                capture_output=True, text=True, check=True)
+        user, system = support.cpu_times(server.pid)
+    finally:
+        server.stop()
+        if data:
+            shutil.rmtree(data, ignore_errors=True)
+    out = json.loads(result.stdout)
+    # Calls the server handled, warm-up and seeding included, like its CPU time.
+    if scenario == "fanout":
+        calls = out["events_received"] * (seconds + 1) / seconds
+    else:
+        calls = out["rps"] * (out["seconds"] + out["warmup_s"]) + (10_000 if scenario == "get" else 0)
+    return {"rate": out["events_received"] / seconds if scenario == "fanout" else out["rps"],
+            "p50": out["p50_us"], "p99": out["p99_us"],
+            "user": user * 1e6 / calls, "system": system * 1e6 / calls}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=("get", "create", "fanout"), default="get",
+                        help="get: (a) at 64 connections; create: (d), durable; fanout: (b) at 10,000 watchers")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("binaries", nargs="+", help="jobwired builds to compare")
+    args = parser.parse_args()
+    if not LOADGEN.exists():
+        sys.exit("bench/.build/loadgen is missing: make -C bench/loadgen")
+    unit = "events/s" if args.scenario == "fanout" else "calls/s"
+    print(f"| build | {unit} | p50 µs | p99 µs | server user µs per call | server system µs per call |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for _ in range(args.rounds):
+        for binary in args.binaries:
+            r = run(binary, args.scenario, args.seconds)
+            print(f"| {binary} | {r['rate']:,.0f} | {r['p50']:,.0f} | {r['p99']:,.0f} | {r['user']:.2f} | "
+                  f"{r['system']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
