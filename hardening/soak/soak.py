@@ -148,6 +148,24 @@ def violation_kind(text: str) -> str:
     return re.sub(r"\d+", "N", text)[:110]
 
 
+def start_guarded(bodies: list[tuple[str, Callable[[], None]]],
+                  died: Callable[[str, str], None]) -> list[threading.Thread]:
+    """Starts each body in a daemon thread of its name. A thread that dies of a bug in the soak fails the soak (not
+    silently): `died(name, traceback)` reports it."""
+    def guard(name: str, body: Callable[[], None]) -> None:
+        try:
+            body()
+        except BaseException:
+            died(name, traceback.format_exc())
+
+    threads = []
+    for name, body in bodies:
+        thread = threading.Thread(target=guard, args=(name, body), name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
 def rst_close(sock: socket.socket) -> None:
     """Closes `sock` with a TCP RST (SO_LINGER 0) instead of a FIN: the server sees "connection reset by peer"."""
     try:
@@ -865,17 +883,8 @@ class Load:
             bodies.append((f"raw-watch-{number}", RawWatcher(self, number).run))
         bodies.append(("client-watch", ClientWatcher(self).run))
         bodies.append(("chaos", self.chaos))
-        for name, body in bodies:
-            thread = threading.Thread(target=self._guard, args=(name, body), name=name, daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def _guard(self, name: str, body: Callable[[], None]) -> None:
-        """A thread that dies of a bug in the soak fails the soak (not silently)."""
-        try:
-            body()
-        except BaseException:
-            self.stats.harness_error(f"{self.origin}/{name} died: {traceback.format_exc()}")
+        self.threads += start_guarded(bodies, lambda name, trace: self.stats.harness_error(
+            f"{self.origin}/{name} died: {trace}"))
 
     def sleep(self, seconds: float) -> None:
         """Sleeps, waking when the soak stops; raises JobEnded then."""
@@ -1803,16 +1812,8 @@ class Soak:
         self.t_start = mono()
         self.t_end = self.t_start + self.duration
         self.last_progress_t = self.t_start
-        for name, body in (("sampler", self.sampler), ("faults", self.fault_injector)):
-            thread = threading.Thread(target=self._guard, args=(name, body), name=name, daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def _guard(self, name: str, body: Callable[[], None]) -> None:
-        try:
-            body()
-        except BaseException:
-            self.violation(f"soak thread {name} died: {traceback.format_exc()}")
+        self.threads += start_guarded([("sampler", self.sampler), ("faults", self.fault_injector)],
+                                      lambda name, trace: self.violation(f"soak thread {name} died: {trace}"))
 
     def main_loop(self) -> None:
         kill_at = self.t_start + self.duration / 3
