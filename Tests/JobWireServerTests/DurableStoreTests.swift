@@ -180,6 +180,26 @@ struct DurableStoreTests {
         })
     }
 
+    @Test("a stored job whose id is not a UUID refuses the start with DATA_LOSS, naming the id")
+    func storedIDNotAUUID() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let server = try TestServer(store: try SQLiteJobStore(directory: directory))
+            let client = try server.client()
+            _ = try client.unary(.configure, ConfigureRequest(job: Job(type: "t")), as: ConfigureResponse.self)
+            server.stop()
+        }
+        try SQLiteDatabase(path: directory + "/" + SQLiteJobStore.fileName).execute("UPDATE jobs SET job_id = 'job-7'")
+        do {
+            _ = try JobRegistry(configuration: RegistryConfiguration(), store: try SQLiteJobStore(directory: directory))
+            Issue.record("a registry started over a job it cannot key")
+        } catch {
+            #expect(error.code == .dataLoss && error.reason == Reason.storeDamaged, "\(error)")
+            #expect(error.message.contains("job-7"), "\(error.message)")
+        }
+    }
+
     @Test("concurrent writes share commits (group commit)")
     func groupCommit() throws {
         let directory = Self.temporaryDirectory()

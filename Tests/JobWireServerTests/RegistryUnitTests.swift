@@ -39,10 +39,12 @@ struct RegistryUnitTests {
     @Test("job ids are canonical version 4 UUIDs, distinct across many refills of the random pool")
     func jobIDs() {
         // 512 words a refill, two an id: 5,000 ids take about 20 refills.
-        let ids = (0..<5_000).map { _ in JobIDGenerator.make() }
+        let made = (0..<5_000).map { _ in JobIDGenerator.make() }
+        let ids = made.map(\.id)
         #expect(Set(ids).count == ids.count)
-        for id in ids.prefix(600) {
+        for (id, key) in made.prefix(600) {
             #expect(JobID.canonical(id) == id, "\(id) is canonical")
+            #expect(JobKey(id) == key, "\(id): the key made with it is the one its text parses to")
             let characters = Array(id)
             #expect(characters[14] == "4", "\(id): version 4")
             #expect("89ab".contains(characters[19]), "\(id): RFC 4122 variant")
@@ -50,6 +52,25 @@ struct RegistryUnitTests {
         // Every hex digit position carries randomness (none is stuck).
         for position in [0, 9, 15, 20, 35] {
             #expect(Set(ids.map { Array($0)[position] }).count == 16, "position \(position) takes every digit")
+        }
+    }
+
+    @Test("a job key is the UUID's 16 bytes; anything but a canonical lower-case UUID has none")
+    func jobKeys() {
+        let key = JobKey("0123abcd-4567-4def-89ab-cdef01234567")
+        #expect(key == JobKey(high: 0x0123_abcd_4567_4def, low: 0x89ab_cdef_0123_4567))
+        #expect(JobKey("00000000-0000-4000-8000-000000000000") == JobKey(high: 0x4000, low: 0x8000_0000_0000_0000))
+        #expect(JobKey("ffffffff-ffff-4fff-bfff-ffffffffffff") == JobKey(high: 0xffff_ffff_ffff_4fff, low: 0xbfff_ffff_ffff_ffff))
+        for text in ["0123ABCD-4567-4def-89ab-cdef01234567",   // upper case: decoding makes ids lower case first
+                     "0123abcd-4567-4def-89ab-cdef0123456",    // 35 characters
+                     "0123abcd-4567-4def-89ab-cdef012345678",  // 37
+                     "0123abcd04567-4def-89ab-cdef01234567",   // a digit where a dash goes
+                     "0123abcd-4567-4def-89ab-cdef0123456g",   // not hex
+                     "0123abcd-4567-4def-89ab-cdef0123456/",   // just below '0'
+                     "0123abcd-4567-4def-89ab-cdef0123456:",   // just above '9'
+                     "0123abcd-4567-4def-89ab-cdef0123456`",   // just below 'a'
+                     "", "0123abcd-4567-4def-89ab-cdef0123456é"] {
+            #expect(JobKey(text) == nil, "\(text) has no key")
         }
     }
 

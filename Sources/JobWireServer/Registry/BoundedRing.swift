@@ -36,3 +36,5 @@ struct BoundedRing<Element> {
         return (storage.count - take..<storage.count).map { self[$0] }
     }
 }
+
+extension BoundedRing: Sendable where Element: Sendable {}

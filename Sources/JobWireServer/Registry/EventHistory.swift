@@ -3,7 +3,7 @@
 /// a large, busy job hold megabytes. The newest event is always kept.
 ///
 /// Owned by the job's ``JobRecord``.
-struct EventHistory {
+struct EventHistory: Sendable {
     let maxCount: Int
     let maxBytes: Int
     private(set) var events: [StoredEvent] = []

@@ -21,8 +21,10 @@ enum JobIDGenerator {
     private static let pool = Locked(Pool())
     private static let digits: StaticString = "0123456789abcdef"
 
-    static func make() -> String {
-        var (high, low) = pool.withLock { pool in
+    /// A new id, with its ``JobKey`` (the same 16 bytes, so the registry
+    /// need not parse the text it just made).
+    static func make() -> (id: String, key: JobKey) {
+        let (high, low) = pool.withLock { pool in
             if pool.used + 2 > pool.words.count {
                 refill(&pool.words)
                 pool.used = 0
@@ -30,16 +32,15 @@ enum JobIDGenerator {
             defer { pool.used += 2 }
             return (pool.words[pool.used], pool.words[pool.used + 1])
         }
-        return withUnsafeBytes(of: &high) { highBytes in
-            withUnsafeBytes(of: &low) { lowBytes in
-                format { $0 < 8 ? highBytes[$0] : lowBytes[$0 - 8] }
-            }
-        }
+        // Byte 6's high nibble is the version (4), byte 8's top two bits the
+        // RFC 4122 variant; the bytes read from the most significant down.
+        let key = JobKey(high: (high & ~0x0000_0000_0000_F000) | 0x0000_0000_0000_4000,
+                         low: (low & ~0xC000_0000_0000_0000) | 0x8000_0000_0000_0000)
+        return (format(key), key)
     }
 
-    /// The 36-character text of the UUID whose 16 bytes `byte(i)` gives,
-    /// with the version and variant bits set.
-    private static func format(_ byte: (Int) -> UInt8) -> String {
+    /// The 36-character text of `key`'s 16 bytes, most significant first.
+    private static func format(_ key: JobKey) -> String {
         String(unsafeUninitializedCapacity: 36) { text in
             digits.withUTF8Buffer { hex in
                 var position = 0
@@ -48,9 +49,8 @@ enum JobIDGenerator {
                         text[position] = UInt8(ascii: "-")
                         position += 1
                     }
-                    var value = byte(index)
-                    if index == 6 { value = (value & 0x0F) | 0x40 }  // version 4
-                    if index == 8 { value = (value & 0x3F) | 0x80 }  // RFC 4122 variant
+                    let word = index < 8 ? key.high : key.low
+                    let value = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(index % 8)))
                     text[position] = hex[Int(value >> 4)]
                     text[position + 1] = hex[Int(value & 0x0F)]
                     position += 2

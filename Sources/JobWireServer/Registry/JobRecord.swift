@@ -10,7 +10,7 @@ import JobWireProtocol
 /// restart with a million stored jobs within seconds.
 ///
 /// Owned by ``JobRegistry`` and only touched under its lock.
-struct JobRecord {
+struct JobRecord: Sendable {
     private(set) var summary: JobSummary
     /// The job (without log lines) encoded, at `summary.revision`.
     private(set) var encodedJob: [UInt8]
@@ -33,11 +33,12 @@ struct JobRecord {
 
     /// An immutable heap cell: a change stores a new one, so copies of a
     /// record never see each other's changes.
-    private final class Box<Value> {
+    private final class Box<Value: Sendable>: Sendable {
         let value: Value
         init(_ value: Value) { self.value = value }
     }
-    let sequence: UInt64
+    /// The job's place in creation order; a new job's is set under the lock.
+    var sequence: UInt64
     let requestID: String
     let requestFingerprint: UInt64
     var leaseTTLMs: UInt32
@@ -52,7 +53,7 @@ struct JobRecord {
     /// ``DeadlineQueue`` (0: none queued).
     var queuedDeadlineMs: Int64 = 0
 
-    struct Details {
+    struct Details: Sendable {
         var logs: BoundedRing<String>
         var history: EventHistory
     }

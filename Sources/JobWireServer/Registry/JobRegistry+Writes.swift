@@ -15,7 +15,21 @@ extension JobRegistry {
         let fingerprint = request.requestID.isEmpty ? 0 : FNV1a.hash(request.encode())
         let configuration = self.configuration
         // Outside the lock, like everything that needs no registry state.
-        let jobID = JobIDGenerator.make()
+        let (jobID, key) = JobIDGenerator.make()
+        let job = Job(
+            jobID: jobID, tenant: tenant, type: request.job.type, labels: request.job.labels,
+            priority: request.job.priority, streamURL: request.job.streamURL, streamPort: request.job.streamPort,
+            viewType: request.job.viewType, frequenciesList: request.job.frequenciesList,
+            linesDt: request.job.linesDt, channelToStreamIndex: request.job.channelToStreamIndex,
+            streamAmount: request.job.streamAmount, frequenciesAmount: request.job.frequenciesAmount,
+            channelAmount: request.job.channelAmount, metadata: request.job.metadata, status: .pending,
+            createdAtMs: now, updatedAtMs: now,
+            leaseExpiresAtMs: request.leaseTTLMs > 0 ? now + Int64(request.leaseTTLMs) : 0, revision: 1)
+        // The record, its creation event and the reply are built before taking
+        // the lock: encoding them was most of the time the lock was held, and
+        // both event loops create jobs through it. Only a job that takes a
+        // port from the pool is built again under the lock, with its port.
+        var creation = Creation(job: job, key: key, request: request, fingerprint: fingerprint, configuration: configuration)
         try state.withLock { (state) throws(JobWireError) in
             if !request.requestID.isEmpty,
                let existingID = state.requestIDs[RegistryState.RequestKey(tenant: tenant, requestID: request.requestID)],
@@ -33,46 +47,62 @@ extension JobRegistry {
                 throw JobWireError(.resourceExhausted, Reason.tooManyJobs,
                                    "the tenant has its maximum of \(limit) jobs; delete finished ones or wait for retention")
             }
-            var job = Job(
-                jobID: jobID, tenant: tenant, type: request.job.type, labels: request.job.labels,
-                priority: request.job.priority, streamURL: request.job.streamURL, streamPort: request.job.streamPort,
-                viewType: request.job.viewType, frequenciesList: request.job.frequenciesList,
-                linesDt: request.job.linesDt, channelToStreamIndex: request.job.channelToStreamIndex,
-                streamAmount: request.job.streamAmount, frequenciesAmount: request.job.frequenciesAmount,
-                channelAmount: request.job.channelAmount, metadata: request.job.metadata, status: .pending,
-                createdAtMs: now, updatedAtMs: now,
-                leaseExpiresAtMs: request.leaseTTLMs > 0 ? now + Int64(request.leaseTTLMs) : 0, revision: 1)
 
-            var pooledPort: UInt16?
-            if job.streamPort == 0, state.ports != nil {
-                guard let port = state.ports?.allocate() else {
-                    throw JobWireError(.resourceExhausted, Reason.noStreamPort, "every port of the stream port pool is in use")
+            if state.ports != nil {
+                var pooled = job
+                var pooledPort: UInt16?
+                if pooled.streamPort == 0 {
+                    guard let port = state.ports?.allocate() else {
+                        throw JobWireError(.resourceExhausted, Reason.noStreamPort, "every port of the stream port pool is in use")
+                    }
+                    pooledPort = port
+                    pooled.streamPort = UInt32(port)
+                    if pooled.streamURL.isEmpty { pooled.streamURL = configuration.streamHost }
+                } else if let port = UInt16(exactly: pooled.streamPort), state.ports?.contains(port) == true {
+                    guard state.ports?.claim(port) == true else {
+                        throw JobWireError(.alreadyExists, Reason.streamPortInUse, "stream port \(port) belongs to another job")
+                    }
+                    pooledPort = port
                 }
-                pooledPort = port
-                job.streamPort = UInt32(port)
-                if job.streamURL.isEmpty { job.streamURL = configuration.streamHost }
-            } else if let port = UInt16(exactly: job.streamPort), state.ports?.contains(port) == true {
-                guard state.ports?.claim(port) == true else {
-                    throw JobWireError(.alreadyExists, Reason.streamPortInUse, "stream port \(port) belongs to another job")
+                if pooledPort != nil {
+                    creation = Creation(job: pooled, key: key, request: request, fingerprint: fingerprint,
+                                        configuration: configuration, pooledPort: pooledPort)
                 }
-                pooledPort = port
             }
 
-            var record = JobRecord(job: job, sequence: state.nextSequence, requestID: request.requestID,
-                                   requestFingerprint: fingerprint, leaseTTLMs: request.leaseTTLMs, pooledPort: pooledPort,
-                                   capacities: JobRecord.Capacities(configuration))
+            var record = creation.record
+            record.sequence = state.nextSequence
             state.nextSequence += 1
-            let created = StoredEvent(
+            let change = record.storedChange(appendedLogLines: [], event: creation.event)
+            state.insert(record, key: creation.key)
+            let reply = creation.reply
+            store.persist(change) { result in
+                completion(result.map { reply })
+            }
+        }
+    }
+
+    /// A new job's record (with its creation event in its history), that
+    /// event, and the Configure reply, made from the job as it will be stored.
+    private struct Creation {
+        var record: JobRecord
+        let key: JobKey
+        let event: StoredEvent
+        let reply: [UInt8]
+
+        init(job: Job, key: JobKey, request: ConfigureRequest, fingerprint: UInt64,
+             configuration: RegistryConfiguration, pooledPort: UInt16? = nil) {
+            self.key = key
+            record = JobRecord(job: job, sequence: 0, requestID: request.requestID, requestFingerprint: fingerprint,
+                               leaseTTLMs: request.leaseTTLMs, pooledPort: pooledPort,
+                               capacities: JobRecord.Capacities(configuration))
+            event = StoredEvent(
                 revision: job.revision,
                 encodedEvent: WatchEvents.encode(type: .change, revision: job.revision, encodedJob: record.encodedJob,
                                                  logLines: []),
                 isStatusTransition: true)
-            record.recordCreation(created)
-            state.insert(record)
-            let reply = Self.configureResponse(record.encodedJob, created: true)
-            store.persist(record.storedChange(appendedLogLines: [], event: created)) { result in
-                completion(result.map { reply })
-            }
+            record.recordCreation(event)
+            reply = JobRegistry.configureResponse(record.encodedJob, created: true)
         }
     }
 

@@ -226,15 +226,17 @@ struct RegistryState: ~Copyable {
         staleOrderEntries = 0
     }
 
-    mutating func insert(_ record: JobRecord) {
-        var record = record
+    /// Adds a new job under `key`, its id's ``JobKey``.
+    mutating func insert(_ record: consuming JobRecord, key: JobKey) {
         schedule(&record)
-        jobs[record.summary.jobID] = record
-        jobsPerTenant[record.summary.tenant, default: 0] += 1
-        order.append((record.sequence, record.summary.jobID))
+        let jobID = record.summary.jobID
+        let tenant = record.summary.tenant
+        order.append((record.sequence, jobID))
         if !record.requestID.isEmpty {
-            requestIDs[RequestKey(tenant: record.summary.tenant, requestID: record.requestID)] = record.summary.jobID
+            requestIDs[RequestKey(tenant: tenant, requestID: record.requestID)] = jobID
         }
+        jobs.insertNew(record, key: key)
+        jobsPerTenant[tenant, default: 0] += 1
     }
 
     /// Drops a job and everything that points at it; returns it.
@@ -298,6 +300,9 @@ struct RegistryState: ~Copyable {
     }
 
     mutating func restore(_ stored: StoredJob, configuration: RegistryConfiguration, now: Int64) throws(JobWireError) {
+        guard let key = JobKey(stored.summary.jobID) else {
+            throw JobWireError(.dataLoss, Reason.storeDamaged, "a stored job's id \"\(stored.summary.jobID.prefix(64))\" is not a UUID")
+        }
         var pooled: UInt16?
         if let port = UInt16(exactly: stored.summary.streamPort), ports?.contains(port) == true,
            !stored.summary.status.isTerminal, ports?.claim(port) == true {
@@ -310,7 +315,7 @@ struct RegistryState: ~Copyable {
         if lease != 0 && lease < now + configuration.leaseGraceMs {
             try record.extendLease(until: now + configuration.leaseGraceMs)
         }
-        insert(record)
+        insert(record, key: key)
         nextSequence = max(nextSequence, stored.sequence + 1)
     }
 }
