@@ -128,7 +128,21 @@ final class SQLiteStatement {
 
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(statement, column) else { return "" }
-        return String(cString: pointer)
+        // The length SQLite knows spares a strlen; ask for it after the text (SQLite's rule).
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    /// Sets `text` to the column's text unless it already holds exactly
+    /// those bytes: a value repeated row after row keeps one string.
+    func reuseText(_ column: Int32, _ text: inout String) {
+        guard let pointer = sqlite3_column_text(statement, column) else {
+            text = ""
+            return
+        }
+        let bytes = UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column)))
+        let same = text.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? text.utf8.elementsEqual(bytes)
+        if !same { text = String(decoding: bytes, as: UTF8.self) }
     }
 
     func blob(_ column: Int32) -> [UInt8] {

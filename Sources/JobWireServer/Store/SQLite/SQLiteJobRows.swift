@@ -2,6 +2,11 @@ import JobWireProtocol
 
 /// Reading what the store holds back into stored values.
 enum SQLiteJobRows {
+    private struct Label: Equatable {
+        let key: String
+        let value: String
+    }
+
     /// Every job (summary and stored bytes, without details) in creation order.
     static func forEachJob(in database: SQLiteDatabase, _ body: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) {
         let labels = try database.prepare("SELECT sequence, key, value FROM job_labels ORDER BY sequence, key")
@@ -11,8 +16,12 @@ enum SQLiteJobRows {
                    created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port, log_line_count, revision
             FROM jobs ORDER BY sequence
             """)
-        var pairs: [(key: String, value: String)] = []
+        var pairs: [Label] = []
+        var previousPairs: [Label] = []
         var previousLabels: [String: String] = [:]
+        // Tenants and types repeat from row to row: reuse the last row's string when the bytes match.
+        var tenant = ""
+        var type = ""
         while try rows.step() {
             let sequence = rows.int64(0)
             let jobID = rows.text(1)
@@ -21,18 +30,22 @@ enum SQLiteJobRows {
             // dictionary instead of a million equal copies.
             pairs.removeAll(keepingCapacity: true)
             while let label = labelRow, label.sequence <= sequence {
-                if label.sequence == sequence { pairs.append((label.key, label.value)) }
+                if label.sequence == sequence { pairs.append(Label(key: label.key, value: label.value)) }
                 labelRow = try labels.step() ? (labels.int64(0), labels.text(1), labels.text(2)) : nil
             }
-            if pairs.count != previousLabels.count || !pairs.allSatisfy({ previousLabels[$0.key] == $0.value }) {
-                previousLabels = Dictionary(pairs, uniquingKeysWith: { _, last in last })
+            // Compared in order (both lists come sorted by key), without hashing.
+            if pairs != previousPairs {
+                previousLabels = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+                swap(&pairs, &previousPairs)
             }
+            rows.reuseText(6, &tenant)
+            rows.reuseText(7, &type)
             let jobLabels = previousLabels
             guard let status = JobStatus(rawValue: Int32(truncatingIfNeeded: rows.int64(9))), status != .unspecified else {
                 throw JobWireError(.dataLoss, Reason.storeDamaged, "\(database.path): job \(jobID) has status \(rows.int64(9))")
             }
             let summary = JobSummary(
-                jobID: jobID, tenant: rows.text(6), type: rows.text(7), labels: jobLabels,
+                jobID: jobID, tenant: tenant, type: type, labels: jobLabels,
                 priority: Int32(truncatingIfNeeded: rows.int64(8)), status: status, createdAtMs: rows.int64(10),
                 expiresAtMs: rows.int64(11), leaseExpiresAtMs: rows.int64(12),
                 streamPort: UInt32(truncatingIfNeeded: rows.int64(13)),
