@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobWireProtocolTests",
-            dependencies: ["JobWireProtocol"],
+            dependencies: ["JobWireProtocol", "JobWireSync"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

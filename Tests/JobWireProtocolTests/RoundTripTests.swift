@@ -1,3 +1,5 @@
+import Dispatch
+import JobWireSync
 import JobWireProtocol
 import Testing
 
@@ -107,5 +109,25 @@ struct RoundTripTests {
             second.labels["k\(key)"] = "v"
         }
         #expect(first.encode() == second.encode())
+    }
+
+    @Test("encoders and decoders reusing their thread's arena block: large and small messages alternate, on 4 threads at once")
+    func arenaReuse() throws {
+        // 3,000 frequencies need a 24 KB block: past the reused 16 KiB one.
+        let large = Job(jobID: GoldenValues.jobID, type: "t", frequenciesList: (0..<3_000).map(Double.init))
+        let failures = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            var generator = MessageGenerator(seed: 100 + UInt64(thread))
+            for index in 0..<120 {
+                let job = index % 3 == 0 ? large : generator.job()
+                let request = ConfigureRequest(requestID: "r\(thread)-\(index)", job: job)
+                guard let decoded = try? ConfigureRequest(decoding: request.encode()), decoded == request,
+                      let decodedJob = try? Job(decoding: job.encode()), decodedJob == job else {
+                    failures.withLock { $0 += 1 }
+                    continue
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0, "round trips that came back different")
     }
 }

@@ -41,11 +41,7 @@ struct DecodeArena: ~Copyable {
     }
 
     deinit {
-        var block = state.pointee.blocks
-        while let current = block {
-            block = current.load(as: UnsafeMutableRawPointer?.self)
-            free(current)
-        }
+        state.pointee.blocks.releaseAll()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -63,49 +59,27 @@ struct DecodeArena: ~Copyable {
 /// The arena's mutable state, reached from the C callbacks through
 /// `allocator_data`.
 private struct ArenaState {
-    static let alignment = 16
-    static let headerBytes = 16
     static let minimumBlockBytes = 4 * 1024
     static let largestBlockBytes = 1024 * 1024
 
     var budget: Int
     var used = 0
     var exhausted = false
-    /// Singly linked list of malloc'd blocks; the first word of each block
-    /// points to the previous one.
-    var blocks: UnsafeMutableRawPointer?
-    var cursor: UnsafeMutableRawPointer?
-    var remaining = 0
-    var nextBlockBytes: Int
+    var blocks: ArenaBlocks
 
     init(budget: Int, firstBlockBytes: Int) {
         self.budget = budget
-        self.nextBlockBytes = firstBlockBytes
+        blocks = ArenaBlocks(firstBlockBytes: firstBlockBytes, largestBlockBytes: Self.largestBlockBytes)
     }
 
     mutating func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
-        let rounded = (max(size, 1) + Self.alignment - 1) & ~(Self.alignment - 1)
-        guard rounded <= budget - used else {
+        let rounded = ArenaBlocks.rounded(size)
+        guard rounded <= budget - used, let memory = blocks.allocate(rounded) else {
             exhausted = true
             return nil
         }
-        if rounded > remaining {
-            let payload = max(rounded, nextBlockBytes)
-            guard let block = malloc(payload + Self.headerBytes) else {
-                exhausted = true
-                return nil
-            }
-            block.storeBytes(of: blocks, as: UnsafeMutableRawPointer?.self)
-            blocks = block
-            cursor = block + Self.headerBytes
-            remaining = payload
-            nextBlockBytes = min(nextBlockBytes * 2, Self.largestBlockBytes)
-        }
-        guard let result = cursor else { return nil }
-        cursor = result + rounded
-        remaining -= rounded
         used += rounded
-        return result
+        return memory
     }
 }
 

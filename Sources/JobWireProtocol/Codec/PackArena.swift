@@ -14,43 +14,22 @@ import Darwin
 ///
 /// Owned by one encode call; never shared across threads.
 final class PackArena {
-    private static let alignment = 16
-    private static let headerBytes = 16
-    private var blocks: UnsafeMutableRawPointer?
-    private var cursor: UnsafeMutableRawPointer?
-    private var remaining = 0
     /// Large enough for a typical job (hundreds of frequencies, tens of
     /// channels) in one block.
-    private var nextBlockBytes = 16 * 1024
+    private var blocks = ArenaBlocks(firstBlockBytes: 16 * 1024, largestBlockBytes: 1024 * 1024)
 
     init() {}
 
     deinit {
-        var block = blocks
-        while let current = block {
-            block = current.load(as: UnsafeMutableRawPointer?.self)
-            free(current)
-        }
+        blocks.releaseAll()
     }
 
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        let rounded = (max(bytes, 1) + Self.alignment - 1) & ~(Self.alignment - 1)
-        if rounded > remaining {
-            let payload = max(rounded, nextBlockBytes)
-            // Out of memory while encoding is not recoverable in any useful way.
-            guard let block = malloc(payload + Self.headerBytes) else {
-                fatalError("JobWire: out of memory while encoding a message")
-            }
-            block.storeBytes(of: blocks, as: UnsafeMutableRawPointer?.self)
-            blocks = block
-            cursor = block + Self.headerBytes
-            remaining = payload
-            nextBlockBytes = min(nextBlockBytes * 2, 1024 * 1024)
+        // Out of memory while encoding is not recoverable in any useful way.
+        guard let memory = blocks.allocate(bytes) else {
+            fatalError("JobWire: out of memory while encoding a message")
         }
-        let result = cursor.unsafelyUnwrapped
-        cursor = result + rounded
-        remaining -= rounded
-        return result
+        return memory
     }
 
     func array<T>(of type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
