@@ -72,6 +72,12 @@ final class SQLiteDatabase {
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 }
 
+/// A connection lent to another thread for a while (start-up's row reader);
+/// its owner leaves it alone until that thread is done.
+struct HandedOverDatabase: @unchecked Sendable {
+    let database: SQLiteDatabase
+}
+
 /// A prepared statement; reset and reused for every execution.
 final class SQLiteStatement {
     private let statement: OpaquePointer

@@ -187,6 +187,11 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     // MARK: Loading
 
+    private static let loadBatchSize = 2_048
+    /// Ends the reader when the registry refused a job; never seen by callers
+    /// (the registry's own error is thrown).
+    private static let loadCancelled = JobWireError(.cancelled, "LOAD_CANCELLED", "start-up stopped reading")
+
     public func load(expect: (Int) -> Void,
                      restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
         try queue.sync {
@@ -202,9 +207,27 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private func loadOnQueue(_ expect: (Int) -> Void,
                              _ restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
         let check = integrityChecked ? nil : BackgroundCheck(path: path)
+        let database = self.database
         let tombstones = Result { () throws(JobWireError) -> [StoredTombstone] in
             expect(Int(try database.integer("SELECT count(*) FROM jobs")))
-            try SQLiteJobRows.forEachJob(in: database, restore)
+            // The connection is the reader thread's until the pipeline ends;
+            // this queue waits for it meanwhile.
+            let handedOver = HandedOverDatabase(database: database)
+            let rows = RowPipeline<StoredJob>(batchesInFlight: 4) { (send) throws(JobWireError) in
+                var batch: [StoredJob] = []
+                batch.reserveCapacity(Self.loadBatchSize)
+                try SQLiteJobRows.forEachJob(in: handedOver.database) { (job) throws(JobWireError) in
+                    batch.append(job)
+                    if batch.count == Self.loadBatchSize {
+                        guard send(batch) else { throw Self.loadCancelled }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { _ = send(batch) }
+            }
+            try rows.consume { (batch) throws(JobWireError) in
+                for job in batch { try restore(job) }
+            }
             return try SQLiteJobRows.tombstones(in: database)
         }
         try check?.wait()
