@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("binaries", nargs="+", help="jobwired builds to compare")
     args = parser.parse_args()
+    # Servers run in scratch directories of their own: hand them absolute paths.
+    args.binaries = [os.path.abspath(binary) for binary in args.binaries]
     if not LOADGEN.exists():
         sys.exit("bench/.build/loadgen is missing: make -C bench/loadgen")
     unit = "events/s" if args.scenario == "fanout" else "calls/s"
