@@ -58,15 +58,18 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     /// Transactions committed so far (each one sync), for tests and stats.
     public var commits: Int { commitCount.load(ordering: .relaxed) }
-    private var statements: Statements?
+    private let statements: Statements
 
     private struct PendingChange: Sendable {
         let change: StoredChange
         let completion: @Sendable (Result<Void, JobWireError>) -> Void
     }
 
-    /// Statements prepared once and reused for every commit.
+    /// Statements prepared once and reused for every commit (BEGIN and
+    /// COMMIT too: `sqlite3_exec` parsed them again for every group commit).
     private struct Statements {
+        let begin: SQLiteStatement
+        let commit: SQLiteStatement
         let upsertJob: SQLiteStatement
         let insertLabel: SQLiteStatement
         let deleteLabels: SQLiteStatement
@@ -130,6 +133,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     private static func prepareStatements(_ database: SQLiteDatabase) throws(JobWireError) -> Statements {
         Statements(
+            begin: try database.prepare("BEGIN IMMEDIATE"),
+            commit: try database.prepare("COMMIT"),
             upsertJob: try database.prepare("""
                 INSERT INTO jobs (sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type,
                                   priority, status, created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port,
@@ -294,10 +299,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
         let result: Result<Void, JobWireError>
         do throws(JobWireError) {
-            try database.execute("BEGIN IMMEDIATE")
+            try statements.begin.run()
             do throws(JobWireError) {
-                for pending in batch { try apply(pending.change) }
-                try database.execute("COMMIT")
+                for pending in batch { try apply(pending.change, statements) }
+                try statements.commit.run()
                 commitCount.add(1, ordering: .relaxed)
             } catch {
                 try? database.execute("ROLLBACK")
@@ -310,8 +315,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         for pending in batch { pending.completion(result) }
     }
 
-    private func apply(_ change: StoredChange) throws(JobWireError) {
-        guard let statements else { return }
+    private func apply(_ change: StoredChange, _ statements: Statements) throws(JobWireError) {
         switch change {
         case .put(let update):
             let key = SQLiteValue.integer(Int64(bitPattern: update.sequence))
