@@ -16,6 +16,7 @@ build's median."""
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -37,6 +38,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("binaries", nargs="+", help="jobwired builds to compare")
     args = parser.parse_args()
+    # The server runs in a scratch directory of its own: hand it absolute paths.
+    args.data_dir = os.path.abspath(args.data_dir)
+    args.binaries = [os.path.abspath(binary) for binary in args.binaries]
     times: dict[str, list[float]] = {binary: [] for binary in args.binaries}
     for round_number in range(args.rounds):
         row = []
