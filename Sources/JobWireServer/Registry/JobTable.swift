@@ -45,9 +45,9 @@ struct JobTable {
     }
 
     /// A copy of the record (nil: no such job); setting stores a changed
-    /// record, setting nil removes it.
-    /// Setting a record under an id that is not a UUID stores nothing: the
-    /// registry only holds ids checked to be UUIDs (see ``JobKey``).
+    /// record, setting nil removes it. An id that is not a UUID has no
+    /// record and stores none: the registry only holds ids checked to be
+    /// UUIDs (see ``JobKey``).
     subscript(jobID: String) -> JobRecord? {
         get { JobKey(jobID).flatMap { slots[$0]?.record } }
         set {
