@@ -104,18 +104,25 @@ let package = Package(
             dependencies: ["JobWireServer", "JobWireProtocol"],
             path: "bench/store"
         ),
+        // What every test target shares: the traits that run I/O tests on threads of
+        // their own and admit them through one gate for the whole test process.
+        .target(
+            name: "JobWireTestSupport",
+            path: "Tests/JobWireTestSupport"
+        ),
         .testTarget(
             name: "JobWireProtocolTests",
-            dependencies: ["JobWireProtocol", "JobWireSync"],
+            dependencies: ["JobWireProtocol", "JobWireSync", "JobWireTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "JobWireServerTests",
-            dependencies: ["JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync"]
+            dependencies: ["JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync", "JobWireTestSupport"]
         ),
         .testTarget(
             name: "JobWireClientTests",
-            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync"]
+            dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync",
+                           "JobWireTestSupport"]
         ),
     ]
 )

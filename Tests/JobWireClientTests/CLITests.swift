@@ -3,13 +3,14 @@ import Foundation
 import JobWireClient
 import JobWireProtocol
 import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// The `jobwire` binary, run as a person or a script would run it. Serialized:
 /// starting many debug binaries at once saturates a 2-core machine for
 /// seconds, which is not what these tests are about (and starves timing-based
 /// tests running beside them, such as lease heartbeats).
-@Suite("jobwire CLI", .serialized)
+@Suite("jobwire CLI", .serialized, .ownThread)
 struct CLITests {
     struct Run {
         var status: Int32
@@ -21,14 +22,9 @@ struct CLITests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("jobwire")
     }
 
-    /// Runs the binary on a Dispatch thread: blocking a cooperative thread while
-    /// the child runs could starve the tasks the child is waiting for.
+    /// Runs the binary and waits for it, blocking the test's own thread (the suite runs `.ownThread`).
     func jobwire(_ arguments: [String], port: Int) async throws -> Run {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try runBlocking(arguments, port: port) })
-            }
-        }
+        try runBlocking(arguments, port: port)
     }
 
     private func runBlocking(_ arguments: [String], port: Int) throws -> Run {

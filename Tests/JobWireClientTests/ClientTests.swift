@@ -3,9 +3,10 @@ import JobWireClient
 import JobWireProtocol
 import JobWireServer
 import JobWireSync
+import JobWireTestSupport
 import Testing
 
-@Suite("JobWireClient against a real server")
+@Suite("JobWireClient against a real server", .ownThread)
 struct ClientTests {
     @Test("every call, and errors as JobWireError with code and reason")
     func everyCall() async throws {

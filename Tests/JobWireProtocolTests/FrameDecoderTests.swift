@@ -1,7 +1,8 @@
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
-@Suite("FrameDecoder and FrameEncoder")
+@Suite("FrameDecoder and FrameEncoder", .ownThread)
 struct FrameDecoderTests {
     /// Length-prefixes each body.
     private func stream(_ bodies: [[UInt8]]) -> [UInt8] {

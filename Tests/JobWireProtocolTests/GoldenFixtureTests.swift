@@ -1,10 +1,11 @@
 import Foundation
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
 /// Interop with Google's protobuf: fixtures it encoded decode to the expected
 /// values, and what the Swift codec encodes, it decodes back to equal messages.
-@Suite("Golden fixtures from the reference implementation")
+@Suite("Golden fixtures from the reference implementation", .ownThread)
 struct GoldenFixtureTests {
     @Test("every fixture file has an expected value and vice versa")
     func fixtureSetIsComplete() throws {

@@ -1,10 +1,11 @@
 import Foundation
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
 /// Malformed bodies give a typed error with a documented code and reason,
 /// never a crash.
-@Suite("Malformed protobuf bodies")
+@Suite("Malformed protobuf bodies", .ownThread)
 struct MalformedInputTests {
     typealias Raw = RawProtobuf
 

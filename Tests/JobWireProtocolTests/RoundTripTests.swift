@@ -1,11 +1,12 @@
 import Dispatch
 import JobWireSync
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
 /// Every message type, filled with seeded random values, survives
 /// encode -> decode unchanged and encodes deterministically.
-@Suite("Random round trips of every message type")
+@Suite("Random round trips of every message type", .ownThread)
 struct RoundTripTests {
     static let casesPerType = 200
 

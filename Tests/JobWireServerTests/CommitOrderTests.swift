@@ -1,12 +1,13 @@
 import JobWireProtocol
 @testable import JobWireServer
 import JobWireSync
+import JobWireTestSupport
 import Testing
 
 /// What the registry does around a durable store's commits: watch events
 /// only after the commit, and nothing more once a commit failed. Driven with
 /// a store whose commits the test completes by hand.
-@Suite("Commits and watch deliveries")
+@Suite("Commits and watch deliveries", .ownThread)
 struct CommitOrderTests {
     /// A durable-looking store: holds every change until the test commits or fails it.
     final class ManualStore: JobStore, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import JobWireProtocol
 import JobWireSync
 import Synchronization
+import JobWireTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import Glibc
 /// jobwired with its SQLite store, killed with SIGKILL under concurrent
 /// acknowledged writes, then restarted: every acknowledged write is there.
 /// `CRASH_ROUNDS` sets the number of rounds (`make crash-test` runs many).
-@Suite("Crash safety", .serialized)
+@Suite("Crash safety", .serialized, .ownThread)
 struct CrashSafetyTests {
     static var rounds: Int { Int(ProcessInfo.processInfo.environment["CRASH_ROUNDS"] ?? "") ?? 4 }
 

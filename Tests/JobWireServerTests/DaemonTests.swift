@@ -1,5 +1,6 @@
 import Foundation
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Glibc
 #endif
 
 /// The `jobwired` executable itself: its ready line, flags and signals.
-@Suite("jobwired process")
+@Suite("jobwired process", .ownThread)
 struct DaemonTests {
     /// The daemon built beside this test bundle.
     static var executable: URL {

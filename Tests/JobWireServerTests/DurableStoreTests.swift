@@ -1,10 +1,11 @@
 import Foundation
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// The SQLite store: a restart gives back everything.
-@Suite("Durable store (SQLite)")
+@Suite("Durable store (SQLite, .ownThread)")
 struct DurableStoreTests {
     static func temporaryDirectory() -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-store-\(UUID().uuidString)").path
@@ -221,7 +222,7 @@ struct DurableStoreTests {
 }
 
 /// Stores written by an older jobwired are migrated in place.
-@Suite("Durable store migrations")
+@Suite("Durable store migrations", .ownThread)
 struct StoreMigrationTests {
     @Test("a version 1 store is migrated: summaries and labels filled in, jobs served, history resumable")
     func migratesVersion1() throws {

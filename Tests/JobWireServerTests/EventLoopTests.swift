@@ -1,4 +1,5 @@
 import Foundation
+import JobWireTestSupport
 import JobWireSync
 @testable import JobWireServer
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// The event loop on its own: tasks, timers, stopping without leaks.
 @Suite("Event loop")
 struct EventLoopTests {
-    @Test("tasks run in order on the loop thread; timers run by due time; sync waits")
+    @Test("tasks run in order on the loop thread; timers run by due time; sync waits", .ownThread)
     func tasksAndTimers() throws {
         let loop = EventLoop(name: "test")
         try loop.start()
@@ -29,7 +30,7 @@ struct EventLoopTests {
         #expect(loop.sync { loop.isInLoop })
     }
 
-    @Test("a stopped loop refuses tasks, runs sync bodies on the caller, and leaves no descriptor behind")
+    @Test("a stopped loop refuses tasks, runs sync bodies on the caller, and leaves no descriptor behind", .aloneInProcess)
     func stopLeavesNothing() throws {
         let before = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         for _ in 0..<50 {
@@ -42,25 +43,32 @@ struct EventLoopTests {
             #expect(!loop.execute {})
             #expect(loop.sync { 7 } == 7)
         }
-        // Other tests may open descriptors meanwhile; 50 loops leaking two each would show.
+        // Alone in the process: nothing else opens or closes descriptors meanwhile.
         let after = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
-        #expect(after < before + 50)
+        #expect(after == before)
     }
 
-    @Test("servers started and stopped one after another leave no loop thread or descriptor behind")
+    @Test("servers started and stopped one after another leave no loop thread or descriptor behind", .aloneInProcess)
     func serversLeaveNothing() throws {
-        func count(_ directory: String) throws -> Int {
-            try FileManager.default.contentsOfDirectory(atPath: directory).count
-        }
-        let fdsBefore = try count("/proc/self/fd")
-        let threadsBefore = try count("/proc/self/task")
+        let fdsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        #expect(try Self.loopThreads() == 0)
         for _ in 0..<30 {
             let server = try TestServer { $0.ioQueueCount = 2 }
             let client = try server.client()
+            #expect(try Self.loopThreads() == 2)
             withExtendedLifetime(client) { server.stop() }
         }
-        // 30 servers leaking their two loops would add 60 threads and 120 descriptors.
-        #expect(try count("/proc/self/fd") < fdsBefore + 30)
-        #expect(try count("/proc/self/task") < threadsBefore + 30)
+        // Alone in the process: every descriptor these servers made is closed. Threads
+        // are counted by the loops' names, since Dispatch grows and shrinks its own pool.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count == fdsBefore)
+        #expect(try Self.loopThreads() == 0)
+    }
+
+    /// The process's threads named as server event loops (`jobwire.loop.N`).
+    static func loopThreads() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter { task in
+            let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            return name?.hasPrefix("jobwire.loop.") == true
+        }.count
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
 /// Every unary RPC end to end over loopback, with its documented errors.
-@Suite("Job API over loopback")
+@Suite("Job API over loopback", .ownThread)
 struct JobAPITests {
     @Test("Configure returns every field, exactly as GetMetadata does")
     func configureThenGet() throws {

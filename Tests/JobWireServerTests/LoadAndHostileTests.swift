@@ -3,11 +3,12 @@ import JobWireProtocol
 @testable import JobWireServer
 import JobWireSync
 import Synchronization
+import JobWireTestSupport
 import Testing
 
 /// Many clients at once, hostile clients, slow clients: the server keeps
 /// serving the others and stays within its bounds.
-@Suite("Load and hostile clients", .serialized)
+@Suite("Load and hostile clients", .serialized, .ownThread)
 struct LoadAndHostileTests {
     @Test("1,000 concurrent connections each doing calls")
     func thousandConnections() throws {

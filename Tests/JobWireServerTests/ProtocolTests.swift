@@ -1,10 +1,11 @@
 import Foundation
 import JobWireProtocol
+import JobWireTestSupport
 import Testing
 
 /// The connection protocol: handshake, stream rules, errors that end a call
 /// and errors that end a connection, keep-alive.
-@Suite("Connection protocol")
+@Suite("Connection protocol", .ownThread)
 struct ProtocolTests {
     private func goAwayStatus(_ client: TestClient) throws -> Status? {
         guard try client.waitForClose() else { return nil }

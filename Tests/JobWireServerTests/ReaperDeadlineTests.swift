@@ -1,10 +1,11 @@
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// The reaper's deadline queue and the lazily compacted creation order,
 /// driven through the registry with explicit clocks (no sockets, no sleeping).
-@Suite("Reaper deadlines and job order")
+@Suite("Reaper deadlines and job order", .ownThread)
 struct ReaperDeadlineTests {
     private let tenant = "default"
 

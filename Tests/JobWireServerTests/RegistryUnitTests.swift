@@ -1,9 +1,10 @@
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// The pure parts of the server, without sockets.
-@Suite("Lifecycle and registry building blocks")
+@Suite("Lifecycle and registry building blocks", .ownThread)
 struct RegistryUnitTests {
     @Test("the worker transition matrix: exactly the documented edges are allowed")
     func transitionMatrix() {

@@ -1,10 +1,11 @@
 import Foundation
 import JobWireProtocol
 import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// What time does to jobs: leases running out, retention, EXPIRED, forgetting.
-@Suite("Leases and retention (short durations)")
+@Suite("Leases and retention (short durations, .ownThread)")
 struct RetentionAndLeaseTests {
     @Test("a RUNNING job whose lease runs out becomes FAILED with LEASE_EXPIRED; heartbeats keep it alive")
     func leaseExpiry() throws {
@@ -98,7 +99,7 @@ struct RetentionAndLeaseTests {
 }
 
 /// ListJobs: filters, ordering, paging and its stability.
-@Suite("ListJobs")
+@Suite("ListJobs", .ownThread)
 struct ListJobsTests {
     @Test("filters by status, type, labels, created range and priority; newest first; total count")
     func filters() throws {

@@ -1,10 +1,11 @@
 import JobWireProtocol
 @testable import JobWireServer
 import JobWireSync
+import JobWireTestSupport
 import Testing
 
 /// Start-up's reader and builder threads (`RowPipeline`).
-@Suite("Start-up row pipeline")
+@Suite("Start-up row pipeline", .ownThread)
 struct RowPipelineTests {
     @Test("every batch arrives once and in order")
     func order() throws {

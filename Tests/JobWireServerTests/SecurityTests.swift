@@ -2,10 +2,11 @@ import Foundation
 import JobWireKeys
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// Keys, roles, tenant isolation and limits, end to end over loopback.
-@Suite("Security: keys, roles, tenants, limits")
+@Suite("Security: keys, roles, tenants, limits", .ownThread)
 struct SecurityTests {
     /// A keys file with one key per role for tenant `acme`, and a worker key for `globex`.
     struct Keyring {
@@ -360,7 +361,7 @@ struct SecurityTests {
 }
 
 /// The keys file format and key handling, without a server.
-@Suite("API keys")
+@Suite("API keys", .ownThread)
 struct APIKeyTests {
     @Test("keys are 256-bit, shaped as documented, and only their hash is stored")
     func keyShape() throws {

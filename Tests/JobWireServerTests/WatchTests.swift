@@ -1,10 +1,11 @@
 import Foundation
 import JobWireProtocol
 @testable import JobWireServer
+import JobWireTestSupport
 import Testing
 
 /// WatchJob: snapshot, ordered changes, resume, resync, bookmarks, endings.
-@Suite("WatchJob over loopback")
+@Suite("WatchJob over loopback", .ownThread)
 struct WatchTests {
     private func event(_ client: TestClient, _ stream: UInt32) throws -> WatchEvent {
         switch try client.nextEvent(stream) {

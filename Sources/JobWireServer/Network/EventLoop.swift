@@ -227,6 +227,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func run() {
         threadID.store(pthread_self(), ordering: .relaxed)
+        _ = jobwire_name_thread(name)
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
