@@ -61,12 +61,18 @@ let package = Package(
             name: "JobWireClient",
             dependencies: ["JobWireProtocol", "JobWireSync"]
         ),
+        // Argument types that jobwired and jobwire share (one duration syntax for both).
+        .target(
+            name: "JobWireCommandLine",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // The daemon.
         .executableTarget(
             name: "jobwired",
             dependencies: [
                 "JobWireServer",
                 "JobWireKeys",
+                "JobWireCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,6 +83,7 @@ let package = Package(
             dependencies: [
                 "JobWireClient",
                 "JobWireKeys",
+                "JobWireCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -122,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "JobWireClientTests",
             dependencies: ["JobWireClient", "JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync",
-                           "JobWireTestSupport"]
+                           "JobWireCommandLine", "JobWireTestSupport"]
         ),
     ]
 )

@@ -124,9 +124,11 @@ struct WatchDriver: Sendable {
                 }
             } catch is CancellationError {
                 break
-            } catch let error as JobWireError where Self.isRetryable(error) {
+            } catch let error as JobWireError where RetryPolicy.watchEndIsRetryable(error) {
                 attempt += 1
-                try? await Task.sleep(for: client.configuration.backoff.delay(forAttempt: attempt - 1))
+                var pause = client.configuration.backoff.delay(forAttempt: attempt - 1)
+                if let wait = error.retryAfter, wait > pause { pause = wait }
+                try? await Task.sleep(for: pause)
             } catch {
                 output.finish(throwing: error)
                 return
@@ -166,17 +168,10 @@ struct WatchDriver: Sendable {
                 if status.isOK { return .finished }
                 if status.code == .cancelled, Task.isCancelled { throw CancellationError() }
                 let error = JobWireError(status)
-                if Self.isRetryable(error) { return .retry(delivered: delivered) }
+                if RetryPolicy.watchEndIsRetryable(error) { return .retry(delivered: delivered) }
                 throw error
             }
         }
         return .retry(delivered: delivered)
-    }
-
-    /// Drops, drains, restarts and deadlines are worth another attempt; a
-    /// missing job or a malformed request is not.
-    static func isRetryable(_ error: JobWireError) -> Bool {
-        error.code == .unavailable || error.code == .deadlineExceeded || error.code == .resourceExhausted
-            || error.code == .internal
     }
 }

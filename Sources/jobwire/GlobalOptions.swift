@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobWireClient
+import JobWireCommandLine
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -16,11 +17,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("as-tenant"), help: "Admin keys only: act for this tenant.")
     var tenant: String?
 
-    @Option(help: "Deadline of each call, in seconds.")
-    var timeout: Double = 10
+    @Option(help: "Deadline of each call: 500ms, 2s, 1m, or plain seconds.")
+    var timeout = DurationArgument(milliseconds: 10_000)
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout.milliseconds > 0 else { throw ValidationError("--timeout must be positive") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
     }
 
@@ -28,6 +29,6 @@ struct GlobalOptions: ParsableArguments {
         let key = apiKey ?? ProcessInfo.processInfo.environment["JOBWIRE_API_KEY"]
         return JobWireClient(configuration: .init(host: host, port: port, apiKey: key?.isEmpty == true ? nil : key, tenant: tenant,
                                                   clientName: "jobwire-cli/\(JobWireClient.version)",
-                                                  defaultTimeout: .milliseconds(Int64(timeout * 1000))))
+                                                  defaultTimeout: timeout.duration))
     }
 }

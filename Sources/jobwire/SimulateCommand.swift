@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobWireClient
+import JobWireCommandLine
 import JobWireProtocol
 
 #if canImport(Glibc)
@@ -14,22 +15,24 @@ struct Simulate: AsyncParsableCommand {
             Most jobs complete, about one in four fails, and a job cancelled from another terminal (jobwire cancel)
             stops and reports CANCELLED. Watch them from a second terminal with `jobwire watch JOB_ID`.
 
-            Example: jobwire simulate --jobs 5 --seconds 60
+            Example: jobwire simulate --jobs 5 --duration 1m
             """)
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many jobs.") var jobs: Int = 3
-    @Option(help: "How long each job runs, in seconds.") var seconds: Double = 30
+    @Option(name: [.customLong("duration"), .customLong("seconds")],
+            help: "How long each job runs: 30s, 2m, or plain seconds (--seconds is the older name).")
+    var duration = DurationArgument(milliseconds: 30_000)
 
     func validate() throws {
         guard (1...1000).contains(jobs) else { throw ValidationError("--jobs must be 1 to 1000") }
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard duration.milliseconds > 0 else { throw ValidationError("--duration must be positive") }
     }
 
     func run() async throws {
         try await runReportingErrors {
             let client = global.client()
-            let duration = seconds
+            let seconds = Double(duration.milliseconds) / 1000
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<jobs {
                     let spec = Job(type: index % 2 == 0 ? "das_stream" : "transcode", labels: ["simulated": "true"],
@@ -42,7 +45,7 @@ struct Simulate: AsyncParsableCommand {
                     print("created \(reporter.jobID)   (jobwire watch \(reporter.jobID))")
                     fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
                     group.addTask {
-                        try await Self.drive(reporter, index: index, seconds: duration)
+                        try await Self.drive(reporter, index: index, seconds: seconds)
                     }
                 }
                 try await group.waitForAll()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import JobWireCommandLine
 import JobWireKeys
 import JobWireProtocol
 import JobWireServer

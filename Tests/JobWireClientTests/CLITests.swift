@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import JobWireClient
+import JobWireKeys
 import JobWireProtocol
 import JobWireServer
 import JobWireTestSupport
@@ -143,10 +144,45 @@ struct CLITests {
         #expect(invalid.status == 13 && invalid.stderr.hasPrefix("error: INVALID_ARGUMENT (INVALID_JOB_ID): "))
         let port = harness.port
         harness.stop()
-        let down = try await jobwire(["health", "--timeout", "0.5"], port: port)
+        let down = try await jobwire(["health", "--timeout", "500ms"], port: port)
         #expect(down.status == 14 && down.stderr.hasPrefix("error: DEADLINE_EXCEEDED (CONNECT_FAILED): "))
         let usage = try await jobwire(["list", "--status", "sleeping"], port: port)
         #expect(usage.status == 64)
+    }
+
+    @Test("a key-less call against a keyed server exits at once with UNAUTHENTICATED (26), not at its deadline")
+    func missingKey() async throws {
+        var file = KeysFile()
+        let key = try file.createKey(tenant: "acme", role: .reader).key
+        let ring = KeyRing(file)
+        let harness = ServerHarness { $0.security.keys = ring }
+        try harness.start()
+        let started = ContinuousClock.now
+        let refused = try await jobwire(["health", "--timeout", "30s"], port: harness.port)
+        #expect(refused.status == 26)
+        #expect(refused.stderr == "error: UNAUTHENTICATED (INVALID_API_KEY): this server requires an API key\n")
+        #expect(ContinuousClock.now - started < .seconds(15), "the CLI waited for its deadline")
+        let wrong = try await jobwire(["health", "--api-key", "jw_0123456789abcdef_0123456789abcdef0123456789abcdef"],
+                                      port: harness.port)
+        #expect(wrong.status == 26 && wrong.stderr.hasPrefix("error: UNAUTHENTICATED (INVALID_API_KEY): "))
+        let allowed = try await jobwire(["health", "--api-key", key], port: harness.port)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+    }
+
+    @Test("--timeout takes jobwired's duration syntax: 500ms, 2s, 1m, 1h, or plain seconds",
+          arguments: ["500ms", "2s", "1m", "1h", "2", "0.5", "1.5s"])
+    func timeoutSyntax(timeout: String) async throws {
+        let harness = ServerHarness()
+        try harness.start()
+        let run = try await jobwire(["health", "--timeout", timeout], port: harness.port)
+        #expect(run.status == 0, "\(run.stderr)")
+    }
+
+    @Test("a malformed duration is a usage error (64) naming the option", arguments: ["2x", "-1s", "s", "1e3", "0", "0ms"])
+    func malformedTimeout(timeout: String) async throws {
+        let run = try await jobwire(["health", "--timeout", timeout], port: 1)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--timeout"), "\(run.stderr)")
     }
 
     @Test("configure from a spec file, flags overriding it; update as a worker")

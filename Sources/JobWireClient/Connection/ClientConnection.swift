@@ -81,9 +81,13 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
+    /// Resolving the name and waiting for the TCP handshake block, so they run on a
+    /// serial queue of their own: `DispatchQueue.global()` is, on Linux, the pool that
+    /// also runs Swift's cooperative threads, and a slow connect there would stall
+    /// every task of the application.
     private static func openSocket(host: String, port: Int, timeout: Duration) async throws -> Int32 {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            DispatchQueue.global().async {
+            DispatchQueue(label: "jobwire.client.connect").async {
                 continuation.resume(with: Result { try SocketConnect.connect(host: host, port: port, timeout: timeout) })
             }
         }

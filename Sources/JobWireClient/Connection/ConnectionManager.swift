@@ -2,13 +2,18 @@ import JobWireProtocol
 
 /// Keeps the client's one connection: opens it on first use, replaces it when
 /// it breaks or the server sends GoAway, and spaces reconnection attempts
-/// with backoff. Concurrent callers share one connect attempt.
+/// with backoff. Concurrent callers share one connect attempt. A handshake the
+/// server refuses for good (``RetryPolicy/refusalIsFinal(_:)``) fails every
+/// caller of that attempt at once with the server's status; the next call
+/// tries a fresh handshake (the key may have been added meanwhile).
 actor ConnectionManager {
     private let configuration: JobWireClient.Configuration
     private var current: ClientConnection?
     private var connecting: Task<ClientConnection, any Error>?
     private var failures = 0
     private var nextAttempt: ContinuousClock.Instant?
+    /// Why the last attempt failed, for the error of a call that runs out of time.
+    private var lastFailure: (any Error)?
     private var closed = false
 
     init(configuration: JobWireClient.Configuration) {
@@ -48,6 +53,9 @@ actor ConnectionManager {
                 let connection = try await attempt.value
                 if connecting == attempt { connecting = nil }
                 return connection
+            } catch let error as JobWireError where RetryPolicy.refusalIsFinal(error) {
+                if connecting == attempt { connecting = nil }
+                throw error
             } catch {
                 if connecting == attempt { connecting = nil }
                 if ContinuousClock.now >= deadline { throw unreachable(error) }
@@ -58,6 +66,7 @@ actor ConnectionManager {
     /// Calls wait for a connection until their deadline (gRPC's wait-for-ready), so
     /// running out of time is DEADLINE_EXCEEDED, with the last connect error.
     private func unreachable(_ error: (any Error)? = nil) -> JobWireError {
+        let error = error ?? lastFailure
         let detail = (error as? JobWireError)?.message ?? error.map { "\($0)" } ?? "still backing off"
         return JobWireError(.deadlineExceeded, Reason.connectFailed,
                             "cannot reach \(configuration.host):\(configuration.port) before the deadline (\(detail))")
@@ -73,7 +82,7 @@ actor ConnectionManager {
                 self.connected(connection)
                 return connection
             } catch {
-                self.failed()
+                self.failed(error)
                 throw error
             }
         }
@@ -85,9 +94,14 @@ actor ConnectionManager {
         current = connection
         failures = 0
         nextAttempt = nil
+        lastFailure = nil
     }
 
-    private func failed() {
+    /// Backs off after a transient failure; a final refusal leaves the next
+    /// call free to try at once.
+    private func failed(_ error: any Error) {
+        lastFailure = error
+        if let refusal = error as? JobWireError, RetryPolicy.refusalIsFinal(refusal) { return }
         nextAttempt = .now + configuration.backoff.delay(forAttempt: failures)
         failures += 1
     }

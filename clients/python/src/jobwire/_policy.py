@@ -1,4 +1,5 @@
-"""Deadlines, backoff and the retry rules shared by the sync and asyncio clients.
+"""Deadlines, backoff and the retry rules shared by the sync and asyncio clients (and, rule for rule, by the Swift
+client's ``RetryPolicy``; docs/PROTOCOL.md, "What a client retries").
 
 Retries (docs/PROTOCOL.md, "Draining" and "Calls and streams"):
 
@@ -107,8 +108,10 @@ def unary_retry_delay(error: JobWireError, *, idempotent: bool, attempt: int, ba
 
 
 def watch_end_is_retryable(error: JobWireError) -> bool:
-    """A watch that ended this way resumes on a (new) connection: drains, drops, restarts, rate limits."""
+    """A watch that ended this way resumes on a (new) connection: drains, drops, restarts, and the limits a
+    crowd of clients reconnecting after a restart meets (rate, streams, connections)."""
     if error.code == StatusCode.UNAVAILABLE:
         return True
     return error.code == StatusCode.RESOURCE_EXHAUSTED and error.reason in (Reason.RATE_LIMITED,
-                                                                            Reason.TOO_MANY_STREAMS)
+                                                                            Reason.TOO_MANY_STREAMS,
+                                                                            Reason.TOO_MANY_CONNECTIONS)
