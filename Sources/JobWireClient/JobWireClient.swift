@@ -136,6 +136,7 @@ public final class JobWireClient: Sendable {
                                    timeout: Duration?, retryable: Bool) async throws -> Reply {
         let deadline = ContinuousClock.now + (timeout ?? configuration.defaultTimeout)
         let payload = request.encode()
+        var attempt = 0
         while true {
             let connection = try await manager.connection(deadline: deadline)
             let remaining = deadline - .now
@@ -145,9 +146,15 @@ public final class JobWireClient: Sendable {
             case .success(let message):
                 return try Reply(decoding: message)
             case .failure(let error):
-                let notProcessed = error.reason == ClientConnection.notProcessedReason
                 let lost = error.reason == Reason.connectionLost
-                if (notProcessed || (lost && retryable)) && ContinuousClock.now < deadline {
+                if RetryPolicy.wasNotProcessed(error) || (lost && retryable) {
+                    // At once the first time (a new connection is the usual cure), then spaced
+                    // by the backoff, so a server that keeps refusing is not called in a loop.
+                    let pause = attempt == 0 ? Duration.zero : configuration.backoff.delay(forAttempt: attempt - 1)
+                    attempt += 1
+                    // As the Python client does: when the wait does not fit, the caller learns why.
+                    guard ContinuousClock.now + pause < deadline else { throw error }
+                    if pause > .zero { try await Task.sleep(for: pause) }
                     continue
                 }
                 // The server refuses a rate-limited call before doing anything, so

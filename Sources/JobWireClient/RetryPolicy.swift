@@ -31,4 +31,12 @@ enum RetryPolicy {
             false
         }
     }
+
+    /// The server never processed the call, so sending it again is safe for every
+    /// method: it was above a GoAway's last stream id, or it crossed the GoAway of a
+    /// server that had begun draining.
+    static func wasNotProcessed(_ error: JobWireError) -> Bool {
+        error.code == .unavailable
+            && (error.reason == ClientConnection.notProcessedReason || error.reason == Reason.serverShuttingDown)
+    }
 }

@@ -112,19 +112,19 @@ struct ClientErrorTests {
               Status(code: .resourceExhausted, reason: Reason.tooManyConnections, message: "the server has its maximum"),
           ])
     func finalRefusals(status: Status) async throws {
-        let server = try RefusingServer(status: status)
+        let server = try ScriptedServer(.refuseHello(status))
         let client = JobWireClient(configuration: .init(host: "127.0.0.1", port: server.port,
                                                         defaultTimeout: Self.patientTimeout))
         let (error, elapsed) = await Self.failure { _ = try await client.health() }
         #expect(error?.code == status.code && error?.reason == status.reason && error?.message == status.message)
         #expect(elapsed < Self.patientTimeout / 2)
-        #expect(server.refusedConnections == 1)
+        #expect(server.acceptedConnections == 1)
     }
 
     @Test("a server that is draining is transient: the call retries with backoff until its deadline")
     func transientRefusal() async throws {
-        let server = try RefusingServer(status: Status(code: .unavailable, reason: Reason.serverShuttingDown,
-                                                       message: "the server is shutting down"))
+        let server = try ScriptedServer(.refuseHello(Status(code: .unavailable, reason: Reason.serverShuttingDown,
+                                                            message: "the server is shutting down")))
         var configuration = JobWireClient.Configuration(host: "127.0.0.1", port: server.port,
                                                         defaultTimeout: .milliseconds(800))
         configuration.backoff = .init(initial: .milliseconds(50), multiplier: 1.6, jitter: 0.2, maximum: .milliseconds(200))
@@ -133,6 +133,23 @@ struct ClientErrorTests {
         #expect(error?.code == .deadlineExceeded && error?.reason == Reason.connectFailed)
         #expect(error?.message.contains("the server is shutting down") == true)
         #expect(elapsed >= .milliseconds(800))
-        #expect(server.refusedConnections >= 2, "the client tried more than once")
+        #expect(server.acceptedConnections >= 2, "the client tried more than once")
+    }
+
+    @Test("a call a draining server refused unprocessed is sent again, with backoff, while its deadline leaves room")
+    func unprocessedCallsAreRetried() async throws {
+        let status = Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down")
+        let server = try ScriptedServer(.endEveryCall(status))
+        var configuration = JobWireClient.Configuration(host: "127.0.0.1", port: server.port,
+                                                        defaultTimeout: .milliseconds(800))
+        configuration.backoff = .init(initial: .milliseconds(50), multiplier: 1.6, jitter: 0.2, maximum: .milliseconds(200))
+        let client = JobWireClient(configuration: configuration)
+        // Even UpdateJob, which is never repeated after a lost connection: the server said it did not process it.
+        let (error, _) = await Self.failure { _ = try await client.update(UpdateJobRequest(
+            jobID: "00000000-0000-4000-8000-000000000000", progress: 1)) }
+        // When the next wait no longer fits, the caller gets the server's last answer.
+        #expect(error?.code == status.code && error?.reason == status.reason && error?.message == status.message)
+        // Sent again, but spaced by the backoff (50 ms and up), not in a busy loop.
+        #expect(server.receivedCalls >= 3 && server.receivedCalls <= 20, "\(server.receivedCalls) calls")
     }
 }
