@@ -116,9 +116,10 @@ struct WatchDriver: Sendable {
                 case .finished:
                     output.finish()
                     return
-                case .retry(let delivered):
+                case .retry(let delivered, let retryAfter):
                     if delivered { attempt = 0 }
-                    let pause = attempt == 0 ? Duration.milliseconds(50) : client.configuration.backoff.delay(forAttempt: attempt - 1)
+                    var pause = attempt == 0 ? Duration.milliseconds(50) : client.configuration.backoff.delay(forAttempt: attempt - 1)
+                    if let retryAfter, retryAfter > pause { pause = retryAfter }
                     attempt += 1
                     try await Task.sleep(for: pause)
                 }
@@ -140,8 +141,9 @@ struct WatchDriver: Sendable {
     enum Ending {
         /// The job ended: the watch is complete.
         case finished
-        /// Reconnect and resume; `delivered` says whether this attempt delivered anything.
-        case retry(delivered: Bool)
+        /// Reconnect and resume; `delivered` says whether this attempt delivered anything,
+        /// `retryAfter` how long the server asked to wait (a rate limit), if it did.
+        case retry(delivered: Bool, retryAfter: Duration?)
     }
 
     private mutating func consume(_ signals: AsyncStream<Signal>) async throws -> Ending {
@@ -168,10 +170,10 @@ struct WatchDriver: Sendable {
                 if status.isOK { return .finished }
                 if status.code == .cancelled, Task.isCancelled { throw CancellationError() }
                 let error = JobWireError(status)
-                if RetryPolicy.watchEndIsRetryable(error) { return .retry(delivered: delivered) }
+                if RetryPolicy.watchEndIsRetryable(error) { return .retry(delivered: delivered, retryAfter: error.retryAfter) }
                 throw error
             }
         }
-        return .retry(delivered: delivered)
+        return .retry(delivered: delivered, retryAfter: nil)
     }
 }
