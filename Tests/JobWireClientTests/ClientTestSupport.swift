@@ -4,6 +4,8 @@ import JobWireClient
 import JobWireProtocol
 @testable import JobWireServer
 import JobWireSync
+import JobWireTestSupport
+import Testing
 import Logging
 
 /// A store that outlives server instances: what it was given, it loads again.
@@ -74,6 +76,7 @@ final class ServerHarness: @unchecked Sendable {
 
     @discardableResult
     func start() throws -> Int {
+        expectOwnThread()
         var configuration = ServerConfiguration()
         configuration.port = port
         configuration.reaperIntervalMs = 50
@@ -86,6 +89,7 @@ final class ServerHarness: @unchecked Sendable {
     }
 
     func stop() {
+        expectOwnThread()
         guard let server else { return }
         let done = DispatchSemaphore(value: 0)
         server.shutdown { done.signal() }

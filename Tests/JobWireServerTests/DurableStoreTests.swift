@@ -5,7 +5,7 @@ import JobWireTestSupport
 import Testing
 
 /// The SQLite store: a restart gives back everything.
-@Suite("Durable store (SQLite, .ownThread)")
+@Suite("Durable store (SQLite)", .ownThread)
 struct DurableStoreTests {
     static func temporaryDirectory() -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-store-\(UUID().uuidString)").path

@@ -5,7 +5,7 @@ import JobWireTestSupport
 import Testing
 
 /// What time does to jobs: leases running out, retention, EXPIRED, forgetting.
-@Suite("Leases and retention (short durations, .ownThread)")
+@Suite("Leases and retention (short durations)", .ownThread)
 struct RetentionAndLeaseTests {
     @Test("a RUNNING job whose lease runs out becomes FAILED with LEASE_EXPIRED; heartbeats keep it alive")
     func leaseExpiry() throws {

@@ -20,6 +20,20 @@ struct TestIsolationTests {
         #expect(!TestThreadExecutor.isCurrentThreadATestThread)
     }
 
+    @Test("a blocking helper off a test thread fails the test, naming the trait it needs")
+    func blockingHelpersCheckTheirThread() {
+        withKnownIssue {
+            expectOwnThread("eventually(timeout:_:)")
+        } matching: { issue in
+            issue.comments.contains { $0.rawValue.contains("eventually(timeout:_:) blocks") && $0.rawValue.contains(".ownThread") }
+        }
+    }
+
+    @Test("a blocking helper on a test's own thread is fine", .ownThread)
+    func blockingHelpersOnTheirThread() {
+        expectOwnThread("eventually(timeout:_:)")
+    }
+
     @Test("the gate admits up to its width, and a test that must run alone waits for the others and holds back later ones")
     func gateOrder() async throws {
         let gate = TestGate(width: 2)

@@ -1,5 +1,7 @@
 import Foundation
 import JobWireProtocol
+import JobWireTestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +34,7 @@ final class TestClient {
     private(set) var goAway: GoAway?
 
     init(port: Int, receiveBufferBytes: Int32? = nil) throws {
+        expectOwnThread()
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         if var size = receiveBufferBytes {

@@ -1,4 +1,6 @@
 import Foundation
+import JobWireTestSupport
+import Testing
 import JobWireProtocol
 @testable import JobWireServer
 import Logging
@@ -10,6 +12,7 @@ final class TestServer: Sendable {
 
     init(store: any JobStore = InMemoryJobStore(), port: Int = 0,
          _ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        expectOwnThread()
         var configuration = ServerConfiguration()
         configuration.port = port
         configuration.reaperIntervalMs = 50
@@ -27,6 +30,7 @@ final class TestServer: Sendable {
 
     /// Graceful shutdown; returns when it completed.
     func stop() {
+        expectOwnThread()
         let done = DispatchSemaphore(value: 0)
         server.shutdown { done.signal() }
         done.wait()
@@ -39,6 +43,7 @@ final class TestServer: Sendable {
 
 /// Polls `condition` until it holds or `timeout` passes.
 func eventually(timeout: TimeInterval = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    expectOwnThread()
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return true }
