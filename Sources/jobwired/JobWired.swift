@@ -230,11 +230,12 @@ struct JobWired: ParsableCommand {
 }
 
 extension JobWired {
-    /// `--check-store` and `--backup-to`: work on the store, print, exit.
+    /// Whether `host` names this machine's loopback interface, where listening without keys is allowed.
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
+    /// `--check-store` and `--backup-to`: work on the store, print, exit.
     func runStoreCommand() throws {
         let directory = dataDir ?? "data"
         do {

@@ -53,7 +53,7 @@ struct EventLoopTests {
         let fdsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         #expect(try Self.loopThreads() == 0)
         for _ in 0..<30 {
-            let server = try TestServer { $0.ioQueueCount = 2 }
+            let server = try TestServer { $0.eventLoopCount = 2 }
             let client = try server.client()
             #expect(try Self.loopThreads() == 2)
             withExtendedLifetime(client) { server.stop() }

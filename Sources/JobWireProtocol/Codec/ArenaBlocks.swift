@@ -10,11 +10,11 @@ import Darwin
 /// malloc'd blocks, released together.
 ///
 /// The first block is the calling thread's scratch block when it is large
-/// enough, and goes back to the thread afterwards instead of to malloc. Every
-/// encode and decode used to malloc and free a fresh first block (16 KiB to
-/// pack a job, 4 KiB to unpack a request): glibc serves such sizes from its
-/// large bins and consolidates its fast bins first, which made malloc 11 % of
-/// the event loops' CPU under a stream of creates (`perf`).
+/// enough, and goes back to the thread afterwards instead of to malloc: glibc
+/// serves blocks of these sizes (16 KiB to pack a job, 4 KiB to unpack a
+/// request) from its large bins and consolidates its fast bins first, so a
+/// fresh block per encode and decode was a large share of the event loops'
+/// CPU (docs/BENCHMARKS.md, "Where a durable create's CPU goes").
 ///
 /// Owned by one arena on one thread; ``releaseAll()`` must run exactly once.
 struct ArenaBlocks {

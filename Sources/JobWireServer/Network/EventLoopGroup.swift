@@ -1,6 +1,6 @@
 import JobWireProtocol
 
-/// The server's event loops, one per core (``ServerConfiguration/ioQueueCount``).
+/// The server's event loops, one per core (``ServerConfiguration/eventLoopCount``).
 /// A connection stays on the loop its id picks for its whole life.
 ///
 /// The threads start with the server (``start()``) and end in ``stop()``,

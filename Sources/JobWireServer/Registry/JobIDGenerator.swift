@@ -8,9 +8,8 @@ import Glibc
 /// Random (version 4) UUIDs in lower-case text form.
 ///
 /// The random bits come from the kernel's generator (`getrandom`), 4 KiB at
-/// a time: drawing them per job took two system calls per Configure, made
-/// under the registry's lock (with the arrays built around them, 3 % of a
-/// durable create's CPU in `perf`).
+/// a time, so a Configure makes no system call for its id (docs/BENCHMARKS.md
+/// has what drawing them per job cost).
 enum JobIDGenerator {
     private struct Pool: ~Copyable {
         var words = [UInt64](repeating: 0, count: 512)

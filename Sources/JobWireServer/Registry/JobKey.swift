@@ -4,9 +4,8 @@ import JobWireProtocol
 ///
 /// Keyed by the 36-character text, every probe of the table hashed 37 bytes
 /// and compared 36-byte strings that live on the heap: a cache miss to reach
-/// the characters, then `memcmp`, for each occupied bucket probed (`memcmp`
-/// and the hasher were ~5 % of a create's CPU in `perf`). Two words hash and
-/// compare in the bucket itself.
+/// the characters, then `memcmp`, for each occupied bucket probed. Two words
+/// hash and compare in the bucket itself.
 ///
 /// Every id the registry holds is a canonical, lower-case UUID: made by
 /// ``JobIDGenerator`` or decoded through `JobID.canonical`, and the registry

@@ -217,7 +217,7 @@ struct JobRecord: Sendable {
         guard logTail > 0, let logs = detailsBox?.value.logs, !logs.isEmpty else { return encodedJob }
         var bytes = encodedJob
         for line in logs.suffix(Int(logTail)) {
-            ProtobufWriter.appendString(WatchEvents.jobLogTailField, line, to: &bytes)
+            ProtobufWriter.appendString(WireFields.Job.logTail, line, to: &bytes)
         }
         return bytes
     }
@@ -226,8 +226,6 @@ struct JobRecord: Sendable {
         summary.leaseExpiresAtMs > now
     }
 
-    /// When the reaper must look at this job next: the end of its retention
-    /// once it is terminal, else its lease deadline; nil when neither is set.
     /// A terminal job whose retention is over: EXPIRED to every call (and
     /// left out of ListJobs) from `expires_at_ms` on, even before the reaper
     /// turns it into a tombstone.
@@ -239,6 +237,8 @@ struct JobRecord: Sendable {
         status.isTerminal && expiresAtMs > 0 && expiresAtMs <= nowMs
     }
 
+    /// When the reaper must look at this job next: the end of its retention
+    /// once it is terminal, else its lease deadline; nil when neither is set.
     var reaperDeadlineMs: Int64? {
         let deadline = summary.status.isTerminal ? summary.expiresAtMs : summary.leaseExpiresAtMs
         return deadline != 0 ? deadline : nil
@@ -249,28 +249,5 @@ struct JobRecord: Sendable {
         .put(StoredJobChange(summary: summary, encodedJob: encodedJob, sequence: sequence, requestID: requestID,
                              requestFingerprint: requestFingerprint, leaseTTLMs: leaseTTLMs, appendedLogLines: logLines,
                              appendedEvent: event))
-    }
-}
-
-/// Encoded `WatchEvent`s, built around a job's cached encoding.
-enum WatchEvents {
-    static let jobLogTailField: UInt64 = 50
-    private static let typeField: UInt64 = 1
-    private static let revisionField: UInt64 = 2
-    private static let jobField: UInt64 = 3
-    private static let newLogLinesField: UInt64 = 4
-
-    static func encode(type: WatchEventType, revision: UInt64, encodedJob: [UInt8]?, logLines: [String]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((encodedJob?.count ?? 0) + 16)
-        ProtobufWriter.appendVarintField(typeField, UInt64(type.rawValue), to: &bytes)
-        ProtobufWriter.appendVarintField(revisionField, revision, to: &bytes)
-        if let encodedJob {
-            ProtobufWriter.appendLengthDelimited(jobField, encodedJob, to: &bytes)
-        }
-        for line in logLines {
-            ProtobufWriter.appendString(newLogLinesField, line, to: &bytes)
-        }
-        return bytes
     }
 }

@@ -25,7 +25,7 @@ extension JobRegistry {
             var response: [UInt8] = []
             for rawID in request.jobIDs {
                 var result: [UInt8] = []
-                ProtobufWriter.appendString(1, rawID, to: &result)
+                ProtobufWriter.appendString(WireFields.BatchGetResult.jobID, rawID, to: &result)
                 do throws(JobWireError) {
                     guard let jobID = JobID.canonical(rawID) else {
                         throw JobWireError(.invalidArgument, Reason.invalidJobID, "\"\(rawID.prefix(64))\" is not a UUID")
@@ -33,11 +33,11 @@ extension JobRegistry {
                     let record = request.logTail == 0
                         ? try state.servable(jobID, tenant: tenant)
                         : try state.loadedRecord(jobID, tenant: tenant, store: store)
-                    ProtobufWriter.appendLengthDelimited(2, record.encoded(logTail: request.logTail), to: &result)
+                    ProtobufWriter.appendLengthDelimited(WireFields.BatchGetResult.job, record.encoded(logTail: request.logTail), to: &result)
                 } catch {
-                    ProtobufWriter.appendLengthDelimited(3, error.status.encode(), to: &result)
+                    ProtobufWriter.appendLengthDelimited(WireFields.BatchGetResult.error, error.status.encode(), to: &result)
                 }
-                ProtobufWriter.appendLengthDelimited(1, result, to: &response)
+                ProtobufWriter.appendLengthDelimited(WireFields.BatchGetMetadataResponse.results, result, to: &response)
             }
             return response
         }
@@ -74,7 +74,7 @@ extension JobRegistry {
                     // making the whole reply undecodable. Only a restored job not
                     // yet served needs the check.
                     let served = try state.verified(record)
-                    ProtobufWriter.appendLengthDelimited(1, served.encodedJob, to: &response)
+                    ProtobufWriter.appendLengthDelimited(WireFields.ListJobsResponse.jobs, served.encodedJob, to: &response)
                     shown += 1
                     lastSequence = entry.sequence
                 } else {
@@ -82,10 +82,10 @@ extension JobRegistry {
                 }
             }
             if more, let lastSequence {
-                ProtobufWriter.appendString(2, PageToken(beforeSequence: lastSequence, filterFingerprint: fingerprint).encoded,
+                ProtobufWriter.appendString(WireFields.ListJobsResponse.nextPageToken, PageToken(beforeSequence: lastSequence, filterFingerprint: fingerprint).encoded,
                                             to: &response)
             }
-            ProtobufWriter.appendVarintField(3, total, to: &response)
+            ProtobufWriter.appendVarintField(WireFields.ListJobsResponse.totalCount, total, to: &response)
             return response
         }
     }

@@ -57,32 +57,22 @@ extension JobRegistry {
         let jobID = record.summary.jobID
         if record.summary.leaseExpiresAtMs != 0 && record.summary.leaseExpiresAtMs <= now,
            let next = JobLifecycle.leaseExpiry(from: record.summary.status) {
-            let retention = configuration.retentionMs
-            // A job whose stored bytes do not decode cannot change; it stays as it is
-            // (reads answer from its bytes) and the failure is for the operator's check.
-            guard let event = try? record.commit(now: now, newLogLines: [], store: store, { job in
+            let expiry = Change { job in
                 job.status = next
                 if next == .failed {
                     job.error = JobError(message: "the worker stopped renewing its lease",
                                          failedTask: job.currentTask, reason: Reason.leaseExpired)
                 }
-                job.completedAtMs = now
-                job.expiresAtMs = now + retention
-                job.leaseExpiresAtMs = 0
-                job.etaSeconds = nil
-            }) else {
+            }
+            do {
+                try apply(expiry, to: &record, now: now, in: &state, completion: { _ in })
+            } catch {
+                // A job whose stored bytes do not decode cannot change; it stays as it is
+                // (reads answer from its bytes) and the failure is for the operator's check.
                 state.jobs[jobID] = record
                 return false
             }
             report.leasesExpired += 1
-            if let port = record.pooledPort {
-                state.ports?.release(port)
-                record.pooledPort = nil
-            }
-            state.replace(record)
-            let terminal = record.summary.status.isTerminal
-            persist(record.storedChange(appendedLogLines: [], event: event), of: jobID, in: &state,
-                    deliver: { $0.publish(event, jobID: jobID, terminal: terminal) }, completion: { _ in })
             return true
         }
         if record.summary.status.isTerminal && record.summary.expiresAtMs != 0 && record.summary.expiresAtMs <= now {

@@ -27,7 +27,7 @@ extension JobRegistry {
             leaseExpiresAtMs: request.leaseTTLMs > 0 ? now + Int64(request.leaseTTLMs) : 0, revision: 1)
         // The record, its creation event and the reply are built before taking
         // the lock: encoding them was most of the time the lock was held, and
-        // both event loops create jobs through it. Only a job that takes a
+        // every event loop creates jobs through it. Only a job that takes a
         // port from the pool is built again under the lock, with its port.
         var creation = Creation(job: job, key: key, request: request, fingerprint: fingerprint, configuration: configuration)
         try state.withLock { (state) throws(JobWireError) in
@@ -178,21 +178,19 @@ extension JobRegistry {
     /// A change to apply to a job: the edit and the log lines it appends.
     struct Change {
         var logLines: [String] = []
-        var apply: (inout Job) -> Void
+        var edit: (inout Job) -> Void
 
-        init(logLines: [String] = [], apply: @escaping (inout Job) -> Void) {
+        init(logLines: [String] = [], edit: @escaping (inout Job) -> Void) {
             self.logLines = logLines
-            self.apply = apply
+            self.edit = edit
         }
     }
 
-    /// The shared path of every change to an existing job: look it up, let
-    /// `decide` validate and describe the change (nil: reply with the job
-    /// unchanged), commit it, settle the terminal bookkeeping, persist,
-    /// publish to watchers and reply with the job.
+    /// The shared path of every caller's change to an existing job: look it up,
+    /// let `decide` validate and describe the change (nil: reply with the job
+    /// unchanged), then ``apply(_:to:now:in:completion:)`` it.
     func mutate(_ jobID: String, tenant: String, now: Int64, completion: @escaping WriteCompletion,
                 _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
-        let retention = configuration.retentionMs
         try checkStore()
         try state.withLock { (state) throws(JobWireError) in
             var record = try state.lookup(jobID, tenant: tenant)
@@ -200,33 +198,48 @@ extension JobRegistry {
                 completion(.success(record.encodedJob))
                 return
             }
-            let event = try record.commit(now: now, newLogLines: change.logLines, store: store) { job in
-                change.apply(&job)
-                if job.status.isTerminal {
-                    job.completedAtMs = now
-                    job.expiresAtMs = now + retention
-                    job.leaseExpiresAtMs = 0
-                    job.etaSeconds = nil
-                }
-            }
-            if record.summary.status.isTerminal, let port = record.pooledPort {
-                state.ports?.release(port)
-                record.pooledPort = nil
-            }
-            state.replace(record)
-            let reply = record.encodedJob
-            let terminal = record.summary.status.isTerminal
-            persist(record.storedChange(appendedLogLines: change.logLines, event: event), of: jobID, in: &state,
-                    deliver: { $0.publish(event, jobID: jobID, terminal: terminal) },
-                    completion: { result in completion(result.map { reply }) })
+            try apply(change, to: &record, now: now, in: &state, completion: completion)
         }
+    }
+
+    /// The one way a change enters a job, whether a caller's write or the
+    /// reaper's lease expiry makes it: commit it (a new revision), settle what
+    /// a terminal state implies (completion and expiry times, no lease, no ETA,
+    /// the pooled port back), store the record, persist, publish to watchers once
+    /// durable, and complete with the job's encoding.
+    ///
+    /// Called under the lock (`state` is the locked state). Throws, leaving
+    /// the registry unchanged, when the job's stored bytes cannot be read.
+    func apply(_ change: Change, to record: inout JobRecord, now: Int64, in state: inout RegistryState,
+               completion: @escaping WriteCompletion) throws(JobWireError) {
+        let retention = configuration.retentionMs
+        let event = try record.commit(now: now, newLogLines: change.logLines, store: store) { job in
+            change.edit(&job)
+            if job.status.isTerminal {
+                job.completedAtMs = now
+                job.expiresAtMs = now + retention
+                job.leaseExpiresAtMs = 0
+                job.etaSeconds = nil
+            }
+        }
+        if record.summary.status.isTerminal, let port = record.pooledPort {
+            state.ports?.release(port)
+            record.pooledPort = nil
+        }
+        state.replace(record)
+        let jobID = record.summary.jobID
+        let reply = record.encodedJob
+        let terminal = record.summary.status.isTerminal
+        persist(record.storedChange(appendedLogLines: change.logLines, event: event), of: jobID, in: &state,
+                deliver: { $0.publish(event, jobID: jobID, terminal: terminal) },
+                completion: { result in completion(result.map { reply }) })
     }
 
     static func configureResponse(_ encodedJob: [UInt8], created: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(encodedJob.count + 8)
-        ProtobufWriter.appendLengthDelimited(1, encodedJob, to: &bytes)
-        ProtobufWriter.appendVarintField(2, created ? 1 : 0, to: &bytes)
+        ProtobufWriter.appendLengthDelimited(WireFields.ConfigureResponse.job, encodedJob, to: &bytes)
+        ProtobufWriter.appendVarintField(WireFields.ConfigureResponse.created, created ? 1 : 0, to: &bytes)
         return bytes
     }
 }

@@ -5,9 +5,8 @@ import JobWireProtocol
 /// A dictionary of records held them inline, which cost twice:
 /// - reading a record copied it out — about eight references, each retained
 ///   and released on a cache line of its own — so GetMetadata paid for the
-///   whole record to send its cached bytes (5 % of the server's CPU under
-///   scenario (a) in `perf`; the optimizer keeps the copy even when only one
-///   field is read);
+///   whole record to send its cached bytes (the optimizer keeps the copy even
+///   when only one field is read; docs/BENCHMARKS.md has the cost);
 /// - every bucket of the hash table, occupied or not, took a whole record
 ///   (~220 bytes), and a table is up to half empty after it grows.
 /// With slots, a bucket is one pointer and ``servedBytes(_:tenant:)`` reads

@@ -26,7 +26,7 @@ public struct ServerConfiguration: Sendable {
     public var drainTimeoutMs = 10_000
     public var reaperIntervalMs = 1_000
     /// Event loops (threads running epoll) connections are spread over.
-    public var ioQueueCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    public var eventLoopCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     public var serverName = "jobwired/\(ServerConfiguration.version)"
     public var registry = RegistryConfiguration()
     public var security = SecurityConfiguration()

@@ -30,7 +30,7 @@ final class ServerContext: Sendable {
         self.registry = registry
         self.store = store
         self.logger = logger
-        self.loops = EventLoopGroup(count: configuration.ioQueueCount)
+        self.loops = EventLoopGroup(count: configuration.eventLoopCount)
         self.keys = Locked(configuration.security.keys)
         self.rateLimiter = RateLimiter(keyRate: configuration.security.keyRate, tenantRate: configuration.security.tenantRate)
     }

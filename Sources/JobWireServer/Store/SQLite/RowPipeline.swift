@@ -6,11 +6,12 @@ import JobWireSync
 /// Start-up's two halves on two threads: one reads the stored jobs from
 /// SQLite in batches, the caller's thread builds the registry from them.
 ///
-/// With a million jobs, reading the rows (SQLite and the strings and bytes
-/// made from them) took ~1.2 s and building the registry ~1.0 s, one after
-/// the other on one core while `quick_check` used the other for ~1.3 s.
-/// Side by side, the three share both cores. A few batches at most wait
-/// between the halves, so memory stays what the registry itself needs.
+/// Reading the rows (SQLite and the strings and bytes made from them) and
+/// building the registry take about as long as each other, and `quick_check`
+/// runs beside them on a thread of its own: side by side they share the
+/// machine's cores instead of taking turns on one (docs/BENCHMARKS.md has the
+/// start-up times). A few batches at most wait between the halves, so memory
+/// stays what the registry itself needs.
 ///
 /// Threading: `state` is shared under its lock; the semaphores count the
 /// batches waiting (`available`) and the room for more (`room`).
