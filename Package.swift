@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "JobWireProtocol", targets: ["JobWireProtocol"]),
         .library(name: "JobWireServer", targets: ["JobWireServer"]),
         .library(name: "JobWireClient", targets: ["JobWireClient"]),
+        .library(name: "JobWireJSON", targets: ["JobWireJSON"]),
         .executable(name: "jobwired", targets: ["jobwired"]),
         .executable(name: "jobwire", targets: ["jobwire"]),
     ],
@@ -61,6 +62,12 @@ let package = Package(
             name: "JobWireClient",
             dependencies: ["JobWireProtocol", "JobWireSync"]
         ),
+        // The one JSON shape of a job (the CLI's --json, and the JSON front ends), and a JSON writer
+        // whose output is the same byte for byte every time.
+        .target(
+            name: "JobWireJSON",
+            dependencies: ["JobWireProtocol"]
+        ),
         // Argument types that jobwired and jobwire share (one duration syntax for both).
         .target(
             name: "JobWireCommandLine",
@@ -82,6 +89,7 @@ let package = Package(
             name: "jobwire",
             dependencies: [
                 "JobWireClient",
+                "JobWireJSON",
                 "JobWireKeys",
                 "JobWireCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobWireProtocolTests",
-            dependencies: ["JobWireProtocol", "JobWireSync", "JobWireTestSupport"],
+            dependencies: ["CJobWireProto", "JobWireProtocol", "JobWireJSON", "JobWireSync", "JobWireTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

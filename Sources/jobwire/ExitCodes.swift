@@ -33,7 +33,8 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// A failure of the CLI itself (a bad spec file, an unreadable result file).
+/// A failure of the CLI itself (an unreadable file); a spec it refuses is a
+/// `JobWireError` with the code and reason the server would give.
 struct CLIError: Error {
     var message: String
     var exitCode: Int32 = 1

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobWireClient
+import JobWireJSON
 import JobWireProtocol
 
 @main
@@ -49,7 +50,7 @@ func parseLabels(_ pairs: [String]) throws -> [String: String] {
 /// Prints a job as JSON, or as a short human summary.
 func show(_ job: Job, json: Bool) {
     if json {
-        print(JobJSON.text(JobJSON.object(job)))
+        print(JobJSON.value(job).text(pretty: true))
         return
     }
     var lines = ["job        \(job.jobID)",
@@ -61,9 +62,9 @@ func show(_ job: Job, json: Bool) {
     if !job.labels.isEmpty {
         lines.append("labels     " + job.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
-    lines.append("created    \(JobJSON.iso8601(job.createdAtMs))")
-    lines.append("updated    \(JobJSON.iso8601(job.updatedAtMs))")
-    if job.completedAtMs != 0 { lines.append("completed  \(JobJSON.iso8601(job.completedAtMs))") }
+    lines.append("created    \(ISO8601.string(milliseconds: job.createdAtMs))")
+    lines.append("updated    \(ISO8601.string(milliseconds: job.updatedAtMs))")
+    if job.completedAtMs != 0 { lines.append("completed  \(ISO8601.string(milliseconds: job.completedAtMs))") }
     if let error = job.error { lines.append("error      \(error.message)\(error.reason.isEmpty ? "" : " [\(error.reason)]")") }
     if let result = job.result { lines.append("result     \(result.data.count) bytes of \(result.contentType)") }
     if !job.cancelReason.isEmpty { lines.append("cancelled  \(job.cancelReason)") }
@@ -105,7 +106,7 @@ struct Configure: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw CLIError(message: "cannot read \(file)")
                 }
-                job = try JobJSON.spec(from: data)
+                job = try JobJSON.spec(from: [UInt8](data))
             }
             if let type { job.type = type }
             for (key, value) in try parseLabels(label) { job.labels[key] = value }
@@ -232,14 +233,16 @@ struct Stats: AsyncParsableCommand {
         try await runReportingErrors {
             let stats = try await global.client().stats()
             if json {
-                print(JobJSON.text([
-                    "jobs": Dictionary(uniqueKeysWithValues: stats.jobs.map { ($0.status.name, Int($0.count)) }),
-                    "connections": Int(stats.connections), "streams": Int(stats.streams), "uptime_ms": Int(stats.uptimeMs),
-                    "methods": stats.methods.map {
-                        ["method": $0.method, "calls": Int($0.calls), "errors": Int($0.errors), "p50_us": Int($0.p50Us),
-                         "p99_us": Int($0.p99Us), "p999_us": Int($0.p999Us)] as [String: Any]
-                    },
-                ]))
+                print(JSONValue.object([
+                    "jobs": .object(stats.jobs.map { .init($0.status.name, .int(Int64(clamping: $0.count))) }),
+                    "connections": .int(Int64(stats.connections)), "streams": .int(Int64(stats.streams)),
+                    "uptime_ms": .int(Int64(clamping: stats.uptimeMs)),
+                    "methods": .array(stats.methods.map {
+                        .object(["method": .string($0.method), "calls": .int(Int64(clamping: $0.calls)),
+                                 "errors": .int(Int64(clamping: $0.errors)), "p50_us": .int(Int64(clamping: $0.p50Us)),
+                                 "p99_us": .int(Int64(clamping: $0.p99Us)), "p999_us": .int(Int64(clamping: $0.p999Us))])
+                    }),
+                ]).text(pretty: true))
                 return
             }
             print("jobs: " + (stats.jobs.isEmpty ? "none" : stats.jobs.map { "\($0.status.name) \($0.count)" }.joined(separator: ", ")))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobWireClient
+import JobWireJSON
 import JobWireProtocol
 
 struct List: AsyncParsableCommand {
@@ -22,17 +23,20 @@ struct List: AsyncParsableCommand {
     @Flag(help: "Every page, not just the first.") var all = false
     @Option(help: "table, json or csv.") var format: Format = .table
 
+    /// A time that does not parse is a usage error (64), like any bad flag value.
+    func validate() throws {
+        for (flag, value) in [("--created-after", createdAfter), ("--created-before", createdBefore)] {
+            if let value, JobJSON.parseTime(value) == nil {
+                throw ValidationError("\(flag): '\(value)' is not an ISO 8601 time such as 2026-12-02T08:00:00Z")
+            }
+        }
+    }
+
     func run() async throws {
         try await runReportingErrors {
             var request = ListJobsRequest(statuses: status, type: type ?? "", labels: try parseLabels(label), pageSize: pageSize)
-            if let createdAfter {
-                guard let time = JobJSON.parseTime(createdAfter) else { throw CLIError(message: "--created-after: not an ISO 8601 time") }
-                request.createdAfterMs = time
-            }
-            if let createdBefore {
-                guard let time = JobJSON.parseTime(createdBefore) else { throw CLIError(message: "--created-before: not an ISO 8601 time") }
-                request.createdBeforeMs = time
-            }
+            if let time = createdAfter.flatMap(JobJSON.parseTime) { request.createdAfterMs = time }
+            if let time = createdBefore.flatMap(JobJSON.parseTime) { request.createdBeforeMs = time }
             let client = global.client()
             var jobs: [Job] = []
             var total: UInt64 = 0
@@ -45,7 +49,7 @@ struct List: AsyncParsableCommand {
                 total = page.totalCount
             }
             switch format {
-            case .json: print(JobJSON.text(jobs.map(JobJSON.object)))
+            case .json: print(JSONValue.array(jobs.map(JobJSON.value)).text(pretty: true))
             case .csv: print(csv(jobs), terminator: "")
             case .table: print(table(jobs, total: total))
             }
@@ -59,8 +63,8 @@ struct List: AsyncParsableCommand {
         var text = Self.csvColumns.joined(separator: ",") + "\r\n"
         for job in jobs {
             let fields = [job.jobID, job.status.name, job.type, "\(job.priority)", "\(job.progress)", job.currentTask,
-                          job.streamURL, "\(job.streamPort)", JobJSON.iso8601(job.createdAtMs), JobJSON.iso8601(job.updatedAtMs),
-                          job.completedAtMs == 0 ? "" : JobJSON.iso8601(job.completedAtMs), "\(job.revision)"]
+                          job.streamURL, "\(job.streamPort)", ISO8601.string(milliseconds: job.createdAtMs), ISO8601.string(milliseconds: job.updatedAtMs),
+                          job.completedAtMs == 0 ? "" : ISO8601.string(milliseconds: job.completedAtMs), "\(job.revision)"]
             text += fields.map(quote).joined(separator: ",") + "\r\n"
         }
         return text
@@ -76,7 +80,7 @@ struct List: AsyncParsableCommand {
         var rows = [["JOB ID", "STATUS", "TYPE", "PROGRESS", "TASK", "STREAM", "CREATED"]]
         for job in jobs {
             rows.append([job.jobID, job.status.name, job.type, String(format: "%.1f%%", job.progress), job.currentTask,
-                         job.streamPort == 0 ? "" : "\(job.streamURL):\(job.streamPort)", JobJSON.iso8601(job.createdAtMs)])
+                         job.streamPort == 0 ? "" : "\(job.streamURL):\(job.streamPort)", ISO8601.string(milliseconds: job.createdAtMs)])
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in

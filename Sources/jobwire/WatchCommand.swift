@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobWireClient
+import JobWireJSON
 import JobWireProtocol
 
 #if canImport(Glibc)
@@ -30,8 +31,8 @@ struct Watch: AsyncParsableCommand {
             for try await event in global.client().watch(jobID, after: afterRevision) {
                 final = event.job
                 if json {
-                    print(JobJSON.text(["revision": Int(event.revision), "type": kindName(event.kind),
-                                        "job": JobJSON.object(event.job)], pretty: false))
+                    print(JSONValue.object(["revision": .int(Int64(clamping: event.revision)),
+                                            "type": .string(kindName(event.kind)), "job": JobJSON.value(event.job)]).text())
                 } else if terminal {
                     print("\r\u{1B}[2K" + bar(event.job), terminator: event.job.status.isTerminal ? "\n" : "")
                 } else {

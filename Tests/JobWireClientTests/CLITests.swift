@@ -185,6 +185,14 @@ struct CLITests {
         #expect(run.stderr.contains("--timeout"), "\(run.stderr)")
     }
 
+    @Test("a time filter that is not ISO 8601 is a usage error (64) naming the option",
+          arguments: ["--created-after", "--created-before"])
+    func malformedTimeFilter(flag: String) async throws {
+        let run = try await jobwire(["list", flag, "yesterday"], port: 1)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("\(flag): 'yesterday' is not an ISO 8601 time"), "\(run.stderr)")
+    }
+
     @Test("configure from a spec file, flags overriding it; update as a worker")
     func configureAndUpdate() async throws {
         let harness = ServerHarness()
@@ -217,7 +225,8 @@ struct CLITests {
         #expect(bad.status == 19 && bad.stderr.contains("ILLEGAL_TRANSITION"))
         try Data(#"{"typ": "x"}"#.utf8).write(to: file)
         let unknownField = try await jobwire(["configure", "--file", file.path], port: harness.port)
-        #expect(unknownField.status == 1 && unknownField.stderr.contains("unknown field \"typ\""))
+        #expect(unknownField.status == 13 && unknownField.stderr.contains("INVALID_ARGUMENT (FIELD_NOT_ALLOWED)")
+                && unknownField.stderr.contains("unknown field \"typ\""))
     }
 
     @Test("--help on every command shows an example",

@@ -1,14 +1,19 @@
-"""``Job.to_dict()`` against ``jobwire get --json`` (and ``list --format json``), field by field."""
+"""``Job.to_dict()`` against ``jobwire get --json`` (and ``list --format json``), field by field, and against the
+golden JSON files that the Swift JSON module is checked against too."""
 from __future__ import annotations
 
 import base64
 import json
+import pathlib
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 import jobwire
 from jobwire import JobError, JobResult, JobSpec, JobStatus, StreamMetadata
 from helpers import Server, cli_job, run_cli
+from jobwire._convert import parse_job
 
 StartServer = Callable[..., Server]
 
@@ -88,3 +93,17 @@ def test_timestamps_of_many_jobs_match_to_the_millisecond(client: jobwire.Client
         assert (cli["job_id"], cli["created_at"], cli["updated_at"]) == (mine["job_id"], mine["created_at"],
                                                                           mine["updated_at"])
         assert cli == mine
+
+
+GOLDEN = pathlib.Path(__file__).resolve().parents[3] / "Tests" / "JobWireProtocolTests" / "Fixtures" / "golden"
+
+
+@pytest.mark.parametrize("name", ["job_running", "job_completed", "job_failed"])
+def test_to_dict_matches_the_golden_json(name: str) -> None:
+    """The golden jobs (made by Google's protobuf) decoded by this client give exactly the JSON the Swift module
+    JobWireJSON writes for them (Tests/JobWireProtocolTests/JobJSONTests.swift checks its side against the same file)."""
+    job = parse_job((GOLDEN / f"{name}.bin").read_bytes())
+    expected = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    ours = job.to_dict()
+    assert list(ours) == list(expected), "the same members in the same order"
+    assert ours == expected
