@@ -38,13 +38,9 @@ extension Connection {
         if hello.maxFrameBytes != 0 {
             maxFrameBytes = min(maxFrameBytes, max(Int(hello.maxFrameBytes), Limits.minMaxFrameBytes))
         }
-        if let keys = context.keys.withLock({ $0 }) {
-            guard let entry = keys.authenticate(hello.apiKey) else {
-                throw JobWireError(.unauthenticated, Reason.invalidAPIKey,
-                                   hello.apiKey.isEmpty ? "this server requires an API key" : "the API key is unknown or revoked")
-            }
-            principal = Principal(entry)
-            logger[metadataKey: "key"] = "\(entry.id)"
+        principal = try context.service.authenticate(apiKey: hello.apiKey)
+        if let keyID = principal.keyID {
+            logger[metadataKey: "key"] = "\(keyID)"
         }
         phase = .open
         if !hello.clientName.isEmpty {
@@ -79,9 +75,9 @@ extension Connection {
                 to: &output)
             return
         }
-        let tenant: String
+        let caller: Caller
         do throws(JobWireError) {
-            tenant = try authorize(method, call)
+            caller = try context.service.admit(principal, to: method, tenant: call.tenant)
         } catch {
             end(call.streamID, method, startedAtNs, error)
             return
@@ -92,33 +88,13 @@ extension Connection {
                 "at most \(configuration.maxStreamsPerConnection) calls may be open on one connection"))
             return
         }
-        dispatch(method, call, tenant: tenant, startedAtNs: startedAtNs)
-    }
-
-    /// The tenant the call acts for, once the key's role may make it and the
-    /// rate limits admit it. Checked before the request is even decoded, so a
-    /// refused call has done nothing and is always safe to retry.
-    private func authorize(_ method: Method, _ call: Call) throws(JobWireError) -> String {
-        guard principal.role.allows(method) else {
-            throw JobWireError(.permissionDenied, Reason.permissionDenied,
-                               "role \(principal.role.rawValue) may not call \(method.shortName)")
-        }
-        let tenant = call.tenant.isEmpty ? principal.tenant : call.tenant
-        guard tenant == principal.tenant || principal.role.spansTenants else {
-            throw JobWireError(.permissionDenied, Reason.permissionDenied,
-                               "only admin keys may act for another tenant")
-        }
-        if let limited = context.rateLimiter.admit(principal, tenant: tenant) {
-            throw limited
-        }
-        return tenant
+        dispatch(method, call, caller: caller, startedAtNs: startedAtNs)
     }
 
     /// After the keys were reloaded: a connection whose key is gone, or now
     /// grants another tenant or role, is closed.
     func recheckKey(_ keys: KeyRing) {
-        guard phase == .open || phase == .handshake, let keyID = principal.keyID else { return }
-        if let entry = keys.entry(id: keyID), Principal(entry) == principal { return }
+        guard phase == .open || phase == .handshake, !context.service.isCurrent(principal, in: keys) else { return }
         fail(JobWireError(.unauthenticated, Reason.invalidAPIKey, "the API key was revoked or changed"))
     }
 
@@ -138,7 +114,7 @@ extension Connection {
     func endStreamAccounting(_ streamID: UInt32, _ state: StreamState) {
         context.stats.streams.subtract(1, ordering: .relaxed)
         if case .watch(let watch) = state, let watcherID = watch.watcherID {
-            context.registry.unwatch(jobID: watch.jobID, watcherID: watcherID)
+            context.service.unwatch(jobID: watch.jobID, watcherID: watcherID)
         }
     }
 

@@ -1,51 +1,53 @@
 import JobWireProtocol
 
 extension Connection {
-    /// Runs one call. Reads answer at once; writes answer when the store has
-    /// committed (through the inbox); WatchJob becomes a stream.
-    func dispatch(_ method: Method, _ call: Call, tenant: String, startedAtNs: UInt64) {
+    /// Decodes one call's request and hands it to the job service. Reads
+    /// answer at once; writes answer when the store has committed (through
+    /// the inbox); WatchJob becomes a stream.
+    func dispatch(_ method: Method, _ call: Call, caller: Caller, startedAtNs: UInt64) {
         let streamID = call.streamID
+        let service = context.service
         do throws(JobWireError) {
             switch method {
             case .getMetadata:
                 let request = try GetMetadataRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs,
-                      try context.registry.metadata(jobID: request.jobID, tenant: tenant, logTail: request.logTail))
+                reply(streamID, method, startedAtNs, try service.getMetadata(request, caller: caller).bytes)
             case .batchGetMetadata:
                 let request = try BatchGetMetadataRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, try context.registry.batchMetadata(request, tenant: tenant))
+                reply(streamID, method, startedAtNs, try service.batchGetMetadata(request, caller: caller).bytes)
             case .listJobs:
                 let request = try ListJobsRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, try context.registry.list(request, tenant: tenant))
+                reply(streamID, method, startedAtNs, try service.listJobs(request, caller: caller).bytes)
             case .health:
-                _ = try HealthRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, health().encode())
+                let request = try HealthRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs,
+                      service.health(request, caller: caller, sessionDraining: goAwaySent).encode())
             case .stats:
                 let request = try StatsRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, stats(tenant: request.tenant.isEmpty ? tenant : request.tenant).encode())
+                reply(streamID, method, startedAtNs, service.stats(request, caller: caller).encode())
             case .configure:
                 let request = try ConfigureRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
-                    try context.registry.configure(request, tenant: tenant, completion: completion)
+                    try service.configure(request, caller: caller) { completion($0.map(\.bytes)) }
                 }
             case .cancel:
                 let request = try CancelRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
-                    try context.registry.cancel(request, tenant: tenant, completion: completion)
+                    try service.cancel(request, caller: caller) { completion($0.map(\.bytes)) }
                 }
             case .updateJob:
                 let request = try UpdateJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
-                    try context.registry.update(request, tenant: tenant, completion: completion)
+                    try service.updateJob(request, caller: caller) { completion($0.map(\.bytes)) }
                 }
             case .deleteJob:
                 let request = try DeleteJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
-                    try context.registry.delete(request, tenant: tenant, completion: completion)
+                    try service.deleteJob(request, caller: caller) { completion($0.map(\.bytes)) }
                 }
             case .watchJob:
                 let request = try WatchJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                try startWatch(request, tenant: tenant, streamID: streamID, timeoutMs: call.timeoutMs, startedAtNs: startedAtNs)
+                try startWatch(request, caller: caller, streamID: streamID, timeoutMs: call.timeoutMs, startedAtNs: startedAtNs)
             }
         } catch {
             end(streamID, method, startedAtNs, error)
@@ -102,19 +104,5 @@ extension Connection {
         case .failure(let error):
             end(streamID, method, startedAtNs, error)
         }
-    }
-
-    private func health() -> HealthResponse {
-        HealthResponse(status: goAwaySent || context.draining.load(ordering: .relaxed) ? .draining : .serving,
-                       store: context.store.kind, storeState: context.store.state,
-                       serverVersion: ServerConfiguration.version, uptimeMs: context.stats.uptimeMs)
-    }
-
-    /// Stats is admin-only (``JobWireKeys/Role``), so any tenant may be named.
-    private func stats(tenant: String) -> StatsResponse {
-        StatsResponse(jobs: context.registry.counts(tenant: tenant),
-                      connections: UInt32(clamping: context.stats.connections.load(ordering: .relaxed)),
-                      streams: UInt32(clamping: context.stats.streams.load(ordering: .relaxed)),
-                      methods: context.stats.methodStats(), uptimeMs: context.stats.uptimeMs)
     }
 }

@@ -9,8 +9,9 @@ extension Connection: WatchSink {
 
     /// Starts WatchJob: sends the first events, then either ends (the job is
     /// already terminal) or keeps the stream open for deliveries.
-    func startWatch(_ request: WatchJobRequest, tenant: String, streamID: UInt32, timeoutMs: UInt32, startedAtNs: UInt64) throws(JobWireError) {
-        let start = try context.registry.watch(request, tenant: tenant, sink: self, streamID: streamID)
+    func startWatch(_ request: WatchJobRequest, caller: Caller, streamID: UInt32, timeoutMs: UInt32,
+                    startedAtNs: UInt64) throws(JobWireError) {
+        let start = try context.service.watch(request, caller: caller, sink: self, streamID: streamID)
         let now = WallClock.nowMs()
         var watch = WatchStream(jobID: request.jobID, watcherID: start.watcherID, lastRevision: request.afterRevision,
                                 now: now, startedAtNs: startedAtNs)

@@ -126,7 +126,7 @@ final class Connection: @unchecked Sendable {
             self.fail(JobWireError(.deadlineExceeded, Reason.handshakeTimeout,
                                    "no Hello within \(self.configuration.handshakeTimeoutMs) ms"))
         }
-        if context.draining.load(ordering: .relaxed) {
+        if context.service.draining.load(ordering: .relaxed) {
             beginDrain()
         }
     }

@@ -107,8 +107,8 @@ final class Listener: @unchecked Sendable {
 
     private func admit(_ client: Int32) {
         let limit = context.configuration.maxConnections
-        if context.stats.connections.load(ordering: .relaxed) >= limit || context.draining.load(ordering: .relaxed) {
-            let status = context.draining.load(ordering: .relaxed)
+        if context.stats.connections.load(ordering: .relaxed) >= limit || context.service.draining.load(ordering: .relaxed) {
+            let status = context.service.draining.load(ordering: .relaxed)
                 ? Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down")
                 : Status(code: .resourceExhausted, reason: Reason.tooManyConnections,
                          message: "the server has its maximum of \(limit) connections")

@@ -27,23 +27,3 @@ public struct RateLimit: Sendable, Equatable {
         self.burst = max(1, burst ?? perSecond)
     }
 }
-
-/// The identity a connection's Hello established.
-struct Principal: Sendable, Equatable {
-    /// nil in development mode.
-    let keyID: String?
-    let tenant: String
-    let role: Role
-
-    static let development = Principal(keyID: nil, tenant: "default", role: .admin)
-
-    init(keyID: String?, tenant: String, role: Role) {
-        self.keyID = keyID
-        self.tenant = tenant
-        self.role = role
-    }
-
-    init(_ entry: KeyEntry) {
-        self.init(keyID: entry.id, tenant: entry.tenant, role: entry.role)
-    }
-}

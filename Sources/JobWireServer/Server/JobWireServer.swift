@@ -12,6 +12,8 @@ import Logging
 ///     server.shutdown { exit(0) }
 public final class JobWireServer: Sendable {
     public let registry: JobRegistry
+    /// The transport-free core every front end calls.
+    public let service: JobService
     let context: ServerContext
     private let listener: Locked<Listener?> = Locked(nil)
     private let reaper = Reaper()
@@ -19,7 +21,8 @@ public final class JobWireServer: Sendable {
 
     public init(configuration: ServerConfiguration, store: any JobStore = InMemoryJobStore(), logger: Logger) throws(JobWireError) {
         registry = try JobRegistry(configuration: configuration.registry, store: store)
-        context = ServerContext(configuration: configuration, registry: registry, store: store, logger: logger)
+        service = JobService(registry: registry, store: store, security: configuration.security)
+        context = ServerContext(configuration: configuration, service: service, logger: logger)
     }
 
     public var configuration: ServerConfiguration { context.configuration }
@@ -56,7 +59,7 @@ public final class JobWireServer: Sendable {
             throw JobWireError(.failedPrecondition, "NO_KEYS_FILE", "the server runs without a keys file; there is nothing to reload")
         }
         let keys = KeyRing(try KeysFile.loadForServing(path: path))
-        context.keys.withLock { $0 = keys }
+        service.replaceKeys(keys)
         for connection in context.connections.withLock({ Array($0.values) }) {
             connection.loop.execute { connection.recheckKey(keys) }
         }
@@ -75,7 +78,7 @@ public final class JobWireServer: Sendable {
     /// Calling it again while a shutdown runs waits for the same drain.
     public func shutdown(completion: @escaping @Sendable () -> Void) {
         let deadline = MonotonicClock.nowMs() + Int64(context.configuration.drainTimeoutMs)
-        guard !context.draining.exchange(true, ordering: .relaxed) else {
+        guard !service.draining.exchange(true, ordering: .relaxed) else {
             waitForDrain(deadline: deadline, completion: completion)
             return
         }

@@ -1,0 +1,163 @@
+import JobWireKeys
+import JobWireProtocol
+import JobWireSync
+import Synchronization
+
+/// The job service: every rule of JobWire that is not about a transport.
+///
+/// A front end (today the binary protocol's ``Connection``; HTTP, SSE and
+/// webhooks later) authenticates a session once with
+/// ``authenticate(apiKey:)``, admits each call with
+/// ``admit(_:to:tenant:)`` (role, tenant, rate limits), decodes the request
+/// into the protocol's request type, and calls the operation; it encodes what
+/// comes back for its transport and nothing else. No front end repeats one
+/// of these rules, and the service knows nothing of sockets, frames or HTTP.
+///
+/// Results are ``Encoded`` messages: the cached protobuf encoding of each job
+/// revision, spliced, so the binary front end sends them without encoding
+/// anything again; a JSON front end decodes them once.
+///
+/// Writes answer through a completion, once the store has committed; reads
+/// and watches answer at once.
+public final class JobService: Sendable {
+    /// How a write answers: its reply once durable, or why it failed.
+    public typealias Completion<Message: WireMessage> = @Sendable (Result<Encoded<Message>, JobWireError>) -> Void
+
+    public let registry: JobRegistry
+    let store: any JobStore
+    /// Counters every front end adds to: connections, open streams, calls by method and outcome.
+    let stats = ServerStats()
+    /// Set when the server begins its graceful shutdown.
+    let draining = Atomic<Bool>(false)
+    /// The accepted keys (nil: development mode); replaced on reload.
+    private let keys: Locked<KeyRing?>
+    private let rateLimiter: RateLimiter
+
+    init(registry: JobRegistry, store: any JobStore, security: SecurityConfiguration) {
+        self.registry = registry
+        self.store = store
+        self.keys = Locked(security.keys)
+        self.rateLimiter = RateLimiter(keyRate: security.keyRate, tenantRate: security.tenantRate)
+    }
+
+    // MARK: Sessions and admission
+
+    /// The principal an API key stands for: in development mode (no keys)
+    /// everyone is ``Principal/development``; otherwise a missing, unknown or
+    /// revoked key is UNAUTHENTICATED / INVALID_API_KEY.
+    public func authenticate(apiKey: String) throws(JobWireError) -> Principal {
+        guard let keys = keys.withLock({ $0 }) else { return .development }
+        guard let entry = keys.authenticate(apiKey) else {
+            throw JobWireError(.unauthenticated, Reason.invalidAPIKey,
+                               apiKey.isEmpty ? "this server requires an API key" : "the API key is unknown or revoked")
+        }
+        return Principal(entry)
+    }
+
+    /// Installs reloaded keys; returns them so front ends can re-check their
+    /// open sessions with ``isCurrent(_:in:)``.
+    func replaceKeys(_ keyRing: KeyRing) {
+        keys.withLock { $0 = keyRing }
+    }
+
+    /// Whether a session's principal still holds after a reload: its key is
+    /// there and grants the same tenant and role.
+    func isCurrent(_ principal: Principal, in keyRing: KeyRing) -> Bool {
+        guard let keyID = principal.keyID else { return true }
+        guard let entry = keyRing.entry(id: keyID) else { return false }
+        return Principal(entry) == principal
+    }
+
+    /// Admits one call: the principal's role may make it, it may act for the
+    /// tenant asked for (empty: its own), and the key's and tenant's rate
+    /// limits let it through. Checked before the request is decoded, so a
+    /// refused call has done nothing and is always safe to retry.
+    public func admit(_ principal: Principal, to method: Method, tenant requested: String) throws(JobWireError) -> Caller {
+        guard principal.role.allows(method) else {
+            throw JobWireError(.permissionDenied, Reason.permissionDenied,
+                               "role \(principal.role.rawValue) may not call \(method.shortName)")
+        }
+        let tenant = requested.isEmpty ? principal.tenant : requested
+        guard tenant == principal.tenant || principal.role.spansTenants else {
+            throw JobWireError(.permissionDenied, Reason.permissionDenied, "only admin keys may act for another tenant")
+        }
+        if let limited = rateLimiter.admit(principal, tenant: tenant) {
+            throw limited
+        }
+        return Caller(principal: principal, tenant: tenant)
+    }
+
+    // MARK: Reads
+
+    /// GetMetadata: the job, with its last `log_tail` log lines.
+    public func getMetadata(_ request: GetMetadataRequest, caller: Caller) throws(JobWireError) -> Encoded<Job> {
+        Encoded(bytes: try registry.metadata(jobID: request.jobID, tenant: caller.tenant, logTail: request.logTail))
+    }
+
+    /// BatchGetMetadata: one result per id, in request order, each the job or its error.
+    public func batchGetMetadata(_ request: BatchGetMetadataRequest,
+                                 caller: Caller) throws(JobWireError) -> Encoded<BatchGetMetadataResponse> {
+        Encoded(bytes: try registry.batchMetadata(request, tenant: caller.tenant))
+    }
+
+    /// ListJobs: newest first, filtered, paged.
+    public func listJobs(_ request: ListJobsRequest, caller: Caller) throws(JobWireError) -> Encoded<ListJobsResponse> {
+        Encoded(bytes: try registry.list(request, tenant: caller.tenant))
+    }
+
+    /// Health: serving or draining (the server's shutdown, or the session's
+    /// own, which only its front end knows), the store and the version.
+    public func health(_ request: HealthRequest, caller: Caller, sessionDraining: Bool = false) -> HealthResponse {
+        HealthResponse(status: sessionDraining || draining.load(ordering: .relaxed) ? .draining : .serving,
+                       store: store.kind, storeState: store.state,
+                       serverVersion: ServerConfiguration.version, uptimeMs: stats.uptimeMs)
+    }
+
+    /// Stats for the tenant named (empty: the caller's). Admin-only by role
+    /// (``JobWireKeys/Role``), so any tenant may be named.
+    public func stats(_ request: StatsRequest, caller: Caller) -> StatsResponse {
+        StatsResponse(jobs: registry.counts(tenant: request.tenant.isEmpty ? caller.tenant : request.tenant),
+                      connections: UInt32(clamping: stats.connections.load(ordering: .relaxed)),
+                      streams: UInt32(clamping: stats.streams.load(ordering: .relaxed)),
+                      methods: stats.methodStats(), uptimeMs: stats.uptimeMs)
+    }
+
+    // MARK: Writes
+
+    /// Configure: creates the job (or, for a repeated `request_id`, answers the one it created).
+    public func configure(_ request: ConfigureRequest, caller: Caller,
+                          completion: @escaping Completion<ConfigureResponse>) throws(JobWireError) {
+        try registry.configure(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
+    }
+
+    /// Cancel: asks the job's worker to stop (or ends a PENDING job at once).
+    public func cancel(_ request: CancelRequest, caller: Caller, completion: @escaping Completion<Job>) throws(JobWireError) {
+        try registry.cancel(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
+    }
+
+    /// UpdateJob: the worker's report.
+    public func updateJob(_ request: UpdateJobRequest, caller: Caller,
+                          completion: @escaping Completion<Job>) throws(JobWireError) {
+        try registry.update(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
+    }
+
+    /// DeleteJob: forgets the job; its watchers end with JOB_DELETED.
+    public func deleteJob(_ request: DeleteJobRequest, caller: Caller,
+                          completion: @escaping Completion<DeleteJobResponse>) throws(JobWireError) {
+        try registry.delete(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
+    }
+
+    // MARK: Watches
+
+    /// WatchJob: the first events to send and, unless the job has ended, a
+    /// registration that hands every later change to `sink` (see
+    /// ``JobRegistry/WatchStart``). End it with ``unwatch(jobID:watcherID:)``.
+    func watch(_ request: WatchJobRequest, caller: Caller, sink: any WatchSink,
+               streamID: UInt32) throws(JobWireError) -> JobRegistry.WatchStart {
+        try registry.watch(request, tenant: caller.tenant, sink: sink, streamID: streamID)
+    }
+
+    func unwatch(jobID: String, watcherID: UInt64) {
+        registry.unwatch(jobID: jobID, watcherID: watcherID)
+    }
+}
