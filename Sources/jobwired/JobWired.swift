@@ -206,9 +206,7 @@ struct JobWired: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let signals = SignalHandlers(server: server, logger: logger, store: jobStore)
         signals.install()
-        if let sqlite = jobStore as? SQLiteJobStore {
-            sqlite.onStop { reason in signals.storeStopped(reason) }
-        }
+        jobStore.onStop { reason in signals.storeStopped(reason) }
 
         // The one line on stdout, written directly so it is never held in a buffer.
         let ready = Array("jobwired listening on \(host):\(boundPort)\n".utf8)
@@ -344,11 +342,7 @@ final class SignalHandlers: @unchecked Sendable {
         let logger = self.logger
         let store = self.store
         server.shutdown {
-            if let sqlite = store as? SQLiteJobStore {
-                logger.info("stopped", metadata: ["store-commits": "\(sqlite.commits)", "exit-status": "\(exitCode)"])
-            } else {
-                logger.info("stopped")
-            }
+            logger.info("stopped", metadata: ["store-commits": "\(store.commits)", "exit-status": "\(exitCode)"])
             exit(exitCode)
         }
     }

@@ -16,8 +16,9 @@ final class SurvivingStore: JobStore {
 
     var kind: String { "surviving-test-store" }
     var state: String { "ok" }
-    var completesInline: Bool { true }
     var stoppedBecause: JobWireError? { nil }
+    var commits: Int { 0 }
+    func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {}
 
     func load(expect: (Int) -> Void,
               restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {

@@ -16,8 +16,9 @@ struct CommitOrderTests {
 
         var kind: String { "manual" }
         var state: String { "ok" }
-        var completesInline: Bool { false }
         var stoppedBecause: JobWireError? { stopped.withLock { $0 } }
+        var commits: Int { 0 }
+        func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {}
 
         func load(expect: (Int) -> Void,
                   restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] { [] }
@@ -108,7 +109,7 @@ struct CommitOrderTests {
         #expect(registry.reap(now: .max) == JobRegistry.ReapReport(), "the reaper changes nothing either")
     }
 
-    @Test("a watch that starts while a change commits gets it once, in order")
+    @Test("a watch that starts while a change commits starts from what the store has, and gets the change once it is committed")
     func watchDuringCommit() throws {
         let store = ManualStore()
         let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
@@ -121,11 +122,85 @@ struct CommitOrderTests {
         let late = Sink()
         let lateStart = try registry.watch(WatchJobRequest(jobID: job.jobID, afterRevision: 1), tenant: tenant, sink: late,
                                            streamID: 2)
+        let fresh = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: Sink(), streamID: 3)
+        #expect(lateStart.events.isEmpty, "revision 2 is not the store's yet")
+        #expect(fresh.events.map(\.revision) == [1], "a snapshot is of the committed revision")
         store.commit()
         #expect(early.revisions.withLock { $0 } == [2])
-        // The late watch found revision 2 in the job's history; the commit's delivery repeats it,
-        // and the connection's stream drops deliveries at or below what it sent.
-        #expect(lateStart.events.map(\.revision) == [2])
-        #expect(late.revisions.withLock { $0 }.allSatisfy { $0 == 2 })
+        #expect(late.revisions.withLock { $0 } == [2])
+    }
+
+    @Test("a store that fails a commit leaves no trace of the write: never read, listed, watched or acknowledged")
+    func failedCommitLeavesNoTrace() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let job = try createCommitted(in: registry, store)
+        let sink = Sink()
+        _ = try registry.watch(WatchJobRequest(jobID: job.jobID), tenant: tenant, sink: sink, streamID: 1)
+
+        // Three writes wait for the store: a change, a new job, a delete of another job.
+        let other = try createCommitted(in: registry, store)
+        let changed = try RegistryWrite { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 50, logLines: ["half"]), tenant: tenant,
+                                completion: completion)
+        }
+        let created = try RegistryWrite { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(requestID: "r1", job: Job(type: "new")), tenant: tenant,
+                                   completion: completion)
+        }
+        let deleted = try RegistryWrite { completion throws(JobWireError) in
+            try registry.delete(DeleteJobRequest(jobID: other.jobID), tenant: tenant, completion: completion)
+        }
+        let replayed = try RegistryWrite { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(requestID: "r1", job: Job(type: "new")), tenant: tenant,
+                                   completion: completion)
+        }
+
+        // Meanwhile readers see exactly what the store has.
+        let read = try Job(decoding: try registry.metadata(jobID: job.jobID, tenant: tenant, logTail: 5))
+        #expect(read.revision == 1 && read.progress == 0 && read.logTail.isEmpty)
+        let listed = try ListJobsResponse(decoding: try registry.list(ListJobsRequest(), tenant: tenant))
+        #expect(Set(listed.jobs.map(\.jobID)) == [job.jobID, other.jobID] && listed.totalCount == 2)
+        #expect(listed.jobs.first { $0.jobID == job.jobID }?.revision == 1)
+        let stillThere = try Job(decoding: try registry.metadata(jobID: other.jobID, tenant: tenant, logTail: 0))
+        #expect(stillThere.jobID == other.jobID, "a delete the store has not accepted deletes nothing yet")
+        let batch = try BatchGetMetadataResponse(decoding: try registry.batchMetadata(
+            BatchGetMetadataRequest(jobIDs: [job.jobID]), tenant: tenant))
+        guard case .job(let batched)? = batch.results.first?.outcome else {
+            Issue.record("the batch must answer the committed job")
+            return
+        }
+        #expect(batched.revision == 1)
+        #expect(sink.revisions.withLock { $0 }.isEmpty)
+        for write in [changed, created, deleted, replayed] {
+            #expect(write.value == nil, "nothing is acknowledged before the store answers")
+        }
+
+        store.fail()
+        for write in [changed, created, deleted, replayed] {
+            let outcome = try #require(write.value)
+            #expect(throws: JobWireError.self) { try outcome.get() }
+        }
+        #expect(sink.revisions.withLock { $0 }.isEmpty, "no watcher ever saw revision 2")
+        let refused = Result { () throws(JobWireError) in try registry.metadata(jobID: job.jobID, tenant: tenant, logTail: 0) }
+        guard case .failure(let error) = refused else {
+            Issue.record("reads must be refused once the store stopped")
+            return
+        }
+        #expect(error.code == .unavailable && error.reason == Reason.storeUnavailable)
+    }
+
+    @Test("a write's reply runs outside the registry's lock, so it may call the registry again")
+    func completionsRunUnlocked() throws {
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: InMemoryJobStore())
+        let nested = Locked<Result<[UInt8], JobWireError>?>(nil)
+        try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: tenant) { result in
+            // With the memory store this runs before configure returns: under the lock, it would deadlock.
+            guard case .success(let reply) = result, let job = try? ConfigureResponse(decoding: reply).job else { return }
+            nested.withLock { $0 = Result { () throws(JobWireError) in
+                try registry.metadata(jobID: job.jobID, tenant: "default", logTail: 0) } }
+        }
+        let read = try #require(nested.withLock { $0 })
+        #expect(try Job(decoding: try read.get()).revision == 1)
     }
 }

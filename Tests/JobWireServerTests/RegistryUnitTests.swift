@@ -122,16 +122,22 @@ struct RegistryUnitTests {
         }
     }
 
-    @Test("log tails are spliced onto the cached encoding")
+    @Test("log tails are spliced onto the cached encoding, only what the store accepted")
     func logTailSplice() throws {
         var record = JobRecord(job: Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", revision: 1), sequence: 1, requestID: "",
                                requestFingerprint: 0, leaseTTLMs: 0, pooledPort: nil,
                                capacities: .init(logLines: 3, historyEvents: 2, historyBytes: 1 << 20))
         let store = InMemoryJobStore()
         _ = try record.commit(now: 5, newLogLines: ["a", "b", "c", "d"], store: store) { $0.progress = 1 }
-        let decoded = try Job(decoding: record.encoded(logTail: 2))
+        // Until the store accepts revision 2, readers get revision 1 and none of its lines.
+        let before = try Job(decoding: try #require(record.visibleEncoded(logTail: 2)))
+        #expect(before.revision == 1 && before.logTail.isEmpty && !record.isSettled)
+        record.accept(revision: 2)
+        #expect(record.isSettled)
+        let decoded = try Job(decoding: try #require(record.visibleEncoded(logTail: 2)))
         #expect(decoded.logTail == ["c", "d"] && decoded.logLineCount == 4 && decoded.revision == 2)
-        #expect(try Job(decoding: record.encoded(logTail: 10)).logTail == ["b", "c", "d"], "three lines are kept")
+        #expect(try Job(decoding: try #require(record.visibleEncoded(logTail: 10))).logTail == ["b", "c", "d"],
+                "three lines are kept")
         _ = try record.commit(now: 6, newLogLines: [], store: store) { $0.progress = 2 }
         _ = try record.commit(now: 7, newLogLines: [], store: store) { $0.progress = 3 }
         #expect(record.events(after: 0).count == 2 && record.oldestEvent?.revision == 3)

@@ -20,6 +20,9 @@ struct JobRecord: Sendable {
     private var decodedBox: Box<Job>?
     /// Log lines and watch history; nil while they are still only in the store.
     private var detailsBox: Box<Details>?
+    /// What readers see while changes to the job wait for the store; nil when
+    /// none waits, which is almost always, so a record pays one pointer for it.
+    private var awaitingBox: Box<AwaitingCommit>?
 
     private var decoded: Job? {
         get { decodedBox?.value }
@@ -56,6 +59,27 @@ struct JobRecord: Sendable {
     struct Details: Sendable {
         var logs: BoundedRing<String>
         var history: EventHistory
+    }
+
+    /// The job at one revision, as a reader is sent it.
+    struct Published: Sendable {
+        let summary: JobSummary
+        let encodedJob: [UInt8]
+        /// How many log lines the job had at this revision.
+        let logLineCount: UInt64
+    }
+
+    /// A job with changes the store has not accepted yet. Readers and new
+    /// watches see `visible`, the last accepted revision; writes build on the
+    /// newest. The store accepts changes in the order they were made (or stops
+    /// for good), so `waiting` is accepted from its front.
+    struct AwaitingCommit: Sendable {
+        /// The last revision the store accepted; nil while the job's creation waits.
+        var visible: Published?
+        /// Revisions made since, oldest first.
+        var waiting: [Published]
+        /// A delete waits for the store: writes see the job gone, readers still see `visible`.
+        var removing = false
     }
 
     struct Capacities {
@@ -130,6 +154,58 @@ struct JobRecord: Sendable {
 
     var hasDetails: Bool { detailsBox != nil }
 
+    // MARK: Accepted and waiting revisions
+
+    /// The newest revision, as readers would be sent it once accepted.
+    private var newest: Published {
+        Published(summary: summary, encodedJob: encodedJob, logLineCount: decoded?.logLineCount ?? 0)
+    }
+
+    /// Whether every change to the job has been accepted by the store.
+    var isSettled: Bool { awaitingBox == nil }
+
+    /// What readers see: nil while the job's creation waits for the store.
+    var visible: Published? {
+        guard let awaiting = awaitingBox?.value else { return newest }
+        return awaiting.visible
+    }
+
+    /// The oldest revision that waits for the store, if any.
+    var oldestWaiting: Published? { awaitingBox?.value.waiting.first }
+
+    /// Whether a delete of the job waits for the store (writes then see it gone).
+    var isBeingRemoved: Bool { awaitingBox?.value.removing == true }
+
+    /// Records that the newest revision waits for the store. `previous` is
+    /// what readers saw before it (nil for a new job).
+    private mutating func markWaiting(after previous: Published?) {
+        var awaiting = awaitingBox?.value ?? AwaitingCommit(visible: previous, waiting: [])
+        awaiting.waiting.append(newest)
+        awaitingBox = Box(awaiting)
+    }
+
+    /// A new job: nothing is visible until the store accepted its creation.
+    mutating func awaitCreation() {
+        markWaiting(after: nil)
+    }
+
+    /// A delete waits for the store; readers keep seeing the job until then.
+    mutating func awaitRemoval() {
+        var awaiting = awaitingBox?.value ?? AwaitingCommit(visible: newest, waiting: [])
+        awaiting.removing = true
+        awaitingBox = Box(awaiting)
+    }
+
+    /// The store accepted the change that made `revision`: readers see it now.
+    mutating func accept(revision: UInt64) {
+        guard var awaiting = awaitingBox?.value else { return }
+        while let first = awaiting.waiting.first, first.summary.revision <= revision {
+            awaiting.visible = first
+            awaiting.waiting.removeFirst()
+        }
+        awaitingBox = awaiting.waiting.isEmpty && !awaiting.removing ? nil : Box(awaiting)
+    }
+
     /// Loads what a restored record left in the store: the log lines and
     /// history always, and the decoded job when `decode` is set. Cheap when
     /// already done. Throws DATA_LOSS when the stored job does not decode.
@@ -168,6 +244,7 @@ struct JobRecord: Sendable {
             throw JobWireError(.internal, Reason.internal, "job \(summary.jobID) could not be loaded")
         }
         let previousStatus = job.status
+        let previous = visible
         change(&job)
         job.revision += 1
         job.updatedAtMs = now
@@ -185,6 +262,7 @@ struct JobRecord: Sendable {
         details.history.append(event)
         decoded = job
         self.details = details
+        markWaiting(after: previous)
         return event
     }
 
@@ -209,14 +287,19 @@ struct JobRecord: Sendable {
         isVerified = true
     }
 
-    /// The job with its last `logTail` lines, encoded by splicing the lines
-    /// onto the cached encoding (a repeated field may be appended). The lines
-    /// come from the details: ``materialize(from:decode:)`` first when
-    /// `logTail` is not 0.
-    func encoded(logTail: UInt32) -> [UInt8] {
-        guard logTail > 0, let logs = detailsBox?.value.logs, !logs.isEmpty else { return encodedJob }
-        var bytes = encodedJob
-        for line in logs.suffix(Int(logTail)) {
+    /// The job as readers see it (its last accepted revision) with its last
+    /// `logTail` lines, encoded by splicing the lines onto the cached
+    /// encoding (a repeated field may be appended); nil while the job's
+    /// creation waits for the store. The lines come from the details:
+    /// ``materialize(from:decode:)`` first when `logTail` is not 0.
+    func visibleEncoded(logTail: UInt32) -> [UInt8]? {
+        guard let visible else { return nil }
+        guard logTail > 0, let logs = detailsBox?.value.logs, !logs.isEmpty else { return visible.encodedJob }
+        // Lines appended by changes the store has not accepted are left out.
+        let unaccepted = Int(clamping: (decoded?.logLineCount ?? visible.logLineCount) - visible.logLineCount)
+        let accepted = logs.suffix(logs.count).dropLast(unaccepted)
+        var bytes = visible.encodedJob
+        for line in accepted.suffix(Int(logTail)) {
             ProtobufWriter.appendString(WireFields.Job.logTail, line, to: &bytes)
         }
         return bytes

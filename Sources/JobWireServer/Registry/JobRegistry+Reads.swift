@@ -9,11 +9,11 @@ extension JobRegistry {
                 return bytes
             }
             // Anything else (an error to answer, a log tail, a restored job
-            // not yet verified) takes the general path.
+            // not yet verified, a change waiting for the store) takes the general path.
             let record = logTail == 0
                 ? try state.servable(jobID, tenant: tenant)
                 : try state.loadedRecord(jobID, tenant: tenant, store: store)
-            return record.encoded(logTail: logTail)
+            return try Self.readable(record, logTail: logTail)
         }
     }
 
@@ -33,7 +33,8 @@ extension JobRegistry {
                     let record = request.logTail == 0
                         ? try state.servable(jobID, tenant: tenant)
                         : try state.loadedRecord(jobID, tenant: tenant, store: store)
-                    ProtobufWriter.appendLengthDelimited(WireFields.BatchGetResult.job, record.encoded(logTail: request.logTail), to: &result)
+                    ProtobufWriter.appendLengthDelimited(WireFields.BatchGetResult.job,
+                                                         try Self.readable(record, logTail: request.logTail), to: &result)
                 } catch {
                     ProtobufWriter.appendLengthDelimited(WireFields.BatchGetResult.error, error.status.encode(), to: &result)
                 }
@@ -62,9 +63,11 @@ extension JobRegistry {
             for entry in state.order.reversed() {
                 // Expired jobs the reaper has not reached yet are left out, as
                 // they will be once it has.
+                // Readers see what the store accepted: a job whose creation waits is left out.
                 guard let record = state.jobs[entry.jobID], record.sequence == entry.sequence,
-                      record.summary.tenant == tenant, filter.matches(record.summary),
-                      !record.isPastRetention(nowMs: now) else {
+                      let visible = record.visible, visible.summary.tenant == tenant, filter.matches(visible.summary),
+                      !JobRecord.isPastRetention(status: visible.summary.status, expiresAtMs: visible.summary.expiresAtMs,
+                                                 nowMs: now) else {
                     continue
                 }
                 total += 1
@@ -74,7 +77,8 @@ extension JobRegistry {
                     // making the whole reply undecodable. Only a restored job not
                     // yet served needs the check.
                     let served = try state.verified(record)
-                    ProtobufWriter.appendLengthDelimited(WireFields.ListJobsResponse.jobs, served.encodedJob, to: &response)
+                    ProtobufWriter.appendLengthDelimited(WireFields.ListJobsResponse.jobs, try Self.readable(served, logTail: 0),
+                                                         to: &response)
                     shown += 1
                     lastSequence = entry.sequence
                 } else {
@@ -88,5 +92,14 @@ extension JobRegistry {
             ProtobufWriter.appendVarintField(WireFields.ListJobsResponse.totalCount, total, to: &response)
             return response
         }
+    }
+
+    /// The bytes a reader is sent for `record` (its last accepted revision).
+    /// Lookups for readers only return records with one.
+    private static func readable(_ record: JobRecord, logTail: UInt32) throws(JobWireError) -> [UInt8] {
+        guard let bytes = record.visibleEncoded(logTail: logTail) else {
+            throw JobWireError(.notFound, Reason.jobNotFound, "job \(record.summary.jobID) not found")
+        }
+        return bytes
     }
 }

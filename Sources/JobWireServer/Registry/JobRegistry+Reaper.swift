@@ -19,14 +19,14 @@ extension JobRegistry {
         // A stopped store takes no more changes; the server is on its way down.
         guard store.stoppedBecause == nil else { return report }
         while true {
-            let done = state.withLock { state -> Bool in
+            let (done, completions) = state.withLock { state -> (Bool, [@Sendable () -> Void]) in
                 var budget = batch
                 // Skipped entries (stale hints) cost too; bound them as well.
                 var looked = 0
                 while budget > 0 && looked < 4 * batch {
                     guard let entry = state.deadlines.popDue(now: now) else {
                         state.compactDeadlinesIfBloated()
-                        return true
+                        return (true, state.takeAfterUnlock())
                     }
                     looked += 1
                     switch entry.kind {
@@ -35,7 +35,7 @@ extension JobRegistry {
                         budget -= 1
                         report.tombstonesForgotten += 1
                         state.tombstones.removeValue(forKey: entry.jobID)
-                        store.persist(.forget(jobID: entry.jobID)) { _ in }
+                        persist(.forget(jobID: entry.jobID), in: &state, accepted: { _ in }, completion: { _ in })
                     case .job:
                         guard var record = state.jobs[entry.jobID], record.queuedDeadlineMs == entry.atMs else { continue }
                         record.queuedDeadlineMs = 0
@@ -44,8 +44,9 @@ extension JobRegistry {
                         }
                     }
                 }
-                return false
+                return (false, state.takeAfterUnlock())
             }
+            runAfterUnlock(completions)
             if done { return report }
         }
     }
@@ -81,7 +82,7 @@ extension JobRegistry {
             let tombstone = StoredTombstone(jobID: jobID, tenant: record.summary.tenant,
                                             forgetAtMs: now + configuration.expiredRetentionMs)
             state.addTombstone(jobID, RegistryState.Tombstone(tenant: tombstone.tenant, forgetAtMs: tombstone.forgetAtMs))
-            store.persist(.expire(tombstone, sequence: record.sequence)) { _ in }
+            persist(.expire(tombstone, sequence: record.sequence), in: &state, accepted: { _ in }, completion: { _ in })
             return true
         }
         // Not due after all (renewed since it was queued): queue its real deadline.

@@ -18,14 +18,17 @@ extension JobRegistry {
     func watch(_ request: WatchJobRequest, tenant: String, sink: any WatchSink, streamID: UInt32) throws(JobWireError) -> WatchStart {
         try checkStore()
         return try state.withLock { (state) throws(JobWireError) -> WatchStart in
+            // A watch starts from what the store accepted; later revisions reach it as they are accepted.
             let record = try state.loadedRecord(request.jobID, tenant: tenant, store: store)
-            let current = record.summary.revision
+            guard let visible = record.visible, let visibleBytes = record.visibleEncoded(logTail: request.logTail) else {
+                throw JobWireError(.notFound, Reason.jobNotFound, "job \(request.jobID) not found")
+            }
+            let current = visible.summary.revision
             var events: [(revision: UInt64, encodedEvent: [UInt8])] = []
             let after = request.afterRevision
 
             func fullState(_ type: WatchEventType) -> (UInt64, [UInt8]) {
-                (current, WatchEvents.encode(type: type, revision: current, encodedJob: record.encoded(logTail: request.logTail),
-                                             logLines: []))
+                (current, WatchEvents.encode(type: type, revision: current, encodedJob: visibleBytes, logLines: []))
             }
 
             if after == 0 {
@@ -36,7 +39,7 @@ extension JobRegistry {
                 events.append(fullState(.resync))
             } else if after < current {
                 if let oldest = record.oldestEvent, oldest.revision <= after + 1 {
-                    for event in record.events(after: after) {
+                    for event in record.events(after: after) where event.revision <= current {
                         events.append((event.revision, event.encodedEvent))
                     }
                 } else {
@@ -44,7 +47,7 @@ extension JobRegistry {
                 }
             }
 
-            if record.summary.status.isTerminal {
+            if visible.summary.status.isTerminal {
                 return WatchStart(events: events, watcherID: nil, ended: true)
             }
             let limit = configuration.maxWatchesPerTenant

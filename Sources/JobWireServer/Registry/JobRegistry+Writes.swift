@@ -30,16 +30,24 @@ extension JobRegistry {
         // every event loop creates jobs through it. Only a job that takes a
         // port from the pool is built again under the lock, with its port.
         var creation = Creation(job: job, key: key, request: request, fingerprint: fingerprint, configuration: configuration)
-        try state.withLock { (state) throws(JobWireError) in
+        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [@Sendable () -> Void] in
             if !request.requestID.isEmpty,
                let existingID = state.requestIDs[RegistryState.RequestKey(tenant: tenant, requestID: request.requestID)],
-               let existing = state.jobs[existingID] {
+               let existing = state.jobs[existingID], !existing.isBeingRemoved {
                 guard existing.requestFingerprint == fingerprint else {
                     throw JobWireError(.alreadyExists, Reason.requestIDReused,
                                        "request id \"\(request.requestID)\" was used for a different job")
                 }
-                completion(.success(Self.configureResponse(existing.encodedJob, created: false)))
-                return
+                // The first request's job as readers see it; while its creation still waits
+                // for the store, the job it created, once the store has it.
+                guard let shown = existing.visible ?? existing.oldestWaiting else {
+                    throw JobWireError(.internal, Reason.internal, "job \(existingID) has no revision to show")
+                }
+                let reply = Self.configureResponse(shown.encodedJob, created: false)
+                state.whenAccepted(existingID, revision: shown.summary.revision) { result in
+                    completion(result.map { reply })
+                }
+                return state.takeAfterUnlock()
             }
 
             let limit = configuration.maxJobsPerTenant
@@ -73,13 +81,15 @@ extension JobRegistry {
             var record = creation.record
             record.sequence = state.nextSequence
             state.nextSequence += 1
+            record.awaitCreation()
             let change = record.storedChange(appendedLogLines: [], event: creation.event)
             state.insert(record, key: creation.key)
             let reply = creation.reply
-            store.persist(change) { result in
-                completion(result.map { reply })
-            }
-        }
+            persist(change, in: &state,
+                    accepted: { $0.accept(jobID, revision: 1) },
+                    completion: { result in completion(result.map { reply }) })
+            return state.takeAfterUnlock()
+        })
     }
 
     /// A new job's record (with its creation event in its history), that
@@ -158,21 +168,27 @@ extension JobRegistry {
     }
 
     /// DeleteJob: forgets the job; its watchers end with JOB_DELETED.
+    /// Writes see the job gone at once; readers and watchers keep it until
+    /// the store accepted the delete.
     public func delete(_ request: DeleteJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         try checkStore()
-        try state.withLock { (state) throws(JobWireError) in
-            let record = try state.lookup(request.jobID, tenant: tenant)
+        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [@Sendable () -> Void] in
+            var record = try state.lookup(request.jobID, tenant: tenant)
             let jobID = request.jobID
-            state.remove(jobID)
+            let sequence = record.sequence
+            record.awaitRemoval()
+            state.jobs[jobID] = record
             let reply = DeleteJobResponse(revision: record.summary.revision).encode()
-            persist(.remove(jobID: jobID, sequence: record.sequence), of: jobID, in: &state,
-                    deliver: { state in
+            persist(.remove(jobID: jobID, sequence: sequence), in: &state,
+                    accepted: { state in
+                        if state.jobs[jobID]?.sequence == sequence { state.remove(jobID) }
                         state.notify(jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
                                                         message: "job \(jobID) was deleted")))
                         state.removeWatchers(of: jobID)
                     },
                     completion: { result in completion(result.map { reply }) })
-        }
+            return state.takeAfterUnlock()
+        })
     }
 
     /// A change to apply to a job: the edit and the log lines it appends.
@@ -192,14 +208,17 @@ extension JobRegistry {
     func mutate(_ jobID: String, tenant: String, now: Int64, completion: @escaping WriteCompletion,
                 _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
         try checkStore()
-        try state.withLock { (state) throws(JobWireError) in
+        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [@Sendable () -> Void] in
             var record = try state.lookup(jobID, tenant: tenant)
-            guard let change = try decide(&record) else {
-                completion(.success(record.encodedJob))
-                return
+            if let change = try decide(&record) {
+                try apply(change, to: &record, now: now, in: &state, completion: completion)
+            } else {
+                // Nothing changes: the answer is the job as the store has it, once it has it all.
+                let reply = record.encodedJob
+                state.whenAccepted(jobID, revision: record.summary.revision) { result in completion(result.map { reply }) }
             }
-            try apply(change, to: &record, now: now, in: &state, completion: completion)
-        }
+            return state.takeAfterUnlock()
+        })
     }
 
     /// The one way a change enters a job, whether a caller's write or the
@@ -230,8 +249,11 @@ extension JobRegistry {
         let jobID = record.summary.jobID
         let reply = record.encodedJob
         let terminal = record.summary.status.isTerminal
-        persist(record.storedChange(appendedLogLines: change.logLines, event: event), of: jobID, in: &state,
-                deliver: { $0.publish(event, jobID: jobID, terminal: terminal) },
+        persist(record.storedChange(appendedLogLines: change.logLines, event: event), in: &state,
+                accepted: { state in
+                    state.accept(jobID, revision: event.revision)
+                    state.publish(event, jobID: jobID, terminal: terminal)
+                },
                 completion: { result in completion(result.map { reply }) })
     }
 

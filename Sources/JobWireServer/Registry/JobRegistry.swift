@@ -119,14 +119,29 @@ struct RegistryState: ~Copyable {
     var jobsPerTenant: [String: Int] = [:]
     var watchesPerTenant: [String: Int] = [:]
     var nextWatcherID: UInt64 = 1
+    /// Completions to run once the lock is released (see ``JobRegistry/runAfterUnlock(_:)``):
+    /// a completion may call back into the registry, so none runs under the lock.
+    var afterUnlock: [@Sendable () -> Void] = []
+    /// Takes what ``afterUnlock`` holds, for ``JobRegistry/runAfterUnlock(_:)``.
+    mutating func takeAfterUnlock() -> [@Sendable () -> Void] {
+        defer { afterUnlock.removeAll() }
+        return afterUnlock
+    }
+
+    /// Replies waiting for a job's revision to be accepted by the store (a
+    /// write that changed nothing answers with the job once the store has
+    /// all of it), by job id.
+    var acceptanceWaiters: [String: [(revision: UInt64, completion: @Sendable (Result<Void, JobWireError>) -> Void)]] = [:]
 
     init(ports: StreamPortPool?) {
         self.ports = ports
     }
 
-    /// The record for `jobID` if `tenant` may see it, else the error GetMetadata answers.
+    /// The record for `jobID` if `tenant` may change it, else the error a
+    /// write answers. Writes build on the newest revision, accepted by the
+    /// store or not; a job whose delete waits for the store is gone.
     func lookup(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
-        if let record = jobs[jobID], record.summary.tenant == tenant {
+        if let record = jobs[jobID], record.summary.tenant == tenant, !record.isBeingRemoved {
             // Past its retention but not yet reaped (the reaper runs every
             // `--reaper-interval`, and first only after a restart has loaded
             // everything): already EXPIRED, exactly as once it is reaped.
@@ -137,8 +152,30 @@ struct RegistryState: ~Copyable {
             }
             return record
         }
+        try Self.absent(jobID, tenant: tenant, tombstones: tombstones)
+    }
+
+    /// The record for `jobID` if `tenant` may read it, else the error a read
+    /// answers. Readers see only what the store accepted: a job whose
+    /// creation waits is not there yet, one whose delete waits still is.
+    func readableRecord(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
+        if let record = jobs[jobID], let visible = record.visible, visible.summary.tenant == tenant {
+            if visible.summary.status.isTerminal,
+               JobRecord.isPastRetention(status: visible.summary.status, expiresAtMs: visible.summary.expiresAtMs,
+                                         nowMs: WallClock.nowMs()) {
+                throw Self.expired(jobID)
+            }
+            return record
+        }
+        try Self.absent(jobID, tenant: tenant, tombstones: tombstones)
+    }
+
+    /// The answer for a job `tenant` has no record of: EXPIRED for its
+    /// tombstone, NOT_FOUND otherwise (another tenant's job included).
+    private static func absent(_ jobID: String, tenant: String,
+                               tombstones: [String: Tombstone]) throws(JobWireError) -> Never {
         if let tombstone = tombstones[jobID], tombstone.tenant == tenant {
-            throw Self.expired(jobID)
+            throw expired(jobID)
         }
         // Another tenant's job answers exactly like an unknown one.
         throw JobWireError(.notFound, Reason.jobNotFound, "job \(jobID) not found")
@@ -148,12 +185,12 @@ struct RegistryState: ~Copyable {
         JobWireError(.notFound, Reason.expired, "job \(jobID) has expired")
     }
 
-    /// Like ``lookup(_:tenant:)``, with the record's log lines and history
-    /// (and, when `decode`, its decoded job) loaded from `store` if a restart
-    /// left them there.
+    /// Like ``readableRecord(_:tenant:)``, with the record's log lines and
+    /// history (and, when `decode`, its decoded job) loaded from `store` if a
+    /// restart left them there.
     mutating func loadedRecord(_ jobID: String, tenant: String, store: any JobStore,
                                decode: Bool = false) throws(JobWireError) -> JobRecord {
-        var record = try lookup(jobID, tenant: tenant)
+        var record = try readableRecord(jobID, tenant: tenant)
         if !record.hasDetails || decode || !record.isVerified {
             try record.materialize(from: store, decode: decode)
             try record.verify()
@@ -162,10 +199,10 @@ struct RegistryState: ~Copyable {
         return record
     }
 
-    /// Like ``lookup(_:tenant:)``, for a record about to be served: a
+    /// Like ``readableRecord(_:tenant:)``, for a record about to be served: a
     /// restored job's stored bytes are checked to decode the first time.
     mutating func servable(_ jobID: String, tenant: String) throws(JobWireError) -> JobRecord {
-        try verified(lookup(jobID, tenant: tenant))
+        try verified(readableRecord(jobID, tenant: tenant))
     }
 
     /// `record`, checked to decode the first time it is served (DATA_LOSS /
@@ -246,13 +283,55 @@ struct RegistryState: ~Copyable {
         Self.decrement(&jobsPerTenant, record.summary.tenant)
         staleOrderEntries += 1
         compactOrderIfBloated()
-        if !record.requestID.isEmpty {
-            requestIDs.removeValue(forKey: RequestKey(tenant: record.summary.tenant, requestID: record.requestID))
+        let requestKey = RequestKey(tenant: record.summary.tenant, requestID: record.requestID)
+        // The id may name a newer job by now, made while this one's delete waited for the store.
+        if !record.requestID.isEmpty, requestIDs[requestKey] == jobID {
+            requestIDs.removeValue(forKey: requestKey)
         }
         if let port = record.pooledPort {
             ports?.release(port)
         }
         return record
+    }
+
+    /// The store accepted the change that made `jobID`'s `revision`: readers
+    /// and new watches see it, and replies that waited for it go out.
+    mutating func accept(_ jobID: String, revision: UInt64) {
+        if var record = jobs[jobID], !record.isSettled {
+            record.accept(revision: revision)
+            jobs[jobID] = record
+        }
+        guard var waiting = acceptanceWaiters.removeValue(forKey: jobID) else { return }
+        for waiter in waiting where waiter.revision <= revision {
+            let completion = waiter.completion
+            afterUnlock.append { completion(.success(())) }
+        }
+        waiting.removeAll { $0.revision <= revision }
+        if !waiting.isEmpty { acceptanceWaiters[jobID] = waiting }
+    }
+
+    /// Runs `completion` once the store accepted `jobID`'s `revision`: at
+    /// once (after the lock) when it already has.
+    mutating func whenAccepted(_ jobID: String, revision: UInt64,
+                               _ completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        let pending = jobs[jobID].map { record in
+            !record.isSettled && (record.visible?.summary.revision ?? 0) < revision
+        } ?? false
+        guard pending else {
+            afterUnlock.append { completion(.success(())) }
+            return
+        }
+        acceptanceWaiters[jobID, default: []].append((revision, completion))
+    }
+
+    /// The store failed a commit and stopped: no waiting revision will ever
+    /// be accepted, so every reply still waiting fails with its reason.
+    mutating func failWaiters(_ error: JobWireError) {
+        for waiter in acceptanceWaiters.values.joined() {
+            let completion = waiter.completion
+            afterUnlock.append { completion(.failure(error)) }
+        }
+        acceptanceWaiters.removeAll()
     }
 
     /// Sends `delivery` to every watcher of `jobID`.

@@ -21,10 +21,11 @@ struct JobTable {
         init(_ record: consuming JobRecord) { self.record = record }
 
         /// The cached bytes if `tenant` may be sent them as they are: its job,
-        /// checked to decode, not past its retention. Read field by field:
+        /// checked to decode, every change accepted by the store, not past its
+        /// retention. Read field by field:
         /// calling a method of `record` copies all of it first.
         func servedBytes(tenant: String) -> [UInt8]? {
-            guard record.isVerified, record.summary.tenant == tenant else { return nil }
+            guard record.isVerified, record.isSettled, record.summary.tenant == tenant else { return nil }
             // The status first: only terminal jobs expire, so a live job never reads the clock.
             if record.summary.status.isTerminal,
                JobRecord.isPastRetention(status: record.summary.status, expiresAtMs: record.summary.expiresAtMs,

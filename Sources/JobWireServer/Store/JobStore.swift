@@ -1,12 +1,31 @@
 import JobWireProtocol
+import Synchronization
 
-/// Where the registry makes its changes durable.
+/// Where the registry makes its changes durable: the contract every store
+/// keeps, embedded or networked.
 ///
-/// The registry calls ``persist(_:completion:)`` under its lock, in the order
-/// the changes happened, and sends the caller's reply only from `completion`:
-/// an acknowledged write is durable first. A durable store may batch several
-/// changes into one commit (group commit) and call their completions
-/// together, from its own queue; the in-memory store completes at once.
+/// - **Order.** The registry calls ``persist(_:completion:)`` under its lock,
+///   in the order the changes happened. The store completes them in that
+///   order: each with success once it is durable, or with the failure that
+///   stopped the store.
+/// - **Visibility.** Nobody sees a change before its completion reports
+///   success: the registry keeps serving readers and new watches the job's
+///   last accepted revision, sends watch events and the writer's reply only
+///   from the completion, and a change whose completion failed is never
+///   shown. So a store may also *refuse* a change it cannot apply, e.g. a
+///   networked store whose conditional update lost a race to another node:
+///   it completes with the failure and stops, and the server restarts from
+///   what the store holds.
+/// - **Threads.** A completion may run before `persist` returns (the memory
+///   store) or later on any thread (SQLite's queue); the registry handles
+///   both and never runs a caller's completion under its lock. The store must
+///   not call into the registry from `persist` or ``loadDetails(sequence:)``.
+/// - **Stopping.** After its first failure a store fails every later change
+///   at once, reports why in ``stoppedBecause`` and calls the ``onStop(_:)``
+///   handler once, so what it holds stays exactly the changes it acknowledged.
+///
+/// A durable store may batch several changes into one commit (group commit)
+/// and complete them together.
 public protocol JobStore: Sendable {
     /// `memory`, `sqlite`, …; shown by Health.
     var kind: String { get }
@@ -28,16 +47,17 @@ public protocol JobStore: Sendable {
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
 
-    /// True when `persist` calls its completion before returning (the
-    /// in-memory store): the registry then delivers watch events at once
-    /// instead of from the completion.
-    var completesInline: Bool { get }
 
     /// Why the store stopped, once a commit failed; nil while it works. A
     /// stopped store fails every later change at once, so what it holds stays
     /// exactly the changes it acknowledged, in order; the registry then
     /// refuses every call (see ``JobRegistry/checkStore()``).
     var stoppedBecause: JobWireError? { get }
+    /// Sets the handler run once when the store stops (on any thread); the
+    /// server's owner uses it to restart from what was committed.
+    func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void)
+    /// Commits made so far (a group commit counts once), for logs and stats.
+    var commits: Int { get }
 }
 
 /// An expired job: it answers NOT_FOUND / EXPIRED to its tenant until `forgetAtMs`.
@@ -148,8 +168,10 @@ public enum StoredChange: Sendable {
 }
 
 /// Keeps nothing: for tests and `--store memory`. Every change is
-/// "durable" at once, and a restart starts empty.
-public struct InMemoryJobStore: JobStore {
+/// "durable" at once, and a restart starts empty. It never stops.
+public final class InMemoryJobStore: JobStore {
+    private let changes = Atomic<Int>(0)
+
     public init() {}
 
     public var kind: String { "memory" }
@@ -161,9 +183,15 @@ public struct InMemoryJobStore: JobStore {
     public func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails { StoredDetails() }
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        changes.add(1, ordering: .relaxed)
         completion(.success(()))
     }
 
-    public var completesInline: Bool { true }
     public var stoppedBecause: JobWireError? { nil }
+
+    /// The memory store never stops, so the handler is never run.
+    public func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {}
+
+    /// Every change counts as one commit.
+    public var commits: Int { changes.load(ordering: .relaxed) }
 }

@@ -267,7 +267,6 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    public var completesInline: Bool { false }
 
     public var stoppedBecause: JobWireError? {
         guard hasStopped.load(ordering: .acquiring) else { return nil }
