@@ -39,6 +39,12 @@ struct CommitOrderTests {
             }
         }
 
+        /// Completes the oldest change held, as a commit of one would.
+        func commitOne() {
+            let first = held.withLock { held in held.isEmpty ? nil : held.removeFirst() }
+            first?(.success(()))
+        }
+
         /// Fails everything held and stops, as the SQLite store does.
         func fail() {
             let reason = JobWireError(.unavailable, Reason.storeUnavailable, "disk full")
@@ -188,6 +194,59 @@ struct CommitOrderTests {
             return
         }
         #expect(error.code == .unavailable && error.reason == Reason.storeUnavailable)
+    }
+
+    @Test("several changes waiting at once become visible one commit at a time; a job created and deleted before either commits")
+    func revisionsBecomeVisibleInOrder() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let job = try createCommitted(in: registry, store)
+        func readRevision() throws -> UInt64 {
+            try Job(decoding: try registry.metadata(jobID: job.jobID, tenant: tenant, logTail: 0)).revision
+        }
+        for progress in [10.0, 20.0] {
+            _ = try RegistryWrite { completion throws(JobWireError) in
+                try registry.update(UpdateJobRequest(jobID: job.jobID, progress: progress), tenant: tenant,
+                                    completion: completion)
+            }
+        }
+        // A cancel of the newest state waits for both before it answers.
+        let cancelled = try RegistryWrite { completion throws(JobWireError) in
+            try registry.cancel(CancelRequest(jobID: job.jobID), tenant: tenant, completion: completion)
+        }
+        #expect(try readRevision() == 1)
+        store.commitOne()
+        #expect(try readRevision() == 2)
+        store.commitOne()
+        #expect(try readRevision() == 3)
+        #expect(cancelled.value == nil)
+        store.commitOne()
+        #expect(try readRevision() == 4)
+        #expect(try Job(decoding: try cancelled.reply()).status == .cancelled)
+
+        let created = try RegistryWrite { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(job: Job(type: "brief")), tenant: tenant, completion: completion)
+        }
+        #expect(created.value == nil)
+        let listed = try ListJobsResponse(decoding: try registry.list(ListJobsRequest(), tenant: tenant))
+        #expect(listed.jobs.map(\.jobID) == [job.jobID], "a job whose creation waits is not listed")
+        store.commitOne()
+        let brief = try ConfigureResponse(decoding: try created.reply()).job
+        let deleted = try RegistryWrite { completion throws(JobWireError) in
+            try registry.delete(DeleteJobRequest(jobID: brief.jobID), tenant: tenant, completion: completion)
+        }
+        #expect(try Job(decoding: try registry.metadata(jobID: brief.jobID, tenant: tenant, logTail: 0)).jobID == brief.jobID)
+        #expect(throws: JobWireError.self, "writes see it gone at once") {
+            try registry.update(UpdateJobRequest(jobID: brief.jobID, progress: 1), tenant: tenant) { _ in }
+        }
+        store.commitOne()
+        _ = try deleted.reply()
+        let gone = Result { () throws(JobWireError) in try registry.metadata(jobID: brief.jobID, tenant: tenant, logTail: 0) }
+        guard case .failure(let error) = gone else {
+            Issue.record("a deleted job must be gone once the store accepted the delete")
+            return
+        }
+        #expect(error.code == .notFound && error.reason == Reason.jobNotFound)
     }
 
     @Test("a write's reply runs outside the registry's lock, so it may call the registry again")

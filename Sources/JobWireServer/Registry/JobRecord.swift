@@ -23,6 +23,9 @@ struct JobRecord: Sendable {
     /// What readers see while changes to the job wait for the store; nil when
     /// none waits, which is almost always, so a record pays one pointer for it.
     private var awaitingBox: Box<AwaitingCommit>?
+    /// The job's creation waits for the store and nothing else does (then
+    /// ``awaitingBox`` says it): a new job costs no box.
+    private var creationWaits = false
 
     private var decoded: Job? {
         get { decodedBox?.value }
@@ -71,13 +74,15 @@ struct JobRecord: Sendable {
 
     /// A job with changes the store has not accepted yet. Readers and new
     /// watches see `visible`, the last accepted revision; writes build on the
-    /// newest. The store accepts changes in the order they were made (or stops
-    /// for good), so `waiting` is accepted from its front.
+    /// newest, which is the record's own state. The store accepts changes in
+    /// the order they were made (or stops for good), so `older` is accepted
+    /// from its front.
     struct AwaitingCommit: Sendable {
         /// The last revision the store accepted; nil while the job's creation waits.
         var visible: Published?
-        /// Revisions made since, oldest first.
-        var waiting: [Published]
+        /// Waiting revisions older than the newest, oldest first: empty unless
+        /// several changes to the job wait at once.
+        var older: [Published]
         /// A delete waits for the store: writes see the job gone, readers still see `visible`.
         var removing = false
     }
@@ -162,48 +167,73 @@ struct JobRecord: Sendable {
     }
 
     /// Whether every change to the job has been accepted by the store.
-    var isSettled: Bool { awaitingBox == nil }
+    var isSettled: Bool { awaitingBox == nil && !creationWaits }
 
     /// What readers see: nil while the job's creation waits for the store.
     var visible: Published? {
-        guard let awaiting = awaitingBox?.value else { return newest }
-        return awaiting.visible
+        if let awaiting = awaitingBox?.value { return awaiting.visible }
+        return creationWaits ? nil : newest
     }
 
     /// The oldest revision that waits for the store, if any.
-    var oldestWaiting: Published? { awaitingBox?.value.waiting.first }
+    var oldestWaiting: Published? {
+        if let awaiting = awaitingBox?.value { return awaiting.older.first ?? newest }
+        return creationWaits ? newest : nil
+    }
 
     /// Whether a delete of the job waits for the store (writes then see it gone).
     var isBeingRemoved: Bool { awaitingBox?.value.removing == true }
 
-    /// Records that the newest revision waits for the store. `previous` is
-    /// what readers saw before it (nil for a new job).
-    private mutating func markWaiting(after previous: Published?) {
-        var awaiting = awaitingBox?.value ?? AwaitingCommit(visible: previous, waiting: [])
-        awaiting.waiting.append(newest)
-        awaitingBox = Box(awaiting)
+    /// Records that the newest revision waits for the store; `before` is the
+    /// revision it replaced.
+    private mutating func markWaiting(replacing before: Published) {
+        if var awaiting = awaitingBox?.value {
+            awaiting.older.append(before)
+            awaitingBox = Box(awaiting)
+        } else if creationWaits {
+            awaitingBox = Box(AwaitingCommit(visible: nil, older: [before]))
+            creationWaits = false
+        } else {
+            awaitingBox = Box(AwaitingCommit(visible: before, older: []))
+        }
     }
 
     /// A new job: nothing is visible until the store accepted its creation.
     mutating func awaitCreation() {
-        markWaiting(after: nil)
+        creationWaits = true
     }
 
     /// A delete waits for the store; readers keep seeing the job until then.
     mutating func awaitRemoval() {
-        var awaiting = awaitingBox?.value ?? AwaitingCommit(visible: newest, waiting: [])
+        var awaiting = awaitingBox?.value ?? AwaitingCommit(visible: creationWaits ? nil : newest, older: [])
+        if creationWaits {
+            awaiting.older = [newest]
+            creationWaits = false
+        }
         awaiting.removing = true
         awaitingBox = Box(awaiting)
     }
 
     /// The store accepted the change that made `revision`: readers see it now.
     mutating func accept(revision: UInt64) {
-        guard var awaiting = awaitingBox?.value else { return }
-        while let first = awaiting.waiting.first, first.summary.revision <= revision {
-            awaiting.visible = first
-            awaiting.waiting.removeFirst()
+        guard var awaiting = awaitingBox?.value else {
+            if revision >= summary.revision { creationWaits = false }
+            return
         }
-        awaitingBox = awaiting.waiting.isEmpty && !awaiting.removing ? nil : Box(awaiting)
+        while let first = awaiting.older.first, first.summary.revision <= revision {
+            awaiting.visible = first
+            awaiting.older.removeFirst()
+        }
+        guard revision >= summary.revision else {
+            awaitingBox = Box(awaiting)
+            return
+        }
+        if awaiting.removing {
+            awaiting.visible = newest
+            awaitingBox = Box(awaiting)
+        } else {
+            awaitingBox = nil
+        }
     }
 
     /// Loads what a restored record left in the store: the log lines and
@@ -244,7 +274,7 @@ struct JobRecord: Sendable {
             throw JobWireError(.internal, Reason.internal, "job \(summary.jobID) could not be loaded")
         }
         let previousStatus = job.status
-        let previous = visible
+        let before = newest
         change(&job)
         job.revision += 1
         job.updatedAtMs = now
@@ -262,7 +292,7 @@ struct JobRecord: Sendable {
         details.history.append(event)
         decoded = job
         self.details = details
-        markWaiting(after: previous)
+        markWaiting(replacing: before)
         return event
     }
 

@@ -1,5 +1,35 @@
 import JobWireProtocol
 import JobWireSync
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A store's answer to one change, waiting to be applied: what becomes
+/// visible under the registry's lock, and the reply to run after it.
+struct StoreAnswer: Sendable {
+    let result: Result<Void, JobWireError>
+    /// Runs under the lock when the store accepted the change.
+    let accepted: @Sendable (inout RegistryState) -> Void
+    /// Runs after the lock is released, with `result`.
+    let completion: @Sendable (Result<Void, JobWireError>) -> Void
+
+    /// The part under the lock: the change becomes visible, or, on a failure,
+    /// every reply still waiting for an acceptance fails too.
+    func apply(to state: inout RegistryState) {
+        switch result {
+        case .success: accepted(&state)
+        case .failure(let error): state.failWaiters(error)
+        }
+    }
+}
+
+/// A reply to run once the registry's lock is released.
+struct DeferredReply: Sendable {
+    let completion: @Sendable (Result<Void, JobWireError>) -> Void
+    let result: Result<Void, JobWireError>
+}
 
 extension JobRegistry {
     /// Refuses every call once the store has stopped after a failed commit:
@@ -9,16 +39,29 @@ extension JobRegistry {
         if let reason = store.stoppedBecause { throw reason }
     }
 
-    /// Runs the completions a locked section queued in
+    /// Runs the replies a locked section queued in
     /// ``RegistryState/afterUnlock`` (``RegistryState/takeAfterUnlock()``),
     /// once the lock is released: a write's completion (its reply) may call
     /// back into the registry, and must neither deadlock on the lock nor hold
     /// it while a front end works. Every locked section that may queue one
     /// ends this way.
-    func runAfterUnlock(_ completions: [@Sendable () -> Void]) {
-        for completion in completions {
-            completion()
+    func runAfterUnlock(_ replies: [DeferredReply]) {
+        for reply in replies {
+            reply.completion(reply.result)
         }
+    }
+
+    /// Applies store answers in one critical section, then runs their replies
+    /// (and any other the section queued) outside it.
+    func settle(_ answers: some Collection<StoreAnswer>) {
+        let queued = state.withLock { state in
+            for answer in answers { answer.apply(to: &state) }
+            return state.takeAfterUnlock()
+        }
+        for answer in answers {
+            answer.completion(answer.result)
+        }
+        runAfterUnlock(queued)
     }
 
     /// Hands `change` to the store. Once the store accepts it, `accepted`
@@ -37,65 +80,81 @@ extension JobRegistry {
     func persist(_ change: StoredChange, in state: inout RegistryState,
                  accepted: @escaping @Sendable (inout RegistryState) -> Void,
                  completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
-        let handoff = CommitHandoff()
-        store.persist(change) { [weak self] result in
+        let call = InlineCompletion.begin()
+        // `self` is held strongly until the store answers: a weak reference
+        // would move the registry's reference count to a side table, where
+        // every retain of it anywhere takes the slow path.
+        store.persist(change) { result in
+            let answer = StoreAnswer(result: result, accepted: accepted, completion: completion)
             // Completed inside `store.persist`, under the lock: handled below.
-            guard handoff.completesLater(with: result) else { return }
-            guard let self else {
-                completion(result)
-                return
+            guard !InlineCompletion.keep(answer, for: call) else { return }
+            if let group = CompletionGroup.current {
+                group.add(self, answer)
+            } else {
+                self.settle([answer])
             }
-            self.runAfterUnlock(self.state.withLock { state in
-                Self.settle(result, in: &state, accepted: accepted, completion: completion)
-                return state.takeAfterUnlock()
-            })
         }
-        if let result = handoff.inlineResult() {
-            Self.settle(result, in: &state, accepted: accepted, completion: completion)
+        if let answer = InlineCompletion.end(call) {
+            answer.apply(to: &state)
+            state.afterUnlock.append(DeferredReply(completion: answer.completion, result: answer.result))
         }
     }
 }
 
-extension JobRegistry {
-    /// What follows the store's answer, under the lock.
-    fileprivate static func settle(_ result: Result<Void, JobWireError>, in state: inout RegistryState,
-                                   accepted: (inout RegistryState) -> Void,
-                                   completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
-        switch result {
-        case .success: accepted(&state)
-        case .failure(let error): state.failWaiters(error)
-        }
-        state.afterUnlock.append { completion(result) }
-    }
-}
-
-/// Tells whether a store called its completion before `persist` returned
-/// (the caller still holds the registry's lock) or later (the completion
-/// must take the lock itself).
-private final class CommitHandoff: Sendable {
-    private enum Phase {
-        case persisting
-        case completedInline(Result<Void, JobWireError>)
-        case returned
+/// Tells a store's completion that ran inside `persist` on the same thread
+/// (the caller still holds the registry's lock, so the answer must be applied
+/// there) from one that runs later or elsewhere (which takes the lock
+/// itself), without allocating per change: each `persist` call gets a number,
+/// and the thread remembers which call it is in.
+enum InlineCompletion {
+    /// The numbered `persist` call the thread is in, and an answer kept for it.
+    private final class ThreadState {
+        var call: UInt64 = 0
+        var kept: StoreAnswer?
     }
 
-    private let phase = Locked(Phase.persisting)
+    private static let calls = Atomic<UInt64>(0)
 
-    /// From the completion: false (and the result kept) while `persist` has not returned.
-    func completesLater(with result: Result<Void, JobWireError>) -> Bool {
-        phase.withLock { phase in
-            guard case .persisting = phase else { return true }
-            phase = .completedInline(result)
-            return false
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, { pointer in pointer.map { Unmanaged<ThreadState>.fromOpaque($0).release() } })
+        return key
+    }()
+
+    private static var threadState: ThreadState {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<ThreadState>.fromOpaque(pointer).takeUnretainedValue()
         }
+        let state = ThreadState()
+        pthread_setspecific(key, Unmanaged.passRetained(state).toOpaque())
+        return state
     }
 
-    /// After `persist` returned: the result if the completion already ran.
-    func inlineResult() -> Result<Void, JobWireError>? {
-        phase.withLock { phase in
-            defer { phase = .returned }
-            if case .completedInline(let result) = phase { return result }
-            return nil
+    /// Numbers a `persist` call on this thread.
+    static func begin() -> UInt64 {
+        let call = calls.wrappingAdd(1, ordering: .relaxed).newValue
+        let state = threadState
+        state.call = call
+        state.kept = nil
+        return call
+    }
+
+    /// From a completion: true (and the answer kept) when it runs inside `persist` call `call` on its thread.
+    static func keep(_ answer: StoreAnswer, for call: UInt64) -> Bool {
+        guard let pointer = pthread_getspecific(key) else { return false }
+        let state = Unmanaged<ThreadState>.fromOpaque(pointer).takeUnretainedValue()
+        guard state.call == call else { return false }
+        state.kept = answer
+        return true
+    }
+
+    /// After the store's `persist` returned: the answer if its completion already ran.
+    static func end(_ call: UInt64) -> StoreAnswer? {
+        let state = threadState
+        defer {
+            state.call = 0
+            state.kept = nil
         }
+        return state.call == call ? state.kept : nil
     }
 }

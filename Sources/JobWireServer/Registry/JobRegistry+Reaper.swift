@@ -19,7 +19,7 @@ extension JobRegistry {
         // A stopped store takes no more changes; the server is on its way down.
         guard store.stoppedBecause == nil else { return report }
         while true {
-            let (done, completions) = state.withLock { state -> (Bool, [@Sendable () -> Void]) in
+            let (done, completions) = state.withLock { state -> (Bool, [DeferredReply]) in
                 var budget = batch
                 // Skipped entries (stale hints) cost too; bound them as well.
                 var looked = 0

@@ -30,7 +30,7 @@ extension JobRegistry {
         // every event loop creates jobs through it. Only a job that takes a
         // port from the pool is built again under the lock, with its port.
         var creation = Creation(job: job, key: key, request: request, fingerprint: fingerprint, configuration: configuration)
-        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [@Sendable () -> Void] in
+        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [DeferredReply] in
             if !request.requestID.isEmpty,
                let existingID = state.requestIDs[RegistryState.RequestKey(tenant: tenant, requestID: request.requestID)],
                let existing = state.jobs[existingID], !existing.isBeingRemoved {
@@ -172,7 +172,7 @@ extension JobRegistry {
     /// the store accepted the delete.
     public func delete(_ request: DeleteJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         try checkStore()
-        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [@Sendable () -> Void] in
+        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [DeferredReply] in
             var record = try state.lookup(request.jobID, tenant: tenant)
             let jobID = request.jobID
             let sequence = record.sequence
@@ -208,7 +208,7 @@ extension JobRegistry {
     func mutate(_ jobID: String, tenant: String, now: Int64, completion: @escaping WriteCompletion,
                 _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
         try checkStore()
-        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [@Sendable () -> Void] in
+        runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [DeferredReply] in
             var record = try state.lookup(jobID, tenant: tenant)
             if let change = try decide(&record) {
                 try apply(change, to: &record, now: now, in: &state, completion: completion)

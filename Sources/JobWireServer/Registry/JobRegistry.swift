@@ -121,9 +121,9 @@ struct RegistryState: ~Copyable {
     var nextWatcherID: UInt64 = 1
     /// Completions to run once the lock is released (see ``JobRegistry/runAfterUnlock(_:)``):
     /// a completion may call back into the registry, so none runs under the lock.
-    var afterUnlock: [@Sendable () -> Void] = []
+    var afterUnlock: [DeferredReply] = []
     /// Takes what ``afterUnlock`` holds, for ``JobRegistry/runAfterUnlock(_:)``.
-    mutating func takeAfterUnlock() -> [@Sendable () -> Void] {
+    mutating func takeAfterUnlock() -> [DeferredReply] {
         defer { afterUnlock.removeAll() }
         return afterUnlock
     }
@@ -297,14 +297,12 @@ struct RegistryState: ~Copyable {
     /// The store accepted the change that made `jobID`'s `revision`: readers
     /// and new watches see it, and replies that waited for it go out.
     mutating func accept(_ jobID: String, revision: UInt64) {
-        if var record = jobs[jobID], !record.isSettled {
-            record.accept(revision: revision)
-            jobs[jobID] = record
+        jobs.modify(jobID) { record in
+            if !record.isSettled { record.accept(revision: revision) }
         }
-        guard var waiting = acceptanceWaiters.removeValue(forKey: jobID) else { return }
+        guard !acceptanceWaiters.isEmpty, var waiting = acceptanceWaiters.removeValue(forKey: jobID) else { return }
         for waiter in waiting where waiter.revision <= revision {
-            let completion = waiter.completion
-            afterUnlock.append { completion(.success(())) }
+            afterUnlock.append(DeferredReply(completion: waiter.completion, result: .success(())))
         }
         waiting.removeAll { $0.revision <= revision }
         if !waiting.isEmpty { acceptanceWaiters[jobID] = waiting }
@@ -318,7 +316,7 @@ struct RegistryState: ~Copyable {
             !record.isSettled && (record.visible?.summary.revision ?? 0) < revision
         } ?? false
         guard pending else {
-            afterUnlock.append { completion(.success(())) }
+            afterUnlock.append(DeferredReply(completion: completion, result: .success(())))
             return
         }
         acceptanceWaiters[jobID, default: []].append((revision, completion))
@@ -328,8 +326,7 @@ struct RegistryState: ~Copyable {
     /// be accepted, so every reply still waiting fails with its reason.
     mutating func failWaiters(_ error: JobWireError) {
         for waiter in acceptanceWaiters.values.joined() {
-            let completion = waiter.completion
-            afterUnlock.append { completion(.failure(error)) }
+            afterUnlock.append(DeferredReply(completion: waiter.completion, result: .failure(error)))
         }
         acceptanceWaiters.removeAll()
     }

@@ -72,6 +72,15 @@ struct JobTable {
         slots[key] = Slot(record)
     }
 
+    /// Changes the record of `jobID` where it lies, without copying it out
+    /// and back; false when there is none.
+    @discardableResult
+    func modify(_ jobID: String, _ body: (inout JobRecord) -> Void) -> Bool {
+        guard let key = JobKey(jobID), let slot = slots[key] else { return false }
+        body(&slot.record)
+        return true
+    }
+
     mutating func removeValue(forKey jobID: String) -> JobRecord? {
         guard let key = JobKey(jobID) else { return nil }
         return slots.removeValue(forKey: key)?.record

@@ -293,7 +293,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         let batch = pending.takeAll()
         guard !batch.isEmpty else { return }
         if let reason = stoppedBecause {
-            for pending in batch { pending.completion(.failure(reason)) }
+            CompletionGroup.completeTogether {
+                for pending in batch { pending.completion(.failure(reason)) }
+            }
             return
         }
         let result: Result<Void, JobWireError>
@@ -311,7 +313,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         } catch {
             result = .failure(stop(error))
         }
-        for pending in batch { pending.completion(result) }
+        CompletionGroup.completeTogether {
+            for pending in batch { pending.completion(result) }
+        }
     }
 
     private func apply(_ change: StoredChange, _ statements: Statements) throws(JobWireError) {
