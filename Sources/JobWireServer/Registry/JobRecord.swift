@@ -20,12 +20,6 @@ struct JobRecord: Sendable {
     private var decodedBox: Box<Job>?
     /// Log lines and watch history; nil while they are still only in the store.
     private var detailsBox: Box<Details>?
-    /// What readers see while changes to the job wait for the store; nil when
-    /// none waits, which is almost always, so a record pays one pointer for it.
-    private var awaitingBox: Box<AwaitingCommit>?
-    /// The job's creation waits for the store and nothing else does (then
-    /// ``awaitingBox`` says it): a new job costs no box.
-    private var creationWaits = false
 
     private var decoded: Job? {
         get { decodedBox?.value }
@@ -55,6 +49,13 @@ struct JobRecord: Sendable {
     /// is checked by ``verify()`` the first time it is served, so a damaged
     /// row is answered with DATA_LOSS rather than sent as a broken `Job`.
     private(set) var isVerified: Bool
+    /// The job's creation waits for the store and nothing else does (then
+    /// ``awaitingBox`` says it): a new job costs no box. Beside `isVerified`
+    /// and `awaitingBox`, which GetMetadata's fast path reads with it.
+    private var creationWaits = false
+    /// What readers see while changes to the job wait for the store; nil when
+    /// none waits, which is almost always, so a record pays one pointer for it.
+    private var awaitingBox: Box<AwaitingCommit>?
     /// The earliest deadline queued for this job in the registry's
     /// ``DeadlineQueue`` (0: none queued).
     var queuedDeadlineMs: Int64 = 0

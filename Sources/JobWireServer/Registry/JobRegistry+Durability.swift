@@ -64,11 +64,17 @@ extension JobRegistry {
         runAfterUnlock(queued)
     }
 
-    /// Hands `change` to the store. Once the store accepts it, `accepted`
-    /// runs under the registry's lock (readers and watchers then see the
-    /// change: the revision becomes visible, watch events go out); then
-    /// `completion` runs, outside the lock. A change the store fails is
-    /// never seen by anyone, and the store stops (``checkStore()``).
+    /// Hands `change` to the store. Once the store accepts it, readers see
+    /// it and `accepted` runs under the registry's lock (the revision becomes
+    /// visible, watch events go out); then `completion` runs, outside the
+    /// lock. A change the store fails is never seen by anyone, and the store
+    /// stops (``checkStore()``).
+    ///
+    /// `acceptance` names the job's slot and the revision the change makes:
+    /// a completion from the store's thread then only marks the revision
+    /// accepted in the slot, without the lock, unless the registry asked for
+    /// the lock (``JobSlot/requireLock()``: watchers, waiting replies, a
+    /// delete). Without it, `accepted` always runs under the lock.
     ///
     /// The store may complete before `persist` returns (the memory store) or
     /// later, from its own queue (SQLite); either way it completes changes in
@@ -78,6 +84,7 @@ extension JobRegistry {
     /// Called under the lock (`state` is the locked state), in a section that
     /// ends with ``runAfterUnlock(_:)``.
     func persist(_ change: StoredChange, in state: inout RegistryState,
+                 acceptance: (slot: JobSlot, revision: UInt64)? = nil,
                  accepted: @escaping @Sendable (inout RegistryState) -> Void,
                  completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
         let call = InlineCompletion.begin()
@@ -88,6 +95,10 @@ extension JobRegistry {
             let answer = StoreAnswer(result: result, accepted: accepted, completion: completion)
             // Completed inside `store.persist`, under the lock: handled below.
             guard !InlineCompletion.keep(answer, for: call) else { return }
+            if case .success = result, let acceptance, !acceptance.slot.markAccepted(acceptance.revision) {
+                completion(result)
+                return
+            }
             if let group = CompletionGroup.current {
                 group.add(self, answer)
             } else {

@@ -18,7 +18,9 @@ extension JobRegistry {
     func watch(_ request: WatchJobRequest, tenant: String, sink: any WatchSink, streamID: UInt32) throws(JobWireError) -> WatchStart {
         try checkStore()
         return try state.withLock { (state) throws(JobWireError) -> WatchStart in
-            // A watch starts from what the store accepted; later revisions reach it as they are accepted.
+            // A watch starts from what the store accepted; later revisions reach it as they are
+            // accepted, through the lock (asked for first, so none falls in between).
+            state.jobs.slot(request.jobID)?.requireLock()
             let record = try state.loadedRecord(request.jobID, tenant: tenant, store: store)
             guard let visible = record.visible, let visibleBytes = record.visibleEncoded(logTail: request.logTail) else {
                 throw JobWireError(.notFound, Reason.jobNotFound, "job \(request.jobID) not found")

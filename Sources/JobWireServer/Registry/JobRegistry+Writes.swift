@@ -83,9 +83,9 @@ extension JobRegistry {
             state.nextSequence += 1
             record.awaitCreation()
             let change = record.storedChange(appendedLogLines: [], event: creation.event)
-            state.insert(record, key: creation.key)
+            let slot = state.insert(record, key: creation.key)
             let reply = creation.reply
-            persist(change, in: &state,
+            persist(change, in: &state, acceptance: (slot, 1),
                     accepted: { $0.accept(jobID, revision: 1) },
                     completion: { result in completion(result.map { reply }) })
             return state.takeAfterUnlock()
@@ -178,6 +178,8 @@ extension JobRegistry {
             let sequence = record.sequence
             record.awaitRemoval()
             state.jobs[jobID] = record
+            // Finishing the delete needs the lock.
+            state.jobs.slot(jobID)?.requireLock()
             let reply = DeleteJobResponse(revision: record.summary.revision).encode()
             persist(.remove(jobID: jobID, sequence: sequence), in: &state,
                     accepted: { state in
@@ -250,6 +252,7 @@ extension JobRegistry {
         let reply = record.encodedJob
         let terminal = record.summary.status.isTerminal
         persist(record.storedChange(appendedLogLines: change.logLines, event: event), in: &state,
+                acceptance: state.jobs.slot(jobID).map { ($0, event.revision) },
                 accepted: { state in
                     state.accept(jobID, revision: event.revision)
                     state.publish(event, jobID: jobID, terminal: terminal)

@@ -263,8 +263,9 @@ struct RegistryState: ~Copyable {
         staleOrderEntries = 0
     }
 
-    /// Adds a new job under `key`, its id's ``JobKey``.
-    mutating func insert(_ record: consuming JobRecord, key: JobKey) {
+    /// Adds a new job under `key`, its id's ``JobKey``; returns its slot.
+    @discardableResult
+    mutating func insert(_ record: consuming JobRecord, key: JobKey) -> JobSlot {
         schedule(&record)
         let jobID = record.summary.jobID
         let tenant = record.summary.tenant
@@ -272,8 +273,9 @@ struct RegistryState: ~Copyable {
         if !record.requestID.isEmpty {
             requestIDs[RequestKey(tenant: tenant, requestID: record.requestID)] = jobID
         }
-        jobs.insertNew(record, key: key)
+        let slot = jobs.insertNew(record, key: key)
         jobsPerTenant[tenant, default: 0] += 1
+        return slot
     }
 
     /// Drops a job and everything that points at it; returns it.
@@ -312,6 +314,8 @@ struct RegistryState: ~Copyable {
     /// once (after the lock) when it already has.
     mutating func whenAccepted(_ jobID: String, revision: UInt64,
                                _ completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        // From here on the store's answers for this job come through the lock, where the waiter is.
+        jobs.slot(jobID)?.requireLock()
         let pending = jobs[jobID].map { record in
             !record.isSettled && (record.visible?.summary.revision ?? 0) < revision
         } ?? false

@@ -16,25 +16,7 @@ import JobWireProtocol
 /// Copies of a table share its slots, so it has exactly one owner: the
 /// registry's state, under the registry's lock.
 struct JobTable {
-    private final class Slot {
-        var record: JobRecord
-        init(_ record: consuming JobRecord) { self.record = record }
-
-        /// The cached bytes if `tenant` may be sent them as they are: its job,
-        /// checked to decode, every change accepted by the store, not past its
-        /// retention. Read field by field:
-        /// calling a method of `record` copies all of it first.
-        func servedBytes(tenant: String) -> [UInt8]? {
-            guard record.isVerified, record.isSettled, record.summary.tenant == tenant else { return nil }
-            // The status first: only terminal jobs expire, so a live job never reads the clock.
-            if record.summary.status.isTerminal,
-               JobRecord.isPastRetention(status: record.summary.status, expiresAtMs: record.summary.expiresAtMs,
-                                         nowMs: WallClock.nowMs()) {
-                return nil
-            }
-            return record.encodedJob
-        }
-    }
+    private typealias Slot = JobSlot
 
     private var slots: [JobKey: Slot] = [:]
 
@@ -49,7 +31,7 @@ struct JobTable {
     /// record and stores none: the registry only holds ids checked to be
     /// UUIDs (see ``JobKey``).
     subscript(jobID: String) -> JobRecord? {
-        get { JobKey(jobID).flatMap { slots[$0]?.record } }
+        get { JobKey(jobID).flatMap { slots[$0]?.caughtUp } }
         set {
             guard let key = JobKey(jobID) else { return }
             if let newValue {
@@ -68,8 +50,17 @@ struct JobTable {
     /// one hash probe, and the record moved into its slot, not copied (a
     /// copy retains and releases every reference in it; at start-up, with a
     /// million records, the setter's two probes and copies took 0.9 s).
-    mutating func insertNew(_ record: consuming JobRecord, key: JobKey) {
-        slots[key] = Slot(record)
+    @discardableResult
+    mutating func insertNew(_ record: consuming JobRecord, key: JobKey) -> JobSlot {
+        let slot = Slot(record)
+        slots[key] = slot
+        return slot
+    }
+
+    /// The slot holding `jobID`'s record, for a store's completion to mark
+    /// revisions accepted without the registry's lock.
+    func slot(_ jobID: String) -> JobSlot? {
+        JobKey(jobID).flatMap { slots[$0] }
     }
 
     /// Changes the record of `jobID` where it lies, without copying it out
@@ -77,6 +68,7 @@ struct JobTable {
     @discardableResult
     func modify(_ jobID: String, _ body: (inout JobRecord) -> Void) -> Bool {
         guard let key = JobKey(jobID), let slot = slots[key] else { return false }
+        slot.catchUp()
         body(&slot.record)
         return true
     }
