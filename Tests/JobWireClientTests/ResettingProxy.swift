@@ -26,21 +26,9 @@ final class ResettingProxy: Sendable {
 
     /// Proxies to `127.0.0.1:targetPort`; each connection lives a random time in `lifetimeMs`.
     init(targetPort: Int, lifetimeMs: ClosedRange<Int>) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(listener, pointer, length) == 0 && Glibc.listen(listener, 256) == 0
-                    && getsockname(listener, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            Glibc.close(listener)
-            throw JobWireError(.unavailable, "TEST_LISTEN", "cannot listen: \(errno)")
-        }
+        let (listener, port) = try listenOnLoopback(backlog: 256)
         self.listener = listener
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let shared = shared
         Thread.detachNewThread {
             while true {
@@ -69,19 +57,11 @@ final class ResettingProxy: Sendable {
         stop()
     }
 
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
-    }
-
     /// Copies bytes both ways until `forMs` has passed (or either side
     /// closes), then resets both sockets.
     private static func carry(_ client: Int32, to targetPort: Int, forMs lifetime: Int, shared: Shared) {
         let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: targetPort)
+        var address = loopbackAddress(port: targetPort)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0

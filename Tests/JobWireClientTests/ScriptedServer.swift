@@ -31,22 +31,9 @@ final class ScriptedServer: Sendable {
     }
 
     init(_ behavior: Behavior) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try listenOnLoopback(backlog: 64)
         self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && listen(fd, 64) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            Glibc.close(fd)
-            throw JobWireError(.unavailable, "TEST_LISTEN", "cannot listen: \(errno)")
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let counter = counter
         Thread.detachNewThread {
             while true {
