@@ -196,7 +196,7 @@ struct CommitOrderTests {
         #expect(error.code == .unavailable && error.reason == Reason.storeUnavailable)
     }
 
-    @Test("several changes waiting at once become visible one commit at a time; a job created and deleted before either commits")
+    @Test("several changes waiting at once become visible one commit at a time; a deleted job stays readable until the delete is durable")
     func revisionsBecomeVisibleInOrder() throws {
         let store = ManualStore()
         let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
@@ -236,17 +236,56 @@ struct CommitOrderTests {
             try registry.delete(DeleteJobRequest(jobID: brief.jobID), tenant: tenant, completion: completion)
         }
         #expect(try Job(decoding: try registry.metadata(jobID: brief.jobID, tenant: tenant, logTail: 0)).jobID == brief.jobID)
-        #expect(throws: JobWireError.self, "writes see it gone at once") {
-            try registry.update(UpdateJobRequest(jobID: brief.jobID, progress: 1), tenant: tenant) { _ in }
+        // Writes already see it gone; they say so once the delete is durable (errorsWaitForTheirCause).
+        let second = try RegistryWrite { completion throws(JobWireError) in
+            try registry.delete(DeleteJobRequest(jobID: brief.jobID), tenant: tenant, completion: completion)
         }
+        #expect(second.value == nil)
         store.commitOne()
         _ = try deleted.reply()
+        #expect(throws: JobWireError.self) { try second.reply() }
         let gone = Result { () throws(JobWireError) in try registry.metadata(jobID: brief.jobID, tenant: tenant, logTail: 0) }
         guard case .failure(let error) = gone else {
             Issue.record("a deleted job must be gone once the store accepted the delete")
             return
         }
         #expect(error.code == .notFound && error.reason == Reason.jobNotFound)
+    }
+
+    @Test("an error caused by a change the store has not accepted waits for it, so a read right after shows why")
+    func errorsWaitForTheirCause() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let job = try createCommitted(in: registry, store)
+        _ = try RegistryWrite { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 10), tenant: tenant, completion: completion)
+        }
+        // Checked against revision 2, which only the store's answer makes real.
+        let stale = try RegistryWrite { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 20, expectedRevision: 1), tenant: tenant,
+                                completion: completion)
+        }
+        #expect(stale.value == nil, "REVISION_MISMATCH would reveal revision 2 before it is durable")
+        store.commitOne()
+        let outcome = try #require(stale.value)
+        #expect(throws: JobWireError.self) { try outcome.get() }
+        if case .failure(let error) = outcome { #expect(error.reason == Reason.revisionMismatch) }
+        #expect(try Job(decoding: try registry.metadata(jobID: job.jobID, tenant: tenant, logTail: 0)).revision == 2)
+
+        // A write to a job whose delete waits answers NOT_FOUND only once the delete is durable.
+        _ = try RegistryWrite { completion throws(JobWireError) in
+            try registry.delete(DeleteJobRequest(jobID: job.jobID), tenant: tenant, completion: completion)
+        }
+        let late = try RegistryWrite { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 30), tenant: tenant, completion: completion)
+        }
+        #expect(late.value == nil)
+        store.commitOne()
+        if case .failure(let error)? = late.value {
+            #expect(error.code == .notFound)
+        } else {
+            Issue.record("the update must end NOT_FOUND once the delete is durable, got \(String(describing: late.value))")
+        }
     }
 
     @Test("a write's reply runs outside the registry's lock, so it may call the registry again")

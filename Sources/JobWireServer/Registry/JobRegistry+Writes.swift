@@ -173,8 +173,14 @@ extension JobRegistry {
     public func delete(_ request: DeleteJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         try checkStore()
         runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [DeferredReply] in
-            var record = try state.lookup(request.jobID, tenant: tenant)
             let jobID = request.jobID
+            var record: JobRecord
+            do throws(JobWireError) {
+                record = try state.lookup(jobID, tenant: tenant)
+            } catch {
+                guard state.deferError(error, of: jobID, tenant: tenant, completion: completion) else { throw error }
+                return state.takeAfterUnlock()
+            }
             let sequence = record.sequence
             record.awaitRemoval()
             state.jobs[jobID] = record
@@ -184,6 +190,7 @@ extension JobRegistry {
             persist(.remove(jobID: jobID, sequence: sequence), in: &state,
                     accepted: { state in
                         if state.jobs[jobID]?.sequence == sequence { state.remove(jobID) }
+                        state.releaseWaiters(of: jobID)
                         state.notify(jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
                                                         message: "job \(jobID) was deleted")))
                         state.removeWatchers(of: jobID)
@@ -211,13 +218,17 @@ extension JobRegistry {
                 _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
         try checkStore()
         runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [DeferredReply] in
-            var record = try state.lookup(jobID, tenant: tenant)
-            if let change = try decide(&record) {
-                try apply(change, to: &record, now: now, in: &state, completion: completion)
-            } else {
-                // Nothing changes: the answer is the job as the store has it, once it has it all.
-                let reply = record.encodedJob
-                state.whenAccepted(jobID, revision: record.summary.revision) { result in completion(result.map { reply }) }
+            do throws(JobWireError) {
+                var record = try state.lookup(jobID, tenant: tenant)
+                if let change = try decide(&record) {
+                    try apply(change, to: &record, now: now, in: &state, completion: completion)
+                } else {
+                    // Nothing changes: the answer is the job as the store has it, once it has it all.
+                    let reply = record.encodedJob
+                    state.whenAccepted(jobID, revision: record.summary.revision) { result in completion(result.map { reply }) }
+                }
+            } catch {
+                guard state.deferError(error, of: jobID, tenant: tenant, completion: completion) else { throw error }
             }
             return state.takeAfterUnlock()
         })

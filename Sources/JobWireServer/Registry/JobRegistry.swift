@@ -326,6 +326,29 @@ struct RegistryState: ~Copyable {
         acceptanceWaiters[jobID, default: []].append((revision, completion))
     }
 
+    /// A write's error that depends on changes to `jobID` the store has not
+    /// accepted yet (a revision check against the newest revision, a job
+    /// whose delete waits) is answered once they are accepted, so no caller
+    /// learns of a write before it is durable (a read right after the error
+    /// then shows why). False when nothing of the job waits: the caller
+    /// throws the error at once.
+    mutating func deferError(_ error: JobWireError, of jobID: String, tenant: String,
+                             completion: @escaping WriteCompletion) -> Bool {
+        guard let record = jobs[jobID], record.summary.tenant == tenant, !record.isSettled else { return false }
+        let revision = record.isBeingRemoved ? UInt64.max : record.summary.revision
+        whenAccepted(jobID, revision: revision) { result in
+            completion(result.flatMap { Result<[UInt8], JobWireError>.failure(error) })
+        }
+        return true
+    }
+
+    /// The delete of `jobID` was accepted: every reply that waited on the job goes out.
+    mutating func releaseWaiters(of jobID: String) {
+        for waiter in acceptanceWaiters.removeValue(forKey: jobID) ?? [] {
+            afterUnlock.append(DeferredReply(completion: waiter.completion, result: .success(())))
+        }
+    }
+
     /// The store failed a commit and stopped: no waiting revision will ever
     /// be accepted, so every reply still waiting fails with its reason.
     mutating func failWaiters(_ error: JobWireError) {
