@@ -1,47 +1,37 @@
 import Dispatch
 import JobWireProtocol
+import JobWireSync
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One multiplexed connection to a server: handshake, calls routed by stream
-/// id, pings answered, GoAway and connection loss reported to every call.
+/// One multiplexed connection to a server: a socket and its Dispatch sources
+/// moving bytes to and from a ``ClientSession``, which holds every rule of
+/// the protocol (handshake, calls by stream id, pings, GoAway, loss).
 ///
 /// Threading: all `var`s are owned by `queue`; the public entry points hop
 /// onto it. Call handlers run on `queue` and must only resume continuations
 /// or yield into streams.
 final class ClientConnection: @unchecked Sendable {
-    /// What a call hears: each reply message, then exactly one end.
-    struct CallHandler: Sendable {
-        let onReply: @Sendable ([UInt8]) -> Void
-        let onEnd: @Sendable (Status) -> Void
-    }
+    typealias CallHandler = ClientSession.CallHandler
 
     /// A call's end when the server never processed it (above a GoAway's
     /// last stream id): always safe to send again on a new connection.
-    static let notProcessedReason = "NOT_PROCESSED"
+    static let notProcessedReason = ClientSession.notProcessedReason
 
     let queue: DispatchQueue
     private let fd: Int32
 
     // Owned by `queue`.
-    private var decoder = FrameDecoder()
-    private var output: [UInt8] = []
-    private var outputSent = 0
-    private var calls: [UInt32: CallHandler] = [:]
-    private var nextStreamID: UInt32 = 1
+    private var session: ClientSession?
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
     private var writeArmed = false
     private var closed = false
-    private var helloWaiter: (@Sendable (Result<HelloAck, JobWireError>) -> Void)?
-    private(set) var helloAck: HelloAck?
-    private var maxFrameBytes = Limits.defaultMaxFrameBytes
     /// Reused for every read; only touched on `queue`.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    private var decoderMaxFrameBytes = Limits.defaultMaxFrameBytes
 
     /// Cleared when the connection closes or a GoAway arrives: no new calls.
     private let usable = Atomic<Bool>(true)
@@ -62,6 +52,10 @@ final class ClientConnection: @unchecked Sendable {
         readSource?.cancel()
         readBuffer.deallocate()
     }
+
+    /// The server's HelloAck, once the handshake is done; read from any thread.
+    var helloAck: HelloAck? { acknowledged.withLock { $0 } }
+    private let acknowledged = Locked<HelloAck?>(nil)
 
     // MARK: Connecting
 
@@ -95,7 +89,10 @@ final class ClientConnection: @unchecked Sendable {
 
     private func start(hello: Hello, timeout: Duration,
                        completion: @escaping @Sendable (Result<HelloAck, JobWireError>) -> Void) {
-        helloWaiter = completion
+        session = ClientSession(hello: hello) { [weak self] result in
+            if case .success(let ack) = result { self?.acknowledged.withLock { $0 = ack } }
+            completion(result)
+        }
         let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         read.setEventHandler { [weak self] in self?.onReadable() }
         let fd = self.fd
@@ -105,10 +102,9 @@ final class ClientConnection: @unchecked Sendable {
         write.setEventHandler { [weak self] in self?.flush() }
         writeSource = write
         read.activate()
-        append(.hello(hello))
         flush()
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(timeout.wireMilliseconds))) { [weak self] in
-            guard let self, self.helloWaiter != nil else { return }
+            guard let self, self.session?.awaitsHelloAck == true else { return }
             self.close(with: Status(code: .deadlineExceeded, reason: Reason.handshakeTimeout,
                                     message: "no HelloAck within the connect timeout"))
         }
@@ -135,45 +131,25 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     private func open(method: Method, request: [UInt8], timeoutMs: UInt32, tenant: String, handler: CallHandler) -> UInt32? {
-        guard !closed, isUsable else { return nil }
-        let streamID = nextStreamID
-        nextStreamID = nextStreamID == UInt32.max ? 1 : nextStreamID + 1
-        calls[streamID] = handler
-        do {
-            try FrameEncoder.append(.call(Call(streamID: streamID, method: method.rawValue, request: request,
-                                               timeoutMs: timeoutMs, tenant: tenant)), to: &output, maxFrameBytes: maxFrameBytes)
-        } catch {
-            calls.removeValue(forKey: streamID)
-            handler.onEnd(error.status)
-            return streamID
-        }
+        guard !closed, let streamID = session?.openCall(method: method, request: request, timeoutMs: timeoutMs,
+                                                         tenant: tenant, handler: handler) else { return nil }
         flush()
         if timeoutMs > 0 {
             // The server enforces the deadline too; this covers a server that stopped answering.
             queue.asyncAfter(deadline: .now() + .milliseconds(Int(timeoutMs) + 50)) { [weak self] in
-                self?.expire(streamID: streamID, timeoutMs: timeoutMs)
+                guard let self else { return }
+                self.session?.expire(streamID: streamID, timeoutMs: timeoutMs)
+                self.flush()
             }
         }
         return streamID
     }
 
-    private func expire(streamID: UInt32, timeoutMs: UInt32) {
-        guard let handler = calls.removeValue(forKey: streamID) else { return }
-        append(.cancelCall(CancelCall(streamID: streamID)))
-        flush()
-        handler.onEnd(Status(code: .deadlineExceeded, reason: Reason.deadlineExceeded,
-                             message: "no answer within \(timeoutMs) ms"))
-    }
-
     /// Cancels a call on the wire; its handler hears CANCELLED.
     func cancel(streamID: UInt32) {
         queue.async {
-            guard let handler = self.calls.removeValue(forKey: streamID) else { return }
-            if !self.closed {
-                self.append(.cancelCall(CancelCall(streamID: streamID)))
-                self.flush()
-            }
-            handler.onEnd(Status(code: .cancelled, reason: Reason.cancelled, message: "cancelled by the caller"))
+            self.session?.cancel(streamID: streamID)
+            self.flush()
         }
     }
 
@@ -186,10 +162,6 @@ final class ClientConnection: @unchecked Sendable {
 
     // MARK: I/O
 
-    private func append(_ frame: Frame) {
-        _ = try? FrameEncoder.append(frame, to: &output, maxFrameBytes: .max)
-    }
-
     private func onReadable() {
         let count = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK) {
@@ -197,79 +169,45 @@ final class ClientConnection: @unchecked Sendable {
             return
         }
         guard count > 0 else { return }
-        // Moved out while it runs: frame handlers touch the connection (the
-        // HelloAck sets the frame limit, applied when the decoder is put back).
-        var active = FrameDecoder(maxFrameBytes: 0)
-        swap(&active, &decoder)
-        defer {
-            active.maxFrameBytes = decoderMaxFrameBytes
-            swap(&active, &decoder)
-        }
-        do {
-            try active.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])) { (body) throws(JobWireError) in
-                try self.handle(Frame(decoding: body, maxBytes: .max))
-            }
-        } catch {
-            close(with: error.status)
-        }
+        session?.receive(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
         flush()
     }
 
-    private func handle(_ frame: Frame) {
-        switch frame {
-        case .helloAck(let ack):
-            helloAck = ack
-            maxFrameBytes = Int(ack.maxFrameBytes)
-            decoderMaxFrameBytes = max(Int(ack.maxFrameBytes), Limits.minMaxFrameBytes)
-            helloWaiter?(.success(ack))
-            helloWaiter = nil
-        case .reply(let reply):
-            calls[reply.streamID]?.onReply(reply.message)
-        case .end(let end):
-            calls.removeValue(forKey: end.streamID)?.onEnd(end.status)
-        case .ping(let ping):
-            append(.pong(Pong(payload: ping.payload)))
-        case .goAway(let away):
-            usable.store(false, ordering: .relaxed)
-            if helloWaiter != nil || !away.status.isOK && away.status.reason != Reason.serverShuttingDown {
-                close(with: away.status)
-                return
-            }
-            // Calls the server never saw go elsewhere; the rest finish here.
-            for (streamID, handler) in calls where streamID > away.lastStreamID {
-                calls.removeValue(forKey: streamID)
-                handler.onEnd(Status(code: .unavailable, reason: Self.notProcessedReason,
-                                     message: "the server is draining and did not process the call"))
-            }
-        case .pong, .hello, .call, .cancelCall:
-            break
-        }
-    }
-
+    /// Sends what the session has waiting; watches for writability while the
+    /// socket takes less. Also notices a session that closed itself.
     private func flush() {
-        guard !closed else { return }
-        while outputSent < output.count {
-            let sent = output.withUnsafeBytes {
-                send(fd, $0.baseAddress.unsafelyUnwrapped + outputSent, $0.count - outputSent, Int32(MSG_NOSIGNAL))
-            }
-            if sent > 0 {
-                outputSent += sent
-            } else if sent < 0 && errno == EINTR {
-                continue
-            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if !writeArmed, let write = writeSource {
-                    writeArmed = true
-                    write.resume()
+        guard !closed, var current = session else { return }
+        session = nil
+        var failed = false
+        var blocked = false
+        while current.hasPendingOutput && !failed && !blocked {
+            current.sendPending { bytes in
+                let sent = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+                if sent < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        blocked = true
+                    } else if errno != EINTR {
+                        failed = true
+                    }
+                    return 0
                 }
-                return
-            } else {
-                close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "send failed"))
-                return
+                return sent
             }
         }
-        output.removeAll(keepingCapacity: output.capacity < 256 * 1024)
-        outputSent = 0
-        if writeArmed, let write = writeSource {
+        session = current
+        if !current.isUsable { usable.store(false, ordering: .relaxed) }
+        if failed {
+            close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "send failed"))
+            return
+        }
+        if current.isClosed {
+            close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "the session closed"))
+            return
+        }
+        if blocked, !writeArmed, let write = writeSource {
+            writeArmed = true
+            write.resume()
+        } else if !blocked, writeArmed, let write = writeSource {
             writeArmed = false
             write.suspend()
         }
@@ -286,12 +224,8 @@ final class ClientConnection: @unchecked Sendable {
         readSource?.cancel()
         writeSource = nil
         readSource = nil
-        helloWaiter?(.failure(JobWireError(status)))
-        helloWaiter = nil
-        let pending = calls
-        calls.removeAll()
-        for handler in pending.values {
-            handler.onEnd(status)
-        }
+        // A session that closed itself (a GoAway with an error, a malformed
+        // frame) already told its calls why; this only reaches the others.
+        session?.close(with: status)
     }
 }
