@@ -104,7 +104,9 @@ final class ServerHarness: @unchecked Sendable {
         guard let server else { return }
         let connections = server.context.connections.withLock { Array($0.values) }
         for connection in connections {
-            connection.loop.sync { connection.close() }
+            let closed = DispatchSemaphore(value: 0)
+            // A loop that stopped already closed its connections.
+            if connection.loop.execute({ connection.close(); closed.signal() }) { closed.wait() }
         }
         stop()
     }
