@@ -187,6 +187,51 @@ void   jobwire__v1__job_error__free_unpacked
   assert(message->base.descriptor == &jobwire__v1__job_error__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   jobwire__v1__job_attempt__init
+                     (Jobwire__V1__JobAttempt         *message)
+{
+  static const Jobwire__V1__JobAttempt init_value = JOBWIRE__V1__JOB_ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__job_attempt__get_packed_size
+                     (const Jobwire__V1__JobAttempt *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__job_attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__job_attempt__pack
+                     (const Jobwire__V1__JobAttempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__job_attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__job_attempt__pack_to_buffer
+                     (const Jobwire__V1__JobAttempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__job_attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__JobAttempt *
+       jobwire__v1__job_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__JobAttempt *)
+     protobuf_c_message_unpack (&jobwire__v1__job_attempt__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__job_attempt__free_unpacked
+                     (Jobwire__V1__JobAttempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__job_attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   jobwire__v1__job__labels_entry__init
                      (Jobwire__V1__Job__LabelsEntry         *message)
 {
@@ -970,6 +1015,57 @@ void   jobwire__v1__health_request__free_unpacked
   assert(message->base.descriptor == &jobwire__v1__health_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   jobwire__v1__component_health__measures_entry__init
+                     (Jobwire__V1__ComponentHealth__MeasuresEntry         *message)
+{
+  static const Jobwire__V1__ComponentHealth__MeasuresEntry init_value = JOBWIRE__V1__COMPONENT_HEALTH__MEASURES_ENTRY__INIT;
+  *message = init_value;
+}
+void   jobwire__v1__component_health__init
+                     (Jobwire__V1__ComponentHealth         *message)
+{
+  static const Jobwire__V1__ComponentHealth init_value = JOBWIRE__V1__COMPONENT_HEALTH__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__component_health__get_packed_size
+                     (const Jobwire__V1__ComponentHealth *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__component_health__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__component_health__pack
+                     (const Jobwire__V1__ComponentHealth *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__component_health__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__component_health__pack_to_buffer
+                     (const Jobwire__V1__ComponentHealth *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__component_health__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__ComponentHealth *
+       jobwire__v1__component_health__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__ComponentHealth *)
+     protobuf_c_message_unpack (&jobwire__v1__component_health__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__component_health__free_unpacked
+                     (Jobwire__V1__ComponentHealth *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__component_health__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   jobwire__v1__health_response__init
                      (Jobwire__V1__HealthResponse         *message)
 {
@@ -1193,6 +1289,321 @@ void   jobwire__v1__stats_response__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &jobwire__v1__stats_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__retry_request__init
+                     (Jobwire__V1__RetryRequest         *message)
+{
+  static const Jobwire__V1__RetryRequest init_value = JOBWIRE__V1__RETRY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__retry_request__get_packed_size
+                     (const Jobwire__V1__RetryRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__retry_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__retry_request__pack
+                     (const Jobwire__V1__RetryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__retry_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__retry_request__pack_to_buffer
+                     (const Jobwire__V1__RetryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__retry_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__RetryRequest *
+       jobwire__v1__retry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__RetryRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__retry_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__retry_request__free_unpacked
+                     (Jobwire__V1__RetryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__retry_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__set_priority_request__init
+                     (Jobwire__V1__SetPriorityRequest         *message)
+{
+  static const Jobwire__V1__SetPriorityRequest init_value = JOBWIRE__V1__SET_PRIORITY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__set_priority_request__get_packed_size
+                     (const Jobwire__V1__SetPriorityRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__set_priority_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__set_priority_request__pack
+                     (const Jobwire__V1__SetPriorityRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__set_priority_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__set_priority_request__pack_to_buffer
+                     (const Jobwire__V1__SetPriorityRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__set_priority_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__SetPriorityRequest *
+       jobwire__v1__set_priority_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__SetPriorityRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__set_priority_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__set_priority_request__free_unpacked
+                     (Jobwire__V1__SetPriorityRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__set_priority_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__usage_request__init
+                     (Jobwire__V1__UsageRequest         *message)
+{
+  static const Jobwire__V1__UsageRequest init_value = JOBWIRE__V1__USAGE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__usage_request__get_packed_size
+                     (const Jobwire__V1__UsageRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__usage_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__usage_request__pack
+                     (const Jobwire__V1__UsageRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__usage_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__usage_request__pack_to_buffer
+                     (const Jobwire__V1__UsageRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__usage_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__UsageRequest *
+       jobwire__v1__usage_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__UsageRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__usage_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__usage_request__free_unpacked
+                     (Jobwire__V1__UsageRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__usage_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__code_count__init
+                     (Jobwire__V1__CodeCount         *message)
+{
+  static const Jobwire__V1__CodeCount init_value = JOBWIRE__V1__CODE_COUNT__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__code_count__get_packed_size
+                     (const Jobwire__V1__CodeCount *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__code_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__code_count__pack
+                     (const Jobwire__V1__CodeCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__code_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__code_count__pack_to_buffer
+                     (const Jobwire__V1__CodeCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__code_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__CodeCount *
+       jobwire__v1__code_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__CodeCount *)
+     protobuf_c_message_unpack (&jobwire__v1__code_count__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__code_count__free_unpacked
+                     (Jobwire__V1__CodeCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__code_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__method_usage__init
+                     (Jobwire__V1__MethodUsage         *message)
+{
+  static const Jobwire__V1__MethodUsage init_value = JOBWIRE__V1__METHOD_USAGE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__method_usage__get_packed_size
+                     (const Jobwire__V1__MethodUsage *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__method_usage__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__method_usage__pack
+                     (const Jobwire__V1__MethodUsage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__method_usage__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__method_usage__pack_to_buffer
+                     (const Jobwire__V1__MethodUsage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__method_usage__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__MethodUsage *
+       jobwire__v1__method_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__MethodUsage *)
+     protobuf_c_message_unpack (&jobwire__v1__method_usage__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__method_usage__free_unpacked
+                     (Jobwire__V1__MethodUsage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__method_usage__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__key_usage__init
+                     (Jobwire__V1__KeyUsage         *message)
+{
+  static const Jobwire__V1__KeyUsage init_value = JOBWIRE__V1__KEY_USAGE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__key_usage__get_packed_size
+                     (const Jobwire__V1__KeyUsage *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__key_usage__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__key_usage__pack
+                     (const Jobwire__V1__KeyUsage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__key_usage__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__key_usage__pack_to_buffer
+                     (const Jobwire__V1__KeyUsage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__key_usage__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__KeyUsage *
+       jobwire__v1__key_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__KeyUsage *)
+     protobuf_c_message_unpack (&jobwire__v1__key_usage__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__key_usage__free_unpacked
+                     (Jobwire__V1__KeyUsage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__key_usage__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__usage_response__init
+                     (Jobwire__V1__UsageResponse         *message)
+{
+  static const Jobwire__V1__UsageResponse init_value = JOBWIRE__V1__USAGE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__usage_response__get_packed_size
+                     (const Jobwire__V1__UsageResponse *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__usage_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__usage_response__pack
+                     (const Jobwire__V1__UsageResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__usage_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__usage_response__pack_to_buffer
+                     (const Jobwire__V1__UsageResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__usage_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__UsageResponse *
+       jobwire__v1__usage_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__UsageResponse *)
+     protobuf_c_message_unpack (&jobwire__v1__usage_response__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__usage_response__free_unpacked
+                     (Jobwire__V1__UsageResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__usage_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   jobwire__v1__hello__init
@@ -1940,6 +2351,96 @@ const ProtobufCMessageDescriptor jobwire__v1__job_error__descriptor =
   (ProtobufCMessageInit) jobwire__v1__job_error__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor jobwire__v1__job_attempt__field_descriptors[5] =
+{
+  {
+    "attempt",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobAttempt, attempt),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobAttempt, status),
+    &jobwire__v1__job_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobAttempt, error),
+    &jobwire__v1__job_error__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancel_reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobAttempt, cancel_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_at_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobAttempt, completed_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__job_attempt__field_indices_by_name[] = {
+  0,   /* field[0] = attempt */
+  3,   /* field[3] = cancel_reason */
+  4,   /* field[4] = completed_at_ms */
+  2,   /* field[2] = error */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange jobwire__v1__job_attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__job_attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.JobAttempt",
+  "JobAttempt",
+  "Jobwire__V1__JobAttempt",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__JobAttempt),
+  5,
+  jobwire__v1__job_attempt__field_descriptors,
+  jobwire__v1__job_attempt__field_indices_by_name,
+  1,  jobwire__v1__job_attempt__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__job_attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor jobwire__v1__job__labels_entry__field_descriptors[2] =
 {
   {
@@ -2042,7 +2543,7 @@ const ProtobufCMessageDescriptor jobwire__v1__job__channel_to_stream_index_entry
   (ProtobufCMessageInit) jobwire__v1__job__channel_to_stream_index_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__job__field_descriptors[30] =
+static const ProtobufCFieldDescriptor jobwire__v1__job__field_descriptors[32] =
 {
   {
     "job_id",
@@ -2273,6 +2774,18 @@ static const ProtobufCFieldDescriptor jobwire__v1__job__field_descriptors[30] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "attempt",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__Job, attempt),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "created_at_ms",
     30,
     PROTOBUF_C_LABEL_NONE,
@@ -2369,6 +2882,18 @@ static const ProtobufCFieldDescriptor jobwire__v1__job__field_descriptors[30] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "previous_attempts",
+    43,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__Job, n_previous_attempts),
+    offsetof(Jobwire__V1__Job, previous_attempts),
+    &jobwire__v1__job_attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "log_tail",
     50,
     PROTOBUF_C_LABEL_REPEATED,
@@ -2406,46 +2931,48 @@ static const ProtobufCFieldDescriptor jobwire__v1__job__field_descriptors[30] =
   },
 };
 static const unsigned jobwire__v1__job__field_indices_by_name[] = {
-  26,   /* field[26] = cancel_reason */
+  19,   /* field[19] = attempt */
+  27,   /* field[27] = cancel_reason */
   13,   /* field[13] = channel_amount */
   10,   /* field[10] = channel_to_stream_index */
-  21,   /* field[21] = completed_at_ms */
-  19,   /* field[19] = created_at_ms */
+  22,   /* field[22] = completed_at_ms */
+  20,   /* field[20] = created_at_ms */
   17,   /* field[17] = current_task */
-  25,   /* field[25] = error */
+  26,   /* field[26] = error */
   18,   /* field[18] = eta_seconds */
-  22,   /* field[22] = expires_at_ms */
+  23,   /* field[23] = expires_at_ms */
   12,   /* field[12] = frequencies_amount */
   8,   /* field[8] = frequencies_list */
   0,   /* field[0] = job_id */
   3,   /* field[3] = labels */
-  23,   /* field[23] = lease_expires_at_ms */
+  24,   /* field[24] = lease_expires_at_ms */
   9,   /* field[9] = lines_dt */
-  28,   /* field[28] = log_line_count */
-  27,   /* field[27] = log_tail */
+  30,   /* field[30] = log_line_count */
+  29,   /* field[29] = log_tail */
   14,   /* field[14] = metadata */
+  28,   /* field[28] = previous_attempts */
   4,   /* field[4] = priority */
   16,   /* field[16] = progress */
-  24,   /* field[24] = result */
-  29,   /* field[29] = revision */
+  25,   /* field[25] = result */
+  31,   /* field[31] = revision */
   15,   /* field[15] = status */
   11,   /* field[11] = stream_amount */
   6,   /* field[6] = stream_port */
   5,   /* field[5] = stream_url */
   1,   /* field[1] = tenant */
   2,   /* field[2] = type */
-  20,   /* field[20] = updated_at_ms */
+  21,   /* field[21] = updated_at_ms */
   7,   /* field[7] = view_type */
 };
 static const ProtobufCIntRange jobwire__v1__job__number_ranges[6 + 1] =
 {
   { 1, 0 },
   { 10, 5 },
-  { 30, 19 },
-  { 40, 24 },
-  { 50, 27 },
-  { 60, 29 },
-  { 0, 30 }
+  { 30, 20 },
+  { 40, 25 },
+  { 50, 29 },
+  { 60, 31 },
+  { 0, 32 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__job__descriptor =
 {
@@ -2455,7 +2982,7 @@ const ProtobufCMessageDescriptor jobwire__v1__job__descriptor =
   "Jobwire__V1__Job",
   "jobwire.v1",
   sizeof(Jobwire__V1__Job),
-  30,
+  32,
   jobwire__v1__job__field_descriptors,
   jobwire__v1__job__field_indices_by_name,
   6,  jobwire__v1__job__number_ranges,
@@ -2883,7 +3410,7 @@ const ProtobufCMessageDescriptor jobwire__v1__list_jobs_request__labels_entry__d
   (ProtobufCMessageInit) jobwire__v1__list_jobs_request__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__list_jobs_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor jobwire__v1__list_jobs_request__field_descriptors[11] =
 {
   {
     "statuses",
@@ -2981,21 +3508,60 @@ static const ProtobufCFieldDescriptor jobwire__v1__list_jobs_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "query",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ListJobsRequest, query),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_by",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ListJobsRequest, order_by),
+    &jobwire__v1__job_order__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ascending",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ListJobsRequest, ascending),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned jobwire__v1__list_jobs_request__field_indices_by_name[] = {
+  10,   /* field[10] = ascending */
   3,   /* field[3] = created_after_ms */
   4,   /* field[4] = created_before_ms */
   2,   /* field[2] = labels */
+  9,   /* field[9] = order_by */
   6,   /* field[6] = page_size */
   7,   /* field[7] = page_token */
   5,   /* field[5] = priority */
+  8,   /* field[8] = query */
   0,   /* field[0] = statuses */
   1,   /* field[1] = type */
 };
 static const ProtobufCIntRange jobwire__v1__list_jobs_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__list_jobs_request__descriptor =
 {
@@ -3005,7 +3571,7 @@ const ProtobufCMessageDescriptor jobwire__v1__list_jobs_request__descriptor =
   "Jobwire__V1__ListJobsRequest",
   "jobwire.v1",
   sizeof(Jobwire__V1__ListJobsRequest),
-  8,
+  11,
   jobwire__v1__list_jobs_request__field_descriptors,
   jobwire__v1__list_jobs_request__field_indices_by_name,
   1,  jobwire__v1__list_jobs_request__number_ranges,
@@ -3499,9 +4065,29 @@ const ProtobufCMessageDescriptor jobwire__v1__delete_job_response__descriptor =
   (ProtobufCMessageInit) jobwire__v1__delete_job_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define jobwire__v1__health_request__field_descriptors NULL
-#define jobwire__v1__health_request__field_indices_by_name NULL
-#define jobwire__v1__health_request__number_ranges NULL
+static const ProtobufCFieldDescriptor jobwire__v1__health_request__field_descriptors[1] =
+{
+  {
+    "detailed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__HealthRequest, detailed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__health_request__field_indices_by_name[] = {
+  0,   /* field[0] = detailed */
+};
+static const ProtobufCIntRange jobwire__v1__health_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
 const ProtobufCMessageDescriptor jobwire__v1__health_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -3510,14 +4096,142 @@ const ProtobufCMessageDescriptor jobwire__v1__health_request__descriptor =
   "Jobwire__V1__HealthRequest",
   "jobwire.v1",
   sizeof(Jobwire__V1__HealthRequest),
-  0,
+  1,
   jobwire__v1__health_request__field_descriptors,
   jobwire__v1__health_request__field_indices_by_name,
-  0,  jobwire__v1__health_request__number_ranges,
+  1,  jobwire__v1__health_request__number_ranges,
   (ProtobufCMessageInit) jobwire__v1__health_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__health_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor jobwire__v1__component_health__measures_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ComponentHealth__MeasuresEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ComponentHealth__MeasuresEntry, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__component_health__measures_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange jobwire__v1__component_health__measures_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__component_health__measures_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ComponentHealth.MeasuresEntry",
+  "MeasuresEntry",
+  "Jobwire__V1__ComponentHealth__MeasuresEntry",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__ComponentHealth__MeasuresEntry),
+  2,
+  jobwire__v1__component_health__measures_entry__field_descriptors,
+  jobwire__v1__component_health__measures_entry__field_indices_by_name,
+  1,  jobwire__v1__component_health__measures_entry__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__component_health__measures_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__component_health__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ComponentHealth, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ComponentHealth, state),
+    &jobwire__v1__component_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ComponentHealth, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "measures",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__ComponentHealth, n_measures),
+    offsetof(Jobwire__V1__ComponentHealth, measures),
+    &jobwire__v1__component_health__measures_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__component_health__field_indices_by_name[] = {
+  3,   /* field[3] = measures */
+  2,   /* field[2] = message */
+  0,   /* field[0] = name */
+  1,   /* field[1] = state */
+};
+static const ProtobufCIntRange jobwire__v1__component_health__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__component_health__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ComponentHealth",
+  "ComponentHealth",
+  "Jobwire__V1__ComponentHealth",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__ComponentHealth),
+  4,
+  jobwire__v1__component_health__field_descriptors,
+  jobwire__v1__component_health__field_indices_by_name,
+  1,  jobwire__v1__component_health__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__component_health__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__health_response__field_descriptors[6] =
 {
   {
     "status",
@@ -3579,8 +4293,21 @@ static const ProtobufCFieldDescriptor jobwire__v1__health_response__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "components",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__HealthResponse, n_components),
+    offsetof(Jobwire__V1__HealthResponse, components),
+    &jobwire__v1__component_health__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned jobwire__v1__health_response__field_indices_by_name[] = {
+  5,   /* field[5] = components */
   3,   /* field[3] = server_version */
   0,   /* field[0] = status */
   1,   /* field[1] = store */
@@ -3590,7 +4317,7 @@ static const unsigned jobwire__v1__health_response__field_indices_by_name[] = {
 static const ProtobufCIntRange jobwire__v1__health_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__health_response__descriptor =
 {
@@ -3600,14 +4327,14 @@ const ProtobufCMessageDescriptor jobwire__v1__health_response__descriptor =
   "Jobwire__V1__HealthResponse",
   "jobwire.v1",
   sizeof(Jobwire__V1__HealthResponse),
-  5,
+  6,
   jobwire__v1__health_response__field_descriptors,
   jobwire__v1__health_response__field_indices_by_name,
   1,  jobwire__v1__health_response__number_ranges,
   (ProtobufCMessageInit) jobwire__v1__health_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__stats_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor jobwire__v1__stats_request__field_descriptors[3] =
 {
   {
     "tenant",
@@ -3621,14 +4348,40 @@ static const ProtobufCFieldDescriptor jobwire__v1__stats_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "created_after_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsRequest, created_after_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_before_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsRequest, created_before_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned jobwire__v1__stats_request__field_indices_by_name[] = {
+  1,   /* field[1] = created_after_ms */
+  2,   /* field[2] = created_before_ms */
   0,   /* field[0] = tenant */
 };
 static const ProtobufCIntRange jobwire__v1__stats_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__stats_request__descriptor =
 {
@@ -3638,7 +4391,7 @@ const ProtobufCMessageDescriptor jobwire__v1__stats_request__descriptor =
   "Jobwire__V1__StatsRequest",
   "jobwire.v1",
   sizeof(Jobwire__V1__StatsRequest),
-  1,
+  3,
   jobwire__v1__stats_request__field_descriptors,
   jobwire__v1__stats_request__field_indices_by_name,
   1,  jobwire__v1__stats_request__number_ranges,
@@ -3799,7 +4552,7 @@ const ProtobufCMessageDescriptor jobwire__v1__method_stats__descriptor =
   (ProtobufCMessageInit) jobwire__v1__method_stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__stats_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor jobwire__v1__stats_response__field_descriptors[8] =
 {
   {
     "jobs",
@@ -3861,18 +4614,57 @@ static const ProtobufCFieldDescriptor jobwire__v1__stats_response__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "total_jobs",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, total_jobs),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "success_rate",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, success_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_run_time_ms",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, average_run_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned jobwire__v1__stats_response__field_indices_by_name[] = {
+  7,   /* field[7] = average_run_time_ms */
   1,   /* field[1] = connections */
   0,   /* field[0] = jobs */
   3,   /* field[3] = methods */
   2,   /* field[2] = streams */
+  6,   /* field[6] = success_rate */
+  5,   /* field[5] = total_jobs */
   4,   /* field[4] = uptime_ms */
 };
 static const ProtobufCIntRange jobwire__v1__stats_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__stats_response__descriptor =
 {
@@ -3882,11 +4674,446 @@ const ProtobufCMessageDescriptor jobwire__v1__stats_response__descriptor =
   "Jobwire__V1__StatsResponse",
   "jobwire.v1",
   sizeof(Jobwire__V1__StatsResponse),
-  5,
+  8,
   jobwire__v1__stats_response__field_descriptors,
   jobwire__v1__stats_response__field_indices_by_name,
   1,  jobwire__v1__stats_response__number_ranges,
   (ProtobufCMessageInit) jobwire__v1__stats_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__retry_request__field_descriptors[2] =
+{
+  {
+    "job_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__RetryRequest, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_revision",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__RetryRequest, expected_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__retry_request__field_indices_by_name[] = {
+  1,   /* field[1] = expected_revision */
+  0,   /* field[0] = job_id */
+};
+static const ProtobufCIntRange jobwire__v1__retry_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__retry_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.RetryRequest",
+  "RetryRequest",
+  "Jobwire__V1__RetryRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__RetryRequest),
+  2,
+  jobwire__v1__retry_request__field_descriptors,
+  jobwire__v1__retry_request__field_indices_by_name,
+  1,  jobwire__v1__retry_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__retry_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__set_priority_request__field_descriptors[3] =
+{
+  {
+    "job_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__SetPriorityRequest, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__SetPriorityRequest, priority),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_revision",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__SetPriorityRequest, expected_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__set_priority_request__field_indices_by_name[] = {
+  2,   /* field[2] = expected_revision */
+  0,   /* field[0] = job_id */
+  1,   /* field[1] = priority */
+};
+static const ProtobufCIntRange jobwire__v1__set_priority_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__set_priority_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.SetPriorityRequest",
+  "SetPriorityRequest",
+  "Jobwire__V1__SetPriorityRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__SetPriorityRequest),
+  3,
+  jobwire__v1__set_priority_request__field_descriptors,
+  jobwire__v1__set_priority_request__field_indices_by_name,
+  1,  jobwire__v1__set_priority_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__set_priority_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__usage_request__field_descriptors[1] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__UsageRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__usage_request__field_indices_by_name[] = {
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange jobwire__v1__usage_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__usage_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.UsageRequest",
+  "UsageRequest",
+  "Jobwire__V1__UsageRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__UsageRequest),
+  1,
+  jobwire__v1__usage_request__field_descriptors,
+  jobwire__v1__usage_request__field_indices_by_name,
+  1,  jobwire__v1__usage_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__usage_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__code_count__field_descriptors[2] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__CodeCount, code),
+    &jobwire__v1__status_code__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__CodeCount, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__code_count__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+  1,   /* field[1] = count */
+};
+static const ProtobufCIntRange jobwire__v1__code_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__code_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.CodeCount",
+  "CodeCount",
+  "Jobwire__V1__CodeCount",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__CodeCount),
+  2,
+  jobwire__v1__code_count__field_descriptors,
+  jobwire__v1__code_count__field_indices_by_name,
+  1,  jobwire__v1__code_count__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__code_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__method_usage__field_descriptors[3] =
+{
+  {
+    "method",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__MethodUsage, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calls",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__MethodUsage, calls),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "errors",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__MethodUsage, n_errors),
+    offsetof(Jobwire__V1__MethodUsage, errors),
+    &jobwire__v1__code_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__method_usage__field_indices_by_name[] = {
+  1,   /* field[1] = calls */
+  2,   /* field[2] = errors */
+  0,   /* field[0] = method */
+};
+static const ProtobufCIntRange jobwire__v1__method_usage__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__method_usage__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.MethodUsage",
+  "MethodUsage",
+  "Jobwire__V1__MethodUsage",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__MethodUsage),
+  3,
+  jobwire__v1__method_usage__field_descriptors,
+  jobwire__v1__method_usage__field_indices_by_name,
+  1,  jobwire__v1__method_usage__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__method_usage__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__key_usage__field_descriptors[7] =
+{
+  {
+    "key_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__KeyUsage, key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__KeyUsage, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "methods",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__KeyUsage, n_methods),
+    offsetof(Jobwire__V1__KeyUsage, methods),
+    &jobwire__v1__method_usage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rate_limited",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__KeyUsage, rate_limited),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes_in",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__KeyUsage, bytes_in),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes_out",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__KeyUsage, bytes_out),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_used_at_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__KeyUsage, last_used_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__key_usage__field_indices_by_name[] = {
+  4,   /* field[4] = bytes_in */
+  5,   /* field[5] = bytes_out */
+  0,   /* field[0] = key_id */
+  6,   /* field[6] = last_used_at_ms */
+  2,   /* field[2] = methods */
+  3,   /* field[3] = rate_limited */
+  1,   /* field[1] = role */
+};
+static const ProtobufCIntRange jobwire__v1__key_usage__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__key_usage__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.KeyUsage",
+  "KeyUsage",
+  "Jobwire__V1__KeyUsage",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__KeyUsage),
+  7,
+  jobwire__v1__key_usage__field_descriptors,
+  jobwire__v1__key_usage__field_indices_by_name,
+  1,  jobwire__v1__key_usage__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__key_usage__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__usage_response__field_descriptors[2] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__UsageResponse, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keys",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__UsageResponse, n_keys),
+    offsetof(Jobwire__V1__UsageResponse, keys),
+    &jobwire__v1__key_usage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__usage_response__field_indices_by_name[] = {
+  1,   /* field[1] = keys */
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange jobwire__v1__usage_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__usage_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.UsageResponse",
+  "UsageResponse",
+  "Jobwire__V1__UsageResponse",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__UsageResponse),
+  2,
+  jobwire__v1__usage_response__field_descriptors,
+  jobwire__v1__usage_response__field_indices_by_name,
+  1,  jobwire__v1__usage_response__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__usage_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor jobwire__v1__hello__field_descriptors[4] =
@@ -4677,6 +5904,36 @@ const ProtobufCEnumDescriptor jobwire__v1__job_status__descriptor =
   jobwire__v1__job_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue jobwire__v1__job_order__enum_values_by_number[3] =
+{
+  { "JOB_ORDER_CREATED", "JOBWIRE__V1__JOB_ORDER__JOB_ORDER_CREATED", 0 },
+  { "JOB_ORDER_UPDATED", "JOBWIRE__V1__JOB_ORDER__JOB_ORDER_UPDATED", 1 },
+  { "JOB_ORDER_PRIORITY", "JOBWIRE__V1__JOB_ORDER__JOB_ORDER_PRIORITY", 2 },
+};
+static const ProtobufCIntRange jobwire__v1__job_order__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex jobwire__v1__job_order__enum_values_by_name[3] =
+{
+  { "JOB_ORDER_CREATED", 0 },
+  { "JOB_ORDER_PRIORITY", 2 },
+  { "JOB_ORDER_UPDATED", 1 },
+};
+const ProtobufCEnumDescriptor jobwire__v1__job_order__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "jobwire.v1.JobOrder",
+  "JobOrder",
+  "Jobwire__V1__JobOrder",
+  "jobwire.v1",
+  3,
+  jobwire__v1__job_order__enum_values_by_number,
+  3,
+  jobwire__v1__job_order__enum_values_by_name,
+  1,
+  jobwire__v1__job_order__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCEnumValue jobwire__v1__watch_event_type__enum_values_by_number[5] =
 {
   { "WATCH_EVENT_TYPE_UNSPECIFIED", "JOBWIRE__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_UNSPECIFIED", 0 },
@@ -4711,6 +5968,38 @@ const ProtobufCEnumDescriptor jobwire__v1__watch_event_type__descriptor =
   jobwire__v1__watch_event_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue jobwire__v1__component_state__enum_values_by_number[4] =
+{
+  { "COMPONENT_STATE_UNSPECIFIED", "JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_UNSPECIFIED", 0 },
+  { "COMPONENT_STATE_OK", "JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_OK", 1 },
+  { "COMPONENT_STATE_WARNING", "JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_WARNING", 2 },
+  { "COMPONENT_STATE_FAILING", "JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_FAILING", 3 },
+};
+static const ProtobufCIntRange jobwire__v1__component_state__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex jobwire__v1__component_state__enum_values_by_name[4] =
+{
+  { "COMPONENT_STATE_FAILING", 3 },
+  { "COMPONENT_STATE_OK", 1 },
+  { "COMPONENT_STATE_UNSPECIFIED", 0 },
+  { "COMPONENT_STATE_WARNING", 2 },
+};
+const ProtobufCEnumDescriptor jobwire__v1__component_state__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ComponentState",
+  "ComponentState",
+  "Jobwire__V1__ComponentState",
+  "jobwire.v1",
+  4,
+  jobwire__v1__component_state__enum_values_by_number,
+  4,
+  jobwire__v1__component_state__enum_values_by_name,
+  1,
+  jobwire__v1__component_state__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCEnumValue jobwire__v1__serving_status__enum_values_by_number[4] =
 {
   { "SERVING_STATUS_UNSPECIFIED", "JOBWIRE__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED", 0 },
@@ -4743,7 +6032,7 @@ const ProtobufCEnumDescriptor jobwire__v1__serving_status__descriptor =
   jobwire__v1__serving_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descriptors[10] =
+static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descriptors[13] =
 {
   { "Configure", &jobwire__v1__configure_request__descriptor, &jobwire__v1__configure_response__descriptor },
   { "GetMetadata", &jobwire__v1__get_metadata_request__descriptor, &jobwire__v1__job__descriptor },
@@ -4755,6 +6044,9 @@ static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descript
   { "DeleteJob", &jobwire__v1__delete_job_request__descriptor, &jobwire__v1__delete_job_response__descriptor },
   { "Health", &jobwire__v1__health_request__descriptor, &jobwire__v1__health_response__descriptor },
   { "Stats", &jobwire__v1__stats_request__descriptor, &jobwire__v1__stats_response__descriptor },
+  { "Retry", &jobwire__v1__retry_request__descriptor, &jobwire__v1__job__descriptor },
+  { "SetPriority", &jobwire__v1__set_priority_request__descriptor, &jobwire__v1__job__descriptor },
+  { "Usage", &jobwire__v1__usage_request__descriptor, &jobwire__v1__usage_response__descriptor },
 };
 const unsigned jobwire__v1__job_service__method_indices_by_name[] = {
   2,        /* BatchGetMetadata */
@@ -4764,8 +6056,11 @@ const unsigned jobwire__v1__job_service__method_indices_by_name[] = {
   1,        /* GetMetadata */
   8,        /* Health */
   3,        /* ListJobs */
+  10,        /* Retry */
+  11,        /* SetPriority */
   9,        /* Stats */
   6,        /* UpdateJob */
+  12,        /* Usage */
   4         /* WatchJob */
 };
 const ProtobufCServiceDescriptor jobwire__v1__job_service__descriptor =
@@ -4775,7 +6070,7 @@ const ProtobufCServiceDescriptor jobwire__v1__job_service__descriptor =
   "JobService",
   "Jobwire__V1__JobService",
   "jobwire.v1",
-  10,
+  13,
   jobwire__v1__job_service__method_descriptors,
   jobwire__v1__job_service__method_indices_by_name
 };
@@ -4858,6 +6153,30 @@ void jobwire__v1__job_service__stats(ProtobufCService *service,
 {
   assert(service->descriptor == &jobwire__v1__job_service__descriptor);
   service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__retry(ProtobufCService *service,
+                                     const Jobwire__V1__RetryRequest *input,
+                                     Jobwire__V1__Job_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__set_priority(ProtobufCService *service,
+                                            const Jobwire__V1__SetPriorityRequest *input,
+                                            Jobwire__V1__Job_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__usage(ProtobufCService *service,
+                                     const Jobwire__V1__UsageRequest *input,
+                                     Jobwire__V1__UsageResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
                                      Jobwire__V1__JobService_ServiceDestroy destroy)

@@ -46,6 +46,19 @@ public final class JobReporter: Sendable {
         return reporter
     }
 
+    /// Claims a PENDING job found by listing or watching (the worker-pool
+    /// pattern, ``JobWireClient/claim(_:revision:lease:timeout:)``) and returns
+    /// its reporter, renewing the lease in the background. Throws ABORTED /
+    /// REVISION_MISMATCH when another worker claimed it first.
+    public static func claim(client: JobWireClient, jobID: String, revision: UInt64,
+                             lease: Duration = .seconds(30)) async throws -> JobReporter {
+        let claimed = try await client.claim(jobID, revision: revision, lease: lease)
+        let reporter = JobReporter(client: client, jobID: jobID, lease: lease)
+        reporter.observe(claimed)
+        reporter.startHeartbeat()
+        return reporter
+    }
+
     deinit {
         state.withLock { $0.heartbeat?.cancel() }
     }

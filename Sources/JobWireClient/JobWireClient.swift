@@ -105,6 +105,35 @@ public final class JobWireClient: Sendable {
         try await unary(.updateJob, request, as: Job.self, timeout: timeout, retryable: false)
     }
 
+    /// Starts a new attempt of a FAILED or CANCELLED job under the same id
+    /// (Retry): PENDING again, `attempt` one higher, the ended attempt in
+    /// `previousAttempts`. Not repeated after a lost connection (a second
+    /// retry could start another attempt); with `expectedRevision` it only
+    /// applies to the job as the caller saw it.
+    public func retry(_ jobID: String, expectedRevision: UInt64 = 0, timeout: Duration? = nil) async throws -> Job {
+        try await unary(.retry, RetryRequest(jobID: jobID, expectedRevision: expectedRevision), as: Job.self,
+                        timeout: timeout, retryable: false)
+    }
+
+    /// Changes the priority of a job that has not ended (SetPriority). Safe
+    /// to repeat, so repeated after a lost connection unless conditional.
+    public func setPriority(_ jobID: String, to priority: Int32, expectedRevision: UInt64 = 0,
+                            timeout: Duration? = nil) async throws -> Job {
+        try await unary(.setPriority, SetPriorityRequest(jobID: jobID, priority: priority, expectedRevision: expectedRevision),
+                        as: Job.self, timeout: timeout, retryable: expectedRevision == 0)
+    }
+
+    /// Claims a PENDING job for this worker, the worker-pool pattern: RUNNING
+    /// with a lease, only if the job is still at `revision` (the one the
+    /// worker saw when it found the job). Exactly one of several claimers
+    /// wins; the others get ABORTED / REVISION_MISMATCH (or FAILED_PRECONDITION
+    /// when the job moved on). Use ``JobReporter/claim(client:jobID:revision:lease:)``
+    /// to also keep the lease alive.
+    public func claim(_ jobID: String, revision: UInt64, lease: Duration, timeout: Duration? = nil) async throws -> Job {
+        try await update(UpdateJobRequest(jobID: jobID, status: .running, leaseTTLMs: lease.wireMilliseconds,
+                                          expectedRevision: revision), timeout: timeout)
+    }
+
     /// Forgets a job (DeleteJob).
     @discardableResult
     public func delete(_ jobID: String, timeout: Duration? = nil) async throws -> DeleteJobResponse {
@@ -112,14 +141,25 @@ public final class JobWireClient: Sendable {
                         retryable: false)
     }
 
-    /// The server's serving status and store state.
-    public func health(timeout: Duration? = nil) async throws -> HealthResponse {
-        try await unary(.health, HealthRequest(), as: HealthResponse.self, timeout: timeout, retryable: true)
+    /// The server's serving status and store state; with `detailed`, each
+    /// component (store, disk, event loops).
+    public func health(detailed: Bool = false, timeout: Duration? = nil) async throws -> HealthResponse {
+        try await unary(.health, HealthRequest(detailed: detailed), as: HealthResponse.self, timeout: timeout,
+                        retryable: true)
     }
 
-    /// Counters: jobs by status, connections, streams, per-method calls and latencies.
-    public func stats(tenant: String = "", timeout: Duration? = nil) async throws -> StatsResponse {
-        try await unary(.stats, StatsRequest(tenant: tenant), as: StatsResponse.self, timeout: timeout, retryable: true)
+    /// The tenant's jobs in numbers (by status, success rate, average run
+    /// time) over jobs created in `[createdAfterMs, createdBeforeMs)` (0: no
+    /// bound); for admin keys also connections, streams and per-method latencies.
+    public func stats(tenant: String = "", createdAfterMs: Int64 = 0, createdBeforeMs: Int64 = 0,
+                      timeout: Duration? = nil) async throws -> StatsResponse {
+        try await unary(.stats, StatsRequest(tenant: tenant, createdAfterMs: createdAfterMs, createdBeforeMs: createdBeforeMs),
+                        as: StatsResponse.self, timeout: timeout, retryable: true)
+    }
+
+    /// What each API key of the tenant did since the server started (Usage).
+    public func usage(tenant: String = "", timeout: Duration? = nil) async throws -> UsageResponse {
+        try await unary(.usage, UsageRequest(tenant: tenant), as: UsageResponse.self, timeout: timeout, retryable: true)
     }
 
     /// Follows a job: its current state, then every change, resuming by

@@ -12,7 +12,7 @@ extension JobJSON {
     static let outputOnlyMembers: Set<String> = [
         "job_id", "tenant", "status", "progress", "current_task", "eta_seconds", "created_at", "updated_at",
         "completed_at", "expires_at", "lease_expires_at", "revision", "result", "error", "cancel_reason", "log_tail",
-        "log_line_count",
+        "log_line_count", "attempt", "previous_attempts",
     ]
 
     /// A job spec (what Configure takes) from JSON in the job's shape. Unknown

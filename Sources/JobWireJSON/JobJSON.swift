@@ -31,6 +31,7 @@ public enum JobJSON {
             .init("progress", .double(job.progress)),
             .init("current_task", .string(job.currentTask)),
             .init("eta_seconds", job.etaSeconds.map(JSONValue.double) ?? .null),
+            .init("attempt", .int(Int64(job.attempt))),
             .init("created_at", time(job.createdAtMs)),
             .init("updated_at", time(job.updatedAtMs)),
             .init("completed_at", time(job.completedAtMs)),
@@ -40,6 +41,7 @@ public enum JobJSON {
             .init("result", job.result.map(result) ?? .null),
             .init("error", job.error.map(error) ?? .null),
             .init("cancel_reason", .string(job.cancelReason)),
+            .init("previous_attempts", .array(job.previousAttempts.map(attempt))),
             .init("log_tail", .array(job.logTail.map(JSONValue.string))),
             .init("log_line_count", .int(Int64(job.logLineCount))),
         ])
@@ -81,6 +83,16 @@ public enum JobJSON {
             .init("failed_task", .string(error.failedTask)),
             .init("retry_count", .int(Int64(error.retryCount))),
             .init("reason", .string(error.reason)),
+        ])
+    }
+
+    static func attempt(_ attempt: JobAttempt) -> JSONValue {
+        .object([
+            .init("attempt", .int(Int64(attempt.attempt))),
+            .init("status", attempt.status == .unspecified ? .null : .string(attempt.status.name)),
+            .init("error", attempt.error.map(error) ?? .null),
+            .init("cancel_reason", .string(attempt.cancelReason)),
+            .init("completed_at", time(attempt.completedAtMs)),
         ])
     }
 

@@ -2,13 +2,16 @@ import JobWireProtocol
 
 /// What a key may do. Each role includes the one before it.
 public enum Role: String, Sendable, CaseIterable, Comparable {
-    /// GetMetadata, BatchGetMetadata, ListJobs, WatchJob, Health.
+    /// GetMetadata, BatchGetMetadata, ListJobs, WatchJob, Health, Stats and
+    /// Usage (of its own tenant).
     case reader
-    /// reader + Configure, Cancel, DeleteJob: a front end or service that starts and stops jobs.
+    /// reader + Configure, Cancel, Retry, SetPriority, DeleteJob: a front end
+    /// or service that starts and stops jobs.
     case client
     /// client + UpdateJob: the program that runs jobs and reports their progress.
     case worker
-    /// Everything, on every tenant (naming it in `Call.tenant`), and Stats.
+    /// Everything, on every tenant (naming it in `Call.tenant`), and the
+    /// server-wide counters of Stats.
     case admin
 
     private var rank: Int {
@@ -25,10 +28,9 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
     /// The least role that may call `method`.
     public static func required(for method: Method) -> Role {
         switch method {
-        case .getMetadata, .batchGetMetadata, .listJobs, .watchJob, .health: .reader
-        case .configure, .cancel, .deleteJob: .client
+        case .getMetadata, .batchGetMetadata, .listJobs, .watchJob, .health, .stats, .usage: .reader
+        case .configure, .cancel, .retry, .setPriority, .deleteJob: .client
         case .updateJob: .worker
-        case .stats: .admin
         }
     }
 

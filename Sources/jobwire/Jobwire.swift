@@ -19,8 +19,8 @@ struct Jobwire: AsyncParsableCommand {
             \(CLIExit.help)
             """,
         version: JobWireClient.version,
-        subcommands: [Configure.self, Get.self, Watch.self, Cancel.self, List.self, Update.self, Delete.self, Health.self,
-                      Stats.self, Simulate.self, Keys.self])
+        subcommands: [Configure.self, Get.self, Watch.self, Cancel.self, Retry.self, List.self, Update.self, Delete.self,
+                      Health.self, Stats.self, Usage.self, Simulate.self, Keys.self])
 }
 
 /// Parses a `JobStatus` from its lowercase name.
@@ -68,6 +68,12 @@ func show(_ job: Job, json: Bool) {
     if let error = job.error { lines.append("error      \(error.message)\(error.reason.isEmpty ? "" : " [\(error.reason)]")") }
     if let result = job.result { lines.append("result     \(result.data.count) bytes of \(result.contentType)") }
     if !job.cancelReason.isEmpty { lines.append("cancelled  \(job.cancelReason)") }
+    if job.attempt > 1 { lines.append("attempt    \(job.attempt)") }
+    for attempt in job.previousAttempts {
+        let why = attempt.error.map { $0.message + ($0.reason.isEmpty ? "" : " [\($0.reason)]") } ?? attempt.cancelReason
+        lines.append("attempt \(attempt.attempt)  \(attempt.status.name)\(why.isEmpty ? "" : ": \(why)")")
+    }
+    lines.append("priority   \(job.priority)")
     lines.append("revision   \(job.revision)")
     for line in job.logTail { lines.append("log        \(line)") }
     print(lines.joined(separator: "\n"))
@@ -151,10 +157,33 @@ struct Cancel: AsyncParsableCommand {
     }
 }
 
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a new attempt of a FAILED or CANCELLED job under the same id, and print it.",
+        discussion: "Example: jobwire retry 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var jobID: String
+    @Option(help: "Only if the job is still at this revision.") var expectedRevision: UInt64 = 0
+    @Flag(help: "Print the job as JSON.") var json = false
+
+    func run() async throws {
+        try await runReportingErrors {
+            show(try await global.client().retry(jobID, expectedRevision: expectedRevision), json: json)
+        }
+    }
+}
+
 struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report on a job as its worker (for scripts).",
-        discussion: "Example: jobwire update 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b --status running --progress 40 --task encoding --log \"pass 1 done\"")
+        abstract: "Change a job's priority, or report on it as its worker (for scripts).",
+        discussion: """
+            --priority alone needs a client key (SetPriority); the other options are the worker's report (UpdateJob).
+
+            Examples:
+              jobwire update 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b --priority 10
+              jobwire update 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b --status running --progress 40 --task encoding --log "pass 1 done"
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job id.") var jobID: String
@@ -167,10 +196,30 @@ struct Update: AsyncParsableCommand {
     @Option(help: "The result's media type.") var resultType: String = "application/octet-stream"
     @Option(help: "Error message (with --status failed).") var error: String?
     @Option(help: "The task that failed.") var failedTask: String?
+    @Option(help: "New priority (higher is more urgent).") var priority: Int32?
     @Flag(help: "Print the job as JSON.") var json = false
+
+    /// Whether anything besides the priority is asked for.
+    private var reports: Bool {
+        status != nil || progress != nil || task != nil || eta != nil || !log.isEmpty || resultFile != nil || error != nil
+            || failedTask != nil
+    }
+
+    func validate() throws {
+        guard priority != nil || reports else { throw ValidationError("nothing to update: give --priority or a report option") }
+    }
 
     func run() async throws {
         try await runReportingErrors {
+            let client = global.client()
+            var job: Job?
+            if let priority {
+                job = try await client.setPriority(jobID, to: priority)
+            }
+            guard reports else {
+                if let job { show(job, json: json) }
+                return
+            }
             var request = UpdateJobRequest(jobID: jobID, status: status ?? .unspecified, progress: progress, currentTask: task,
                                            etaSeconds: eta, logLines: log)
             if let resultFile {
@@ -182,7 +231,7 @@ struct Update: AsyncParsableCommand {
             if error != nil || failedTask != nil {
                 request.error = JobError(message: error ?? "", failedTask: failedTask ?? "")
             }
-            show(try await global.client().update(request), json: json)
+            show(try await client.update(request), json: json)
         }
     }
 }
@@ -198,59 +247,6 @@ struct Delete: AsyncParsableCommand {
         try await runReportingErrors {
             let response = try await global.client().delete(jobID)
             print("deleted \(jobID) at revision \(response.revision)")
-        }
-    }
-}
-
-struct Health: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the server's serving status.",
-                                                    discussion: "Example: jobwire health --port 7420")
-
-    @OptionGroup var global: GlobalOptions
-
-    func run() async throws {
-        try await runReportingErrors {
-            let health = try await global.client().health()
-            let status = switch health.status {
-            case .serving: "serving"
-            case .notServing: "not serving"
-            case .draining: "draining"
-            case .unspecified: "unknown"
-            }
-            print("\(status); store \(health.store) (\(health.storeState)); version \(health.serverVersion); up \(formatDuration(Double(health.uptimeMs) / 1000))")
-        }
-    }
-}
-
-struct Stats: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print job counts, connections and per-method latencies.",
-                                                    discussion: "Example: jobwire stats --json")
-
-    @OptionGroup var global: GlobalOptions
-    @Flag(help: "Print as JSON.") var json = false
-
-    func run() async throws {
-        try await runReportingErrors {
-            let stats = try await global.client().stats()
-            if json {
-                print(JSONValue.object([
-                    "jobs": .object(stats.jobs.map { .init($0.status.name, .int(Int64(clamping: $0.count))) }),
-                    "connections": .int(Int64(stats.connections)), "streams": .int(Int64(stats.streams)),
-                    "uptime_ms": .int(Int64(clamping: stats.uptimeMs)),
-                    "methods": .array(stats.methods.map {
-                        .object(["method": .string($0.method), "calls": .int(Int64(clamping: $0.calls)),
-                                 "errors": .int(Int64(clamping: $0.errors)), "p50_us": .int(Int64(clamping: $0.p50Us)),
-                                 "p99_us": .int(Int64(clamping: $0.p99Us)), "p999_us": .int(Int64(clamping: $0.p999Us))])
-                    }),
-                ]).text(pretty: true))
-                return
-            }
-            print("jobs: " + (stats.jobs.isEmpty ? "none" : stats.jobs.map { "\($0.status.name) \($0.count)" }.joined(separator: ", ")))
-            print("connections \(stats.connections), streams \(stats.streams), up \(formatDuration(Double(stats.uptimeMs) / 1000))")
-            for method in stats.methods {
-                let name = method.method.split(separator: "/").last.map(String.init) ?? method.method
-                print("\(name.padding(toLength: 18, withPad: " ", startingAt: 0)) calls \(method.calls)  errors \(method.errors)  p50 \(method.p50Us) µs  p99 \(method.p99Us) µs  p99.9 \(method.p999Us) µs")
-            }
         }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// the writer's escaping and numbers, times, and reading specs back.
 @Suite("Job JSON", .ownThread)
 struct JobJSONTests {
-    static let goldenJobs = ["job_running", "job_completed", "job_failed"]
+    static let goldenJobs = ["job_running", "job_completed", "job_failed", "job_retried"]
 
     /// `JOBWIRE_UPDATE_GOLDEN=1 swift test --filter JobJSONTests` rewrites the files from the code;
     /// review the diff, since the Python client is checked against them too.

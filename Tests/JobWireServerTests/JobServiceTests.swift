@@ -117,7 +117,7 @@ struct JobServiceTests {
         }
         #expect(hidden?.code == .notFound && hidden?.reason == Reason.jobNotFound)
 
-        let stats = service.stats(StatsRequest(tenant: "acme"), caller: try service.admit(admin, to: .stats, tenant: ""))
+        let stats = try service.stats(StatsRequest(tenant: "acme"), caller: try service.admit(admin, to: .stats, tenant: ""))
         #expect(stats.jobs.first { $0.status == .cancelled }?.count == 1)
     }
 

@@ -95,9 +95,11 @@ struct ReaperDeadlineTests {
                 try registry.delete(DeleteJobRequest(jobID: id), tenant: tenant, completion: completion)
             }
         }
-        let (orderCount, stale) = registry.state.withLock { ($0.order.count, $0.staleOrderEntries) }
-        #expect(orderCount - stale == 500)
-        #expect(stale <= 1_024, "compacted once removed entries were half")
+        let (entries, removed) = registry.state.withLock { state in
+            (state.tenants[tenant]?.slots.count ?? 0, state.tenants[tenant]?.removedEntries ?? 0)
+        }
+        #expect(entries - removed == 500)
+        #expect(removed <= 1_024, "compacted once removed entries were half")
 
         // A pass with nothing due rebuilds the queue without the deleted jobs' entries.
         #expect(registry.reap() == JobRegistry.ReapReport())

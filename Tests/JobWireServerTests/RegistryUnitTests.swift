@@ -167,7 +167,12 @@ struct RegistryUnitTests {
         reordered.pageSize = 3
         #expect(PageToken.fingerprint(of: reordered, tenant: "default") == fingerprint)
         #expect(PageToken.fingerprint(of: request, tenant: "other") != fingerprint)
-        let token = PageToken(beforeSequence: 12345, filterFingerprint: fingerprint)
+        for changed in [ListJobsRequest(statuses: [.running, .pending], type: "t", orderBy: .priority),
+                        ListJobsRequest(statuses: [.running, .pending], type: "t", ascending: true),
+                        ListJobsRequest(statuses: [.running, .pending], type: "t", query: "x")] {
+            #expect(PageToken.fingerprint(of: changed, tenant: "default") != fingerprint, "a token is tied to its order and search")
+        }
+        let token = PageToken(key: -42, sequence: 12345, filterFingerprint: fingerprint)
         #expect(try PageToken(parsing: token.encoded, expectedFingerprint: fingerprint) == token)
         #expect(throws: JobWireError.self) { try PageToken(parsing: token.encoded, expectedFingerprint: fingerprint + 1) }
         #expect(throws: JobWireError.self) { try PageToken(parsing: "garbage", expectedFingerprint: fingerprint) }

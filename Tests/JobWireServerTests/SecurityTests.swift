@@ -17,8 +17,13 @@ struct SecurityTests {
             for role in Role.allCases {
                 keys["acme-\(role.rawValue)"] = try file.createKey(tenant: "acme", role: role).key
             }
-            keys["globex-worker"] = try file.createKey(tenant: "globex", role: .worker).key
+            let globex = try file.createKey(tenant: "globex", role: .worker)
+            keys["globex-worker"] = globex.key
+            globexKeyID = globex.entry.id
         }
+
+        /// The id of globex's key, which acme's Usage must never list.
+        var globexKeyID = ""
 
         subscript(_ name: String) -> String { keys[name] ?? "" }
     }
@@ -46,25 +51,29 @@ struct SecurityTests {
             .configure: ["PD", "PD", "PD"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["PD", "PD", "PD"],
             .updateJob: ["PD", "PD", "PD"], .deleteJob: ["PD", "PD", "PD"], .health: ["OK", "OK", "OK"],
-            .stats: ["PD", "PD", "PD"],
+            .stats: ["OK", "OK", "OK"], .retry: ["PD", "PD", "PD"], .setPriority: ["PD", "PD", "PD"],
+            .usage: ["OK", "OK", "OK"],
         ],
         .client: [
             .configure: ["OK", "OK", "OK"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["OK", "NF", "NF"],
             .updateJob: ["PD", "PD", "PD"], .deleteJob: ["OK", "NF", "NF"], .health: ["OK", "OK", "OK"],
-            .stats: ["PD", "PD", "PD"],
+            .stats: ["OK", "OK", "OK"], .retry: ["FAILED_PRECONDITION/NOT_RETRYABLE", "NF", "NF"], .setPriority: ["OK", "NF", "NF"],
+            .usage: ["OK", "OK", "OK"],
         ],
         .worker: [
             .configure: ["OK", "OK", "OK"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["OK", "NF", "NF"],
             .updateJob: ["OK", "NF", "NF"], .deleteJob: ["OK", "NF", "NF"], .health: ["OK", "OK", "OK"],
-            .stats: ["PD", "PD", "PD"],
+            .stats: ["OK", "OK", "OK"], .retry: ["FAILED_PRECONDITION/NOT_RETRYABLE", "NF", "NF"], .setPriority: ["OK", "NF", "NF"],
+            .usage: ["OK", "OK", "OK"],
         ],
         .admin: [
             .configure: ["OK", "OK", "OK"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["OK", "NF", "NF"],
             .updateJob: ["OK", "NF", "NF"], .deleteJob: ["OK", "NF", "NF"], .health: ["OK", "OK", "OK"],
-            .stats: ["OK", "OK", "OK"],
+            .stats: ["OK", "OK", "OK"], .retry: ["FAILED_PRECONDITION/NOT_RETRYABLE", "NF", "NF"], .setPriority: ["OK", "NF", "NF"],
+            .usage: ["OK", "OK", "OK"],
         ],
     ]
 
@@ -92,7 +101,8 @@ struct SecurityTests {
                     let expected = Self.expected[role]?[method]?[column] ?? "missing"
                     #expect(outcome.cell == expected, "\(role) \(method.shortName) on \(target): got \(outcome.detail)")
                     if outcome.cell == "OK" {
-                        try Self.checkIsolation(method, outcome, globexJob: globexJob, ownJob: ownJob)
+                        try Self.checkIsolation(method, outcome, globexJob: globexJob, ownJob: ownJob,
+                                                globexKeyID: keyring.globexKeyID)
                     }
                 }
             }
@@ -120,6 +130,9 @@ struct SecurityTests {
         case .deleteJob: DeleteJobRequest(jobID: jobID)
         case .health: HealthRequest()
         case .stats: StatsRequest()
+        case .retry: RetryRequest(jobID: jobID)
+        case .setPriority: SetPriorityRequest(jobID: jobID, priority: 9)
+        case .usage: UsageRequest()
         }
         let result: TestClient.CallResult
         if method == .watchJob {
@@ -153,7 +166,7 @@ struct SecurityTests {
     }
 
     /// Calls that succeed never show the other tenant's jobs or counts.
-    static func checkIsolation(_ method: Method, _ outcome: Outcome, globexJob: Job, ownJob: Job) throws {
+    static func checkIsolation(_ method: Method, _ outcome: Outcome, globexJob: Job, ownJob: Job, globexKeyID: String) throws {
         guard let reply = outcome.replies.first else { return }
         switch method {
         case .listJobs:
@@ -167,6 +180,13 @@ struct SecurityTests {
             let counted = stats.jobs.reduce(0) { $0 + $1.count }
             #expect(counted > 0, "acme has jobs")
             #expect(!stats.jobs.contains { $0.status == .pending && $0.count == 0 })
+            #expect(stats.totalJobs == counted)
+        case .usage:
+            let usage = try UsageResponse(decoding: reply)
+            #expect(usage.tenant == "acme" && !usage.keys.isEmpty)
+            #expect(!usage.keys.contains { $0.keyID == globexKeyID })
+        case .setPriority:
+            #expect(try Job(decoding: reply).priority == 9)
         default:
             break
         }
@@ -405,6 +425,10 @@ struct APIKeyTests {
 
     @Test("roles include the ones before them")
     func roles() {
-        #expect(Role.allCases.map { role in Method.allCases.filter(role.allows).count } == [5, 8, 9, 10])
+        #expect(Role.allCases.map { role in Method.allCases.filter(role.allows).count } == [7, 12, 13, 13])
+        // Each role may call everything the one before it may.
+        for (lower, higher) in zip(Role.allCases, Role.allCases.dropFirst()) {
+            #expect(Method.allCases.filter(lower.allows).allSatisfy(higher.allows), "\(higher) includes \(lower)")
+        }
     }
 }

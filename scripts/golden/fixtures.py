@@ -56,6 +56,20 @@ def job_failed():
     )
 
 
+def job_retried():
+    return pb.Job(
+        job_id=JOB_ID, tenant="acme", type="transcode", priority=5, status=pb.JOB_STATUS_PENDING, attempt=3,
+        previous_attempts=[
+            pb.JobAttempt(attempt=1, status=pb.JOB_STATUS_FAILED, completed_at_ms=1761552100000,
+                          error=pb.JobError(message="worker stopped heartbeating", failed_task="mux",
+                                            reason="LEASE_EXPIRED")),
+            pb.JobAttempt(attempt=2, status=pb.JOB_STATUS_CANCELLED, cancel_reason="wrong input",
+                          completed_at_ms=1761552200000),
+        ],
+        created_at_ms=1761552000000, updated_at_ms=1761552300000, revision=17,
+    )
+
+
 def status_not_found():
     return pb.Status(code=pb.NOT_FOUND, reason="JOB_NOT_FOUND",
                      message=f"job {JOB_ID_2} not found", retry_after_ms=0)
@@ -82,6 +96,7 @@ def list_jobs_request():
         statuses=[pb.JOB_STATUS_RUNNING, pb.JOB_STATUS_PENDING], type="das_stream",
         created_after_ms=1761000000000, created_before_ms=1762000000000,
         priority=pb.PriorityRange(min=-1, max=10), page_size=50, page_token="opaque-token",
+        query="Haifa", order_by=pb.JOB_ORDER_PRIORITY, ascending=True,
     )
     request.labels["site"] = "haifa"
     return request
@@ -110,7 +125,7 @@ def stats_response():
         connections=64, streams=70,
         methods=[pb.MethodStats(method="/jobwire.v1.JobService/GetMetadata", calls=1000000,
                                 errors=12, p50_us=45, p99_us=180, p999_us=900)],
-        uptime_ms=86400000,
+        uptime_ms=86400000, total_jobs=1003, success_rate=0.75, average_run_time_ms=1234.5,
     )
 
 
@@ -118,6 +133,7 @@ FIXTURES = {
     "job_running": job_running,
     "job_completed": job_completed,
     "job_failed": job_failed,
+    "job_retried": job_retried,
     "status_not_found": status_not_found,
     "configure_request": configure_request,
     "configure_response": lambda: pb.ConfigureResponse(job=job_running(), created=True),
@@ -139,7 +155,19 @@ FIXTURES = {
     "health_request": lambda: pb.HealthRequest(),
     "health_response": lambda: pb.HealthResponse(status=pb.SERVING_STATUS_SERVING, store="sqlite",
                                                  store_state="ok", server_version="0.1.0", uptime_ms=5000),
-    "stats_request": lambda: pb.StatsRequest(tenant="acme"),
+    "health_response_detailed": lambda: pb.HealthResponse(
+        status=pb.SERVING_STATUS_SERVING, store="sqlite", store_state="ok", server_version="0.1.0", uptime_ms=5000,
+        components=[pb.ComponentHealth(name="disk", state=pb.COMPONENT_STATE_WARNING, message="/data has 8 % free",
+                                       measures={"free_ratio": 0.08})]),
+    "stats_request": lambda: pb.StatsRequest(tenant="acme", created_after_ms=1761000000000,
+                                             created_before_ms=1762000000000),
+    "retry_request": lambda: pb.RetryRequest(job_id=JOB_ID, expected_revision=12),
+    "set_priority_request": lambda: pb.SetPriorityRequest(job_id=JOB_ID, priority=-7, expected_revision=3),
+    "usage_response": lambda: pb.UsageResponse(tenant="acme", keys=[pb.KeyUsage(
+        key_id="jwk_01", role="client",
+        methods=[pb.MethodUsage(method="/jobwire.v1.JobService/GetMetadata", calls=42,
+                                errors=[pb.CodeCount(code=pb.NOT_FOUND, count=2)])],
+        rate_limited=1, bytes_in=4096, bytes_out=65536, last_used_at_ms=1761552300000)]),
     "stats_response": stats_response,
     "frame_hello": lambda: pb.Frame(hello=pb.Hello(protocol_version=1, api_key="jw_secret",
                                                    client_name="golden/1.0", max_frame_bytes=1048576)),

@@ -10,6 +10,9 @@ public enum Method: String, Sendable, CaseIterable {
     case deleteJob = "/jobwire.v1.JobService/DeleteJob"
     case health = "/jobwire.v1.JobService/Health"
     case stats = "/jobwire.v1.JobService/Stats"
+    case retry = "/jobwire.v1.JobService/Retry"
+    case setPriority = "/jobwire.v1.JobService/SetPriority"
+    case usage = "/jobwire.v1.JobService/Usage"
 
     /// The method's name without the service, e.g. `GetMetadata`.
     public var shortName: Substring { rawValue.split(separator: "/").last ?? Substring(rawValue) }

@@ -35,8 +35,32 @@ extension PriorityRange: CMessageCodable {
     public func encode(appendingTo buffer: inout [UInt8]) -> Int { pack(appendingTo: &buffer) }
 }
 
-/// ListJobs: the caller's jobs that match every given filter, newest first
-/// (`jobwire.v1.ListJobsRequest`).
+/// The orders ListJobs returns jobs in (`jobwire.v1.JobOrder`); ties are
+/// broken by creation order.
+public enum JobOrder: Int32, Sendable, Equatable, Hashable, CaseIterable {
+    /// By creation time, the default.
+    case created = 0
+    /// By the time of the last change.
+    case updated = 1
+    case priority = 2
+
+    /// The name used by the CLI and JSON: `created`, `updated`, `priority`.
+    public var name: String {
+        switch self {
+        case .created: "created"
+        case .updated: "updated"
+        case .priority: "priority"
+        }
+    }
+
+    public init?(name: String) {
+        guard let order = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = order
+    }
+}
+
+/// ListJobs: the caller's jobs that match every given filter, in the order
+/// asked for, newest first by default (`jobwire.v1.ListJobsRequest`).
 public struct ListJobsRequest: Sendable, Equatable {
     /// Empty for every status.
     public var statuses: [JobStatus]
@@ -54,10 +78,17 @@ public struct ListJobsRequest: Sendable, Equatable {
     public var pageSize: UInt32
     /// The previous page's `nextPageToken`; empty for the first page.
     public var pageToken: String
+    /// Text that must occur (ASCII case ignored) in the type, the current
+    /// task or a label value, or begin the job id; empty for every job.
+    public var query: String
+    public var orderBy: JobOrder
+    /// Smallest first; by default the largest (newest, highest) comes first.
+    public var ascending: Bool
 
     public init(statuses: [JobStatus] = [], type: String = "", labels: [String: String] = [:],
                 createdAfterMs: Int64 = 0, createdBeforeMs: Int64 = 0, priority: PriorityRange? = nil,
-                pageSize: UInt32 = 0, pageToken: String = "") {
+                pageSize: UInt32 = 0, pageToken: String = "", query: String = "", orderBy: JobOrder = .created,
+                ascending: Bool = false) {
         self.statuses = statuses
         self.type = type
         self.labels = labels
@@ -66,6 +97,9 @@ public struct ListJobsRequest: Sendable, Equatable {
         self.priority = priority
         self.pageSize = pageSize
         self.pageToken = pageToken
+        self.query = query
+        self.orderBy = orderBy
+        self.ascending = ascending
     }
 }
 
@@ -96,6 +130,9 @@ extension ListJobsRequest: CMessageCodable {
                                    "ListJobsRequest.page_size: \(pageSize) exceeds the limit of \(Limits.maxPageSize)")
         }
         pageToken = try CDecode.string(c.page_token, "ListJobsRequest.page_token")
+        query = try CDecode.string(c.query, "ListJobsRequest.query", max: Limits.maxQueryBytes)
+        orderBy = try CDecode.enumeration(c.order_by.rawValue, "ListJobsRequest.order_by")
+        ascending = c.ascending != 0
     }
 
     func fill(_ c: UnsafeMutablePointer<CStruct>, arena: PackArena) {
@@ -119,6 +156,9 @@ extension ListJobsRequest: CMessageCodable {
         c.pointee.priority = priority.map(arena.message)
         c.pointee.page_size = pageSize
         c.pointee.page_token = arena.cString(pageToken)
+        c.pointee.query = arena.cString(query)
+        c.pointee.order_by = Jobwire__V1__JobOrder(rawValue: numericCast(orderBy.rawValue))
+        c.pointee.ascending = ascending ? 1 : 0
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, maxBytes: Int) throws(JobWireError) {

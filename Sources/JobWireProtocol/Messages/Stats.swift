@@ -1,12 +1,19 @@
 internal import CJobWireProto
 
-/// Stats: counters for operators (`jobwire.v1.StatsRequest`).
+/// Stats: the tenant's jobs in numbers, and counters for operators
+/// (`jobwire.v1.StatsRequest`).
 public struct StatsRequest: Sendable, Equatable {
     /// Admin keys only: the tenant to count; empty for the caller's own.
     public var tenant: String
+    /// Only jobs created at or after this time; 0 for no bound.
+    public var createdAfterMs: Int64
+    /// Only jobs created before this time; 0 for no bound.
+    public var createdBeforeMs: Int64
 
-    public init(tenant: String = "") {
+    public init(tenant: String = "", createdAfterMs: Int64 = 0, createdBeforeMs: Int64 = 0) {
         self.tenant = tenant
+        self.createdAfterMs = createdAfterMs
+        self.createdBeforeMs = createdBeforeMs
     }
 }
 
@@ -17,10 +24,14 @@ extension StatsRequest: CMessageCodable {
 
     init(c: borrowing CStruct) throws(JobWireError) {
         tenant = try CDecode.string(c.tenant, "StatsRequest.tenant")
+        createdAfterMs = c.created_after_ms
+        createdBeforeMs = c.created_before_ms
     }
 
     func fill(_ c: UnsafeMutablePointer<CStruct>, arena: PackArena) {
         c.pointee.tenant = arena.cString(tenant)
+        c.pointee.created_after_ms = createdAfterMs
+        c.pointee.created_before_ms = createdBeforeMs
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, maxBytes: Int) throws(JobWireError) {
@@ -114,21 +125,32 @@ extension MethodStats: CMessageCodable {
     public func encode(appendingTo buffer: inout [UInt8]) -> Int { pack(appendingTo: &buffer) }
 }
 
-/// Stats' reply (`jobwire.v1.StatsResponse`).
+/// Stats' reply (`jobwire.v1.StatsResponse`). The job figures cover the
+/// tenant's jobs created in the requested range; the server-wide counters
+/// (connections, streams, methods) are filled for admin keys only.
 public struct StatsResponse: Sendable, Equatable {
     public var jobs: [StatusCount]
     public var connections: UInt32
     public var streams: UInt32
     public var methods: [MethodStats]
     public var uptimeMs: Int64
+    /// Jobs counted, in every status.
+    public var totalJobs: UInt64
+    /// COMPLETED / (COMPLETED + FAILED + CANCELLED), from 0 to 1; 0 when none finished.
+    public var successRate: Double
+    /// Mean creation-to-completion time of the COMPLETED jobs; 0 when none completed.
+    public var averageRunTimeMs: Double
 
     public init(jobs: [StatusCount] = [], connections: UInt32 = 0, streams: UInt32 = 0, methods: [MethodStats] = [],
-                uptimeMs: Int64 = 0) {
+                uptimeMs: Int64 = 0, totalJobs: UInt64 = 0, successRate: Double = 0, averageRunTimeMs: Double = 0) {
         self.jobs = jobs
         self.connections = connections
         self.streams = streams
         self.methods = methods
         self.uptimeMs = uptimeMs
+        self.totalJobs = totalJobs
+        self.successRate = successRate
+        self.averageRunTimeMs = averageRunTimeMs
     }
 }
 
@@ -143,6 +165,9 @@ extension StatsResponse: CMessageCodable {
         streams = c.streams
         methods = try CDecode.messages(c.n_methods, c.methods, "StatsResponse.methods", maxCount: Limits.maxStatsEntries)
         uptimeMs = c.uptime_ms
+        totalJobs = c.total_jobs
+        successRate = c.success_rate
+        averageRunTimeMs = c.average_run_time_ms
     }
 
     func fill(_ c: UnsafeMutablePointer<CStruct>, arena: PackArena) {
@@ -151,6 +176,9 @@ extension StatsResponse: CMessageCodable {
         c.pointee.streams = streams
         (c.pointee.n_methods, c.pointee.methods) = arena.messages(methods)
         c.pointee.uptime_ms = uptimeMs
+        c.pointee.total_jobs = totalJobs
+        c.pointee.success_rate = successRate
+        c.pointee.average_run_time_ms = averageRunTimeMs
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, maxBytes: Int) throws(JobWireError) {

@@ -31,6 +31,8 @@ public struct Job: Sendable, Equatable, Hashable {
     public var currentTask: String
     /// nil when the worker gave no estimate.
     public var etaSeconds: Double?
+    /// 1 until the job is retried; each Retry adds one.
+    public var attempt: UInt32
 
     // Time.
     public var createdAtMs: Int64
@@ -43,6 +45,8 @@ public struct Job: Sendable, Equatable, Hashable {
     public var result: JobResult?
     public var error: JobError?
     public var cancelReason: String
+    /// How the earlier attempts ended, oldest first (the last ``Limits/maxPreviousAttempts``).
+    public var previousAttempts: [JobAttempt]
 
     // Log.
     public var logTail: [String]
@@ -55,10 +59,10 @@ public struct Job: Sendable, Equatable, Hashable {
                 frequenciesList: [Double] = [], linesDt: Double = 0, channelToStreamIndex: [UInt32: UInt32] = [:],
                 streamAmount: UInt32 = 0, frequenciesAmount: UInt32 = 0, channelAmount: UInt32 = 0,
                 metadata: StreamMetadata? = nil, status: JobStatus = .unspecified, progress: Double = 0,
-                currentTask: String = "", etaSeconds: Double? = nil, createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0,
+                currentTask: String = "", etaSeconds: Double? = nil, attempt: UInt32 = 0, createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0,
                 completedAtMs: Int64 = 0, expiresAtMs: Int64 = 0, leaseExpiresAtMs: Int64 = 0,
                 result: JobResult? = nil, error: JobError? = nil, cancelReason: String = "",
-                logTail: [String] = [], logLineCount: UInt64 = 0, revision: UInt64 = 0) {
+                previousAttempts: [JobAttempt] = [], logTail: [String] = [], logLineCount: UInt64 = 0, revision: UInt64 = 0) {
         self.jobID = jobID
         self.tenant = tenant
         self.type = type
@@ -78,6 +82,7 @@ public struct Job: Sendable, Equatable, Hashable {
         self.progress = progress
         self.currentTask = currentTask
         self.etaSeconds = etaSeconds
+        self.attempt = attempt
         self.createdAtMs = createdAtMs
         self.updatedAtMs = updatedAtMs
         self.completedAtMs = completedAtMs
@@ -86,6 +91,7 @@ public struct Job: Sendable, Equatable, Hashable {
         self.result = result
         self.error = error
         self.cancelReason = cancelReason
+        self.previousAttempts = previousAttempts
         self.logTail = logTail
         self.logLineCount = logLineCount
         self.revision = revision
@@ -125,6 +131,7 @@ extension Job: CMessageCodable {
         progress = c.progress
         currentTask = try CDecode.string(c.current_task, "Job.current_task")
         etaSeconds = c.eta_case == JOBWIRE__V1__JOB__ETA_ETA_SECONDS ? c.eta_seconds : nil
+        attempt = c.attempt
         createdAtMs = c.created_at_ms
         updatedAtMs = c.updated_at_ms
         completedAtMs = c.completed_at_ms
@@ -133,6 +140,8 @@ extension Job: CMessageCodable {
         result = try CDecode.message(c.result)
         error = try CDecode.message(c.error)
         cancelReason = try CDecode.string(c.cancel_reason, "Job.cancel_reason", max: Limits.maxCancelReasonBytes)
+        previousAttempts = try CDecode.messages(c.n_previous_attempts, c.previous_attempts, "Job.previous_attempts",
+                                                maxCount: Limits.maxPreviousAttempts)
         logTail = try CDecode.strings(c.n_log_tail, c.log_tail, "Job.log_tail", maxCount: Limits.maxLogTail,
                                       maxEach: Limits.maxLogLineBytes)
         logLineCount = c.log_line_count
@@ -178,6 +187,7 @@ extension Job: CMessageCodable {
             c.pointee.eta_case = JOBWIRE__V1__JOB__ETA_ETA_SECONDS
             c.pointee.eta_seconds = etaSeconds
         }
+        c.pointee.attempt = attempt
         c.pointee.created_at_ms = createdAtMs
         c.pointee.updated_at_ms = updatedAtMs
         c.pointee.completed_at_ms = completedAtMs
@@ -186,6 +196,7 @@ extension Job: CMessageCodable {
         c.pointee.result = result.map(arena.message)
         c.pointee.error = error.map(arena.message)
         c.pointee.cancel_reason = arena.cString(cancelReason)
+        (c.pointee.n_previous_attempts, c.pointee.previous_attempts) = arena.messages(previousAttempts)
         (c.pointee.n_log_tail, c.pointee.log_tail) = arena.cStrings(logTail)
         c.pointee.log_line_count = logLineCount
         c.pointee.revision = revision

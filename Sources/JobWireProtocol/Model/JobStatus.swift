@@ -12,7 +12,13 @@ public enum JobStatus: Int32, Sendable, Equatable, Hashable, CaseIterable, Custo
     case failed = 5
     case cancelled = 6
 
-    /// COMPLETED, FAILED and CANCELLED never change again.
+    /// COMPLETED, FAILED and CANCELLED: no worker report changes them, their
+    /// watches end and they expire after the retention. COMPLETED is final; a
+    /// FAILED or CANCELLED job may be retried (``isRetryable``), which starts
+    /// a new attempt.
+    public var isRetryable: Bool { self == .failed || self == .cancelled }
+
+    /// See ``isRetryable``.
     public var isTerminal: Bool {
         switch self {
         case .completed, .failed, .cancelled: true

@@ -95,6 +95,8 @@ public enum Reason {
     public static let revisionMismatch = "REVISION_MISMATCH"
     /// FAILED_PRECONDITION: the job is terminal; it no longer changes.
     public static let jobTerminal = "JOB_TERMINAL"
+    /// FAILED_PRECONDITION: Retry of a job that is not FAILED or CANCELLED.
+    public static let notRetryable = "NOT_RETRYABLE"
     /// INVALID_ARGUMENT: a field the request may not carry in this combination
     /// (a result without COMPLETED, an error without FAILED).
     public static let fieldNotAllowed = "FIELD_NOT_ALLOWED"

@@ -35,4 +35,10 @@ public enum Limits {
     public static let maxPageSize = 500
     public static let maxStatusFilters = 16
     public static let maxStatsEntries = 256
+    /// Earlier attempts a retried job keeps (`Job.previous_attempts`).
+    public static let maxPreviousAttempts = 16
+    /// Bytes of ListJobs' `query`.
+    public static let maxQueryBytes = 256
+    /// Keys one Usage reply lists.
+    public static let maxUsageKeys = 10_000
 }

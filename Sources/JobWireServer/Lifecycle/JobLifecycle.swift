@@ -9,8 +9,9 @@ import JobWireProtocol
 ///     PENDING | RUNNING -> CANCELLED                   (Cancel, no live lease)
 ///     CANCELLING -> CANCELLED                          (worker, or lease expiry)
 ///     PENDING | RUNNING -> FAILED (LEASE_EXPIRED)      (lease expiry)
+///     FAILED | CANCELLED -> PENDING                    (Retry: a new attempt)
 ///
-/// Terminal states never change.
+/// Terminal states never change within an attempt; only Retry leaves one.
 public enum JobLifecycle {
     /// Checks a status change a worker asks for in UpdateJob. Returns nil when
     /// the status stays as it is (UNSPECIFIED, or the current status again).
@@ -49,6 +50,14 @@ public enum JobLifecycle {
         switch current {
         case .pending, .running: leaseIsLive ? .cancelling : .cancelled
         case .unspecified, .cancelling, .completed, .failed, .cancelled: .unchanged
+        }
+    }
+
+    /// Checks that a job in `current` status may be retried.
+    public static func retry(from current: JobStatus) throws(JobWireError) {
+        guard current.isRetryable else {
+            throw JobWireError(.failedPrecondition, Reason.notRetryable,
+                               "only FAILED or CANCELLED jobs can be retried; the job is \(current.name.uppercased())")
         }
     }
 

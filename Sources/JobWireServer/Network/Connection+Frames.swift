@@ -39,6 +39,7 @@ extension Connection {
             maxFrameBytes = min(maxFrameBytes, max(Int(hello.maxFrameBytes), Limits.minMaxFrameBytes))
         }
         principal = try context.service.authenticate(apiKey: hello.apiKey)
+        account = context.service.account(for: principal)
         if let keyID = principal.keyID {
             logger[metadataKey: "key"] = "\(keyID)"
         }
@@ -104,9 +105,9 @@ extension Connection {
         endStreamAccounting(streamID, state)
         switch state {
         case .unary(let method, let startedAtNs, _, _):
-            context.stats.record(method, code: .cancelled, startedAtNs: startedAtNs)
+            recordCall(method, code: .cancelled, startedAtNs: startedAtNs)
         case .watch(let watch):
-            context.stats.record(.watchJob, code: .cancelled, startedAtNs: watch.startedAtNs)
+            recordCall(.watchJob, code: .cancelled, startedAtNs: watch.startedAtNs)
         }
     }
 
@@ -134,7 +135,13 @@ extension Connection {
     /// Ends a call that never became a stream, counting it in Stats.
     func end(_ streamID: UInt32, _ method: Method, _ startedAtNs: UInt64, _ error: JobWireError) {
         EndFrames.append(streamID: streamID, status: error.status, to: &output)
-        context.stats.record(method, code: error.code, startedAtNs: startedAtNs)
+        recordCall(method, code: error.code, reason: error.reason, startedAtNs: startedAtNs)
+    }
+
+    /// Counts a call that ended, in Stats and in its key's Usage.
+    func recordCall(_ method: Method, code: StatusCode, reason: String = "", startedAtNs: UInt64) {
+        context.stats.record(method, code: code, startedAtNs: startedAtNs)
+        account?.record(method, code: code, reason: reason)
     }
 
     /// Write calls still waiting at the end of a turn get a deadline timer.
@@ -155,7 +162,7 @@ extension Connection {
         }
         let error = JobWireError(.deadlineExceeded, Reason.deadlineExceeded, "the call did not finish within \(timeoutMs) ms")
         closeStream(streamID, status: error.status)
-        context.stats.record(method, code: error.code, startedAtNs: startedAtNs)
+        recordCall(method, code: error.code, startedAtNs: startedAtNs)
         flush()
     }
 
@@ -171,7 +178,7 @@ extension Connection {
         for (streamID, state) in streams {
             if case .watch(let watch) = state {
                 closeStream(streamID, status: shuttingDown)
-                context.stats.record(.watchJob, code: .unavailable, startedAtNs: watch.startedAtNs)
+                recordCall(.watchJob, code: .unavailable, startedAtNs: watch.startedAtNs)
             }
         }
         if phase == .handshake {

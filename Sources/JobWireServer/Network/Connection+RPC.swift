@@ -24,7 +24,10 @@ extension Connection {
                       service.health(request, caller: caller, sessionDraining: goAwaySent).encode())
             case .stats:
                 let request = try StatsRequest(decoding: call.request, maxBytes: maxFrameBytes)
-                reply(streamID, method, startedAtNs, service.stats(request, caller: caller).encode())
+                reply(streamID, method, startedAtNs, try service.stats(request, caller: caller).encode())
+            case .usage:
+                let request = try UsageRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                reply(streamID, method, startedAtNs, try service.usage(request, caller: caller).encode())
             case .configure:
                 let request = try ConfigureRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
@@ -39,6 +42,16 @@ extension Connection {
                 let request = try UpdateJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try write(call, method, startedAtNs) { completion throws(JobWireError) in
                     try service.updateJob(request, caller: caller) { completion($0.map(\.bytes)) }
+                }
+            case .retry:
+                let request = try RetryRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try write(call, method, startedAtNs) { completion throws(JobWireError) in
+                    try service.retry(request, caller: caller) { completion($0.map(\.bytes)) }
+                }
+            case .setPriority:
+                let request = try SetPriorityRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try write(call, method, startedAtNs) { completion throws(JobWireError) in
+                    try service.setPriority(request, caller: caller) { completion($0.map(\.bytes)) }
                 }
             case .deleteJob:
                 let request = try DeleteJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
@@ -66,7 +79,7 @@ extension Connection {
         }
         ReplyFrames.append(streamID: streamID, message: message, to: &output)
         EndFrames.appendOK(streamID: streamID, to: &output)
-        context.stats.record(method, code: .ok, startedAtNs: startedAtNs)
+        recordCall(method, code: .ok, startedAtNs: startedAtNs)
     }
 
     /// Opens the stream of a write call, then lets `start` hand the change to

@@ -22,7 +22,7 @@ extension Connection: WatchSink {
         openStream(streamID, .watch(watch))
         if start.ended {
             closeStream(streamID, status: .ok)
-            context.stats.record(.watchJob, code: .ok, startedAtNs: startedAtNs)
+            recordCall(.watchJob, code: .ok, startedAtNs: startedAtNs)
             return
         }
         if timeoutMs > 0, let watcherID = start.watcherID {
@@ -36,7 +36,7 @@ extension Connection: WatchSink {
         guard case .watch(let watch)? = streams[streamID], watch.watcherID == watcherID else { return }
         closeStream(streamID, status: JobWireProtocol.Status(code: .deadlineExceeded, reason: Reason.deadlineExceeded,
                                                              message: "the watch reached its \(timeoutMs) ms deadline"))
-        context.stats.record(.watchJob, code: .deadlineExceeded, startedAtNs: watch.startedAtNs)
+        recordCall(.watchJob, code: .deadlineExceeded, startedAtNs: watch.startedAtNs)
         flush()
     }
 
@@ -45,7 +45,7 @@ extension Connection: WatchSink {
         switch delivery {
         case .end(let status):
             closeStream(streamID, status: status)
-            context.stats.record(.watchJob, code: status.code, startedAtNs: watch.startedAtNs)
+            recordCall(.watchJob, code: status.code, reason: status.reason, startedAtNs: watch.startedAtNs)
         case .event(let revision, let encodedEvent, let isStatusTransition, let isTerminal):
             guard revision > watch.lastRevision else { return }
             let event = WatchStream.Pending(revision: revision, encodedEvent: encodedEvent,
@@ -70,7 +70,7 @@ extension Connection: WatchSink {
         streams[streamID] = .watch(watch)
         if event.isTerminal {
             closeStream(streamID, status: .ok)
-            context.stats.record(.watchJob, code: .ok, startedAtNs: watch.startedAtNs)
+            recordCall(.watchJob, code: .ok, startedAtNs: watch.startedAtNs)
         }
     }
 

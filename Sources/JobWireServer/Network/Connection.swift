@@ -60,6 +60,8 @@ final class Connection: @unchecked Sendable {
     var goAwaySent = false
     /// Who the Hello said this is; development mode until then (no call runs before it).
     var principal = Principal.development
+    /// The key's usage counters, from the Hello on (frames before it count for no key).
+    var account: KeyAccount?
     var lastInboundMs: Int64
     var pingSentAtMs: Int64?
     var nextToken: UInt64 = 1
@@ -268,6 +270,7 @@ final class Connection: @unchecked Sendable {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 {
                 reads += 1
+                account?.received(bytes: count)
                 feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 if count < buffer.count || !unhandled.isEmpty { break }
             } else if count == 0 {
@@ -360,6 +363,7 @@ final class Connection: @unchecked Sendable {
             }
             if sent > 0 {
                 outputSent += sent
+                account?.sent(bytes: sent)
                 continue
             }
             let code = errno

@@ -1,6 +1,7 @@
 import JobWireProtocol
 
-/// ListJobs' filters: a job matches when it passes every one that is set.
+/// ListJobs' filters and search: a job matches when it passes every one that
+/// is set.
 struct JobFilter {
     let statuses: Set<JobStatus>
     let type: String
@@ -8,6 +9,7 @@ struct JobFilter {
     let createdAfterMs: Int64
     let createdBeforeMs: Int64
     let priority: PriorityRange?
+    let query: TextQuery?
 
     init(_ request: ListJobsRequest) {
         statuses = Set(request.statuses.filter { $0 != .unspecified })
@@ -16,9 +18,10 @@ struct JobFilter {
         createdAfterMs = request.createdAfterMs
         createdBeforeMs = request.createdBeforeMs
         priority = request.priority
+        query = request.query.isEmpty ? nil : TextQuery(request.query)
     }
 
-    func matches(_ job: JobSummary) -> Bool {
+    func matches(_ job: borrowing JobSummary) -> Bool {
         if !statuses.isEmpty && !statuses.contains(job.status) { return false }
         if !type.isEmpty && job.type != type { return false }
         if createdAfterMs != 0 && job.createdAtMs < createdAfterMs { return false }
@@ -27,6 +30,62 @@ struct JobFilter {
         for (key, value) in labels where job.labels[key] != value {
             return false
         }
+        if let query, !query.matches(job) { return false }
         return true
+    }
+}
+
+/// ListJobs' `query`: text that occurs, ignoring ASCII case, in the type,
+/// the current task or a label value, or that begins the job id. Compared
+/// byte by byte on UTF-8 (case folded for ASCII only, so the comparison is
+/// exact and costs no allocation per job).
+struct TextQuery {
+    /// The query's bytes, ASCII letters lower-cased.
+    let folded: [UInt8]
+
+    init(_ text: String) {
+        folded = text.utf8.map(Self.fold)
+    }
+
+    func matches(_ job: borrowing JobSummary) -> Bool {
+        if hasPrefix(job.jobID) || contains(job.type) || contains(job.currentTask) { return true }
+        for value in job.labels.values where contains(value) {
+            return true
+        }
+        return false
+    }
+
+    private static func fold(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    func hasPrefix(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= folded.count else { return false }
+            for index in folded.indices where Self.fold(bytes[index]) != folded[index] {
+                return false
+            }
+            return true
+        }
+    }
+
+    func contains(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            let needle = folded.count
+            guard bytes.count >= needle else { return false }
+            guard let first = folded.first else { return true }
+            var start = 0
+            while start <= bytes.count - needle {
+                if Self.fold(bytes[start]) == first {
+                    var index = 1
+                    while index < needle && Self.fold(bytes[start + index]) == folded[index] { index += 1 }
+                    if index == needle { return true }
+                }
+                start += 1
+            }
+            return false
+        }
     }
 }

@@ -44,59 +44,9 @@ extension JobRegistry {
         }
     }
 
-    /// ListJobs: newest first, paged by creation sequence (see ``PageToken``).
-    public func list(_ request: ListJobsRequest, tenant: String) throws(JobWireError) -> [UInt8] {
-        let fingerprint = PageToken.fingerprint(of: request, tenant: tenant)
-        let before: UInt64 = request.pageToken.isEmpty
-            ? .max
-            : try PageToken(parsing: request.pageToken, expectedFingerprint: fingerprint).beforeSequence
-        let pageSize = request.pageSize == 0 ? Limits.defaultPageSize : Int(request.pageSize)
-        let filter = JobFilter(request)
-        try checkStore()
-        return try state.withLock { (state) throws(JobWireError) -> [UInt8] in
-            var response: [UInt8] = []
-            var shown = 0
-            var total: UInt64 = 0
-            var lastSequence: UInt64?
-            var more = false
-            let now = WallClock.nowMs()
-            for entry in state.order.reversed() {
-                // Expired jobs the reaper has not reached yet are left out, as
-                // they will be once it has.
-                // Readers see what the store accepted: a job whose creation waits is left out.
-                guard let record = state.jobs[entry.jobID], record.sequence == entry.sequence,
-                      let visible = record.visible, visible.summary.tenant == tenant, filter.matches(visible.summary),
-                      !JobRecord.isPastRetention(status: visible.summary.status, expiresAtMs: visible.summary.expiresAtMs,
-                                                 nowMs: now) else {
-                    continue
-                }
-                total += 1
-                guard entry.sequence < before else { continue }
-                if shown < pageSize {
-                    // A damaged job fails the page, naming itself, rather than
-                    // making the whole reply undecodable. Only a restored job not
-                    // yet served needs the check.
-                    let served = try state.verified(record)
-                    ProtobufWriter.appendLengthDelimited(WireFields.ListJobsResponse.jobs, try Self.readable(served, logTail: 0),
-                                                         to: &response)
-                    shown += 1
-                    lastSequence = entry.sequence
-                } else {
-                    more = true
-                }
-            }
-            if more, let lastSequence {
-                ProtobufWriter.appendString(WireFields.ListJobsResponse.nextPageToken, PageToken(beforeSequence: lastSequence, filterFingerprint: fingerprint).encoded,
-                                            to: &response)
-            }
-            ProtobufWriter.appendVarintField(WireFields.ListJobsResponse.totalCount, total, to: &response)
-            return response
-        }
-    }
-
     /// The bytes a reader is sent for `record` (its last accepted revision).
     /// Lookups for readers only return records with one.
-    private static func readable(_ record: JobRecord, logTail: UInt32) throws(JobWireError) -> [UInt8] {
+    static func readable(_ record: JobRecord, logTail: UInt32) throws(JobWireError) -> [UInt8] {
         guard let bytes = record.visibleEncoded(logTail: logTail) else {
             throw JobWireError(.notFound, Reason.jobNotFound, "job \(record.summary.jobID) not found")
         }

@@ -23,7 +23,7 @@ extension JobRegistry {
             linesDt: request.job.linesDt, channelToStreamIndex: request.job.channelToStreamIndex,
             streamAmount: request.job.streamAmount, frequenciesAmount: request.job.frequenciesAmount,
             channelAmount: request.job.channelAmount, metadata: request.job.metadata, status: .pending,
-            createdAtMs: now, updatedAtMs: now,
+            attempt: 1, createdAtMs: now, updatedAtMs: now,
             leaseExpiresAtMs: request.leaseTTLMs > 0 ? now + Int64(request.leaseTTLMs) : 0, revision: 1)
         // The record, its creation event and the reply are built before taking
         // the lock: encoding them was most of the time the lock was held, and
@@ -119,7 +119,7 @@ extension JobRegistry {
     /// Cancel: best-effort and idempotent. Replies with the encoded Job.
     public func cancel(_ request: CancelRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         let now = WallClock.nowMs()
-        try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record) throws(JobWireError) -> Change? in
+        try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record, _) throws(JobWireError) -> Change? in
             switch JobLifecycle.cancel(from: record.summary.status, leaseIsLive: record.leaseIsLive(now: now)) {
             case .unchanged:
                 return nil
@@ -140,11 +140,8 @@ extension JobRegistry {
     /// UpdateJob: the worker's report. Replies with the encoded Job.
     public func update(_ request: UpdateJobRequest, tenant: String, completion: @escaping WriteCompletion) throws(JobWireError) {
         let now = WallClock.nowMs()
-        try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record) throws(JobWireError) -> Change? in
-            if request.expectedRevision != 0 && request.expectedRevision != record.summary.revision {
-                throw JobWireError(.aborted, Reason.revisionMismatch,
-                                   "the job is at revision \(record.summary.revision), not \(request.expectedRevision)")
-            }
+        try mutate(request.jobID, tenant: tenant, now: now, completion: completion) { (record, _) throws(JobWireError) -> Change? in
+            try Self.checkRevision(request.expectedRevision, of: record)
             let newStatus = try JobLifecycle.workerTransition(from: record.summary.status, to: request.status)
             let finalStatus = newStatus ?? record.summary.status
             if request.result != nil && finalStatus != .completed {
@@ -211,16 +208,25 @@ extension JobRegistry {
         }
     }
 
+    /// A conditional write's check: `expected` (0: none) is the job's revision.
+    static func checkRevision(_ expected: UInt64, of record: JobRecord) throws(JobWireError) {
+        if expected != 0 && expected != record.summary.revision {
+            throw JobWireError(.aborted, Reason.revisionMismatch,
+                               "the job is at revision \(record.summary.revision), not \(expected)")
+        }
+    }
+
     /// The shared path of every caller's change to an existing job: look it up,
     /// let `decide` validate and describe the change (nil: reply with the job
-    /// unchanged), then ``apply(_:to:now:in:completion:)`` it.
+    /// unchanged), then ``apply(_:to:now:in:completion:)`` it. `decide` may
+    /// also take what the change needs from the registry (a stream port).
     func mutate(_ jobID: String, tenant: String, now: Int64, completion: @escaping WriteCompletion,
-                _ decide: (inout JobRecord) throws(JobWireError) -> Change?) throws(JobWireError) {
+                _ decide: (inout JobRecord, inout RegistryState) throws(JobWireError) -> Change?) throws(JobWireError) {
         try checkStore()
         runAfterUnlock(try state.withLock { (state) throws(JobWireError) -> [DeferredReply] in
             do throws(JobWireError) {
                 var record = try state.lookup(jobID, tenant: tenant)
-                if let change = try decide(&record) {
+                if let change = try decide(&record, &state) {
                     try apply(change, to: &record, now: now, in: &state, completion: completion)
                 } else {
                     // Nothing changes: the answer is the job as the store has it, once it has it all.

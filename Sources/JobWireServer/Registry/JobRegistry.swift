@@ -50,7 +50,6 @@ public final class JobRegistry: Sendable {
         let now = WallClock.nowMs()
         let tombstones = try store.load(expect: { count in
             initial.jobs.reserveCapacity(count)
-            initial.order.reserveCapacity(count)
             initial.deadlines.reserveCapacity(count)
         }, restore: { (stored) throws(JobWireError) in
             try initial.restore(stored, configuration: configuration, now: now)
@@ -58,9 +57,8 @@ public final class JobRegistry: Sendable {
         for tombstone in tombstones {
             initial.addTombstone(tombstone.jobID, RegistryState.Tombstone(tenant: tombstone.tenant, forgetAtMs: tombstone.forgetAtMs))
         }
-        // Stores return jobs in creation order; sort only when one did not.
-        if !zip(initial.order, initial.order.dropFirst()).allSatisfy({ $0.sequence < $1.sequence }) {
-            initial.order.sort { $0.sequence < $1.sequence }
+        for tenant in initial.tenants.keys {
+            initial.tenants[tenant]?.sortIfNeeded()
         }
         state = Locked(initial)
     }
@@ -68,18 +66,6 @@ public final class JobRegistry: Sendable {
     /// Number of jobs held (not counting expired tombstones).
     public var jobCount: Int { state.withLock { $0.jobs.count } }
 
-    /// Jobs of `tenant` by status, one entry per status that has jobs.
-    public func counts(tenant: String) -> [StatusCount] {
-        state.withLock { state in
-            var counts: [JobStatus: UInt64] = [:]
-            state.jobs.forEach { record in
-                if record.summary.tenant == tenant {
-                    counts[record.summary.status, default: 0] += 1
-                }
-            }
-            return counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { StatusCount(status: $0.key, count: $0.value) }
-        }
-    }
 }
 
 /// Everything the registry's lock protects.
@@ -101,12 +87,8 @@ struct RegistryState: ~Copyable {
     }
 
     var jobs = JobTable()
-    /// (sequence, job id) in creation order, for ListJobs. Removing a job
-    /// leaves its entry behind (taking it out of the middle of a million
-    /// entries cost ~0.6 ms a delete); readers skip entries whose job is gone,
-    /// and ``compactOrderIfBloated()`` drops them once they are half.
-    var order: [(sequence: UInt64, jobID: String)] = []
-    var staleOrderEntries = 0
+    /// Each tenant's jobs in creation order, for ListJobs and Stats.
+    var tenants: [String: TenantJobs] = [:]
     /// When each job and tombstone next needs the reaper.
     var deadlines = DeadlineQueue()
     var nextSequence: UInt64 = 1
@@ -255,25 +237,17 @@ struct RegistryState: ~Copyable {
         deadlines.rebuild(entries)
     }
 
-    /// Drops the entries of removed jobs from ``order`` once they are half of it.
-    mutating func compactOrderIfBloated() {
-        guard staleOrderEntries > 1024, staleOrderEntries * 2 > order.count else { return }
-        let jobs = self.jobs  // shares its slots; a local copy keeps `order`'s mutation exclusive
-        order.removeAll { jobs[$0.jobID]?.sequence != $0.sequence }
-        staleOrderEntries = 0
-    }
-
     /// Adds a new job under `key`, its id's ``JobKey``; returns its slot.
     @discardableResult
     mutating func insert(_ record: consuming JobRecord, key: JobKey) -> JobSlot {
         schedule(&record)
         let jobID = record.summary.jobID
         let tenant = record.summary.tenant
-        order.append((record.sequence, jobID))
         if !record.requestID.isEmpty {
             requestIDs[RequestKey(tenant: tenant, requestID: record.requestID)] = jobID
         }
         let slot = jobs.insertNew(record, key: key)
+        tenants[tenant, default: TenantJobs()].append(slot)
         jobsPerTenant[tenant, default: 0] += 1
         return slot
     }
@@ -281,10 +255,14 @@ struct RegistryState: ~Copyable {
     /// Drops a job and everything that points at it; returns it.
     @discardableResult
     mutating func remove(_ jobID: String) -> JobRecord? {
-        guard let record = jobs.removeValue(forKey: jobID) else { return nil }
-        Self.decrement(&jobsPerTenant, record.summary.tenant)
-        staleOrderEntries += 1
-        compactOrderIfBloated()
+        guard let slot = jobs.slot(jobID), let record = jobs.removeValue(forKey: jobID) else { return nil }
+        let tenant = record.summary.tenant
+        Self.decrement(&jobsPerTenant, tenant)
+        slot.isRemoved = true
+        tenants[tenant]?.noteRemoved()
+        if tenants[tenant]?.isEmpty == true {
+            tenants.removeValue(forKey: tenant)
+        }
         let requestKey = RequestKey(tenant: record.summary.tenant, requestID: record.requestID)
         // The id may name a newer job by now, made while this one's delete waited for the store.
         if !record.requestID.isEmpty, requestIDs[requestKey] == jobID {

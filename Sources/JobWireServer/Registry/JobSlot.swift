@@ -21,6 +21,9 @@ import Synchronization
 final class JobSlot: @unchecked Sendable {
     /// Only under the registry's lock.
     var record: JobRecord
+    /// Set, under the lock, when the job leaves the registry: its entry in
+    /// ``TenantJobs`` is then skipped until compacted away.
+    var isRemoved = false
 
     /// The highest accepted revision, shifted left by one, with the needs-lock flag in bit 0.
     private let acceptance = Atomic<UInt64>(0)
@@ -61,6 +64,16 @@ final class JobSlot: @unchecked Sendable {
         let original = acceptance.bitwiseOr(1, ordering: .acquiringAndReleasing).oldValue
         let accepted = original >> 1
         if accepted > 0 && !record.isSettled { record.accept(revision: accepted) }
+    }
+
+    /// Under the lock: `body` applied to the summary readers see (the last
+    /// accepted revision) without copying the record; nil while the job's
+    /// creation waits for the store.
+    func withVisibleSummary<Result>(_ body: (borrowing JobSummary) -> Result) -> Result? {
+        catchUp()
+        if record.isSettled { return body(record.summary) }
+        guard let visible = record.visible else { return nil }
+        return body(visible.summary)
     }
 
     /// GetMetadata's hot path: the cached bytes if `tenant` may be sent them

@@ -1,39 +1,46 @@
 import JobWireProtocol
 
-/// ListJobs' opaque page token: the creation sequence number of the last job
-/// of the page, and a fingerprint of the filters it was made for.
+/// ListJobs' opaque page token: the position of the last job of the page in
+/// the requested order — its sort key and creation sequence — and a
+/// fingerprint of the filters and order it was made for.
 ///
-/// Jobs are listed newest first, by a creation sequence that only grows, so
-/// "the jobs older than the last one shown" is stable under concurrent
-/// creates (newer jobs are never in a later page) and deletes (a deleted job
-/// simply is not there): no job is skipped or repeated.
+/// A page continues strictly after that position, so no job is repeated or
+/// skipped while the order of the jobs does not change: under concurrent
+/// creates (a newer job never lands in a later page of the default order)
+/// and deletes (a deleted job simply is not there). Under the orders by last
+/// change or priority, a job whose key changes while a client pages moves:
+/// it is shown again or not at all (docs/PROTOCOL.md, "ListJobs").
 struct PageToken: Equatable {
-    var beforeSequence: UInt64
+    /// The order's key of the last job shown (0 for the creation order, whose key is `sequence`).
+    var key: Int64
+    var sequence: UInt64
     var filterFingerprint: UInt64
 
-    private static let prefix = "jw1."
+    private static let prefix = "jw2."
 
     var encoded: String {
-        Self.prefix + String(beforeSequence, radix: 36) + "." + String(filterFingerprint, radix: 36)
+        Self.prefix + String(key, radix: 36) + "." + String(sequence, radix: 36) + "." + String(filterFingerprint, radix: 36)
     }
 
-    init(beforeSequence: UInt64, filterFingerprint: UInt64) {
-        self.beforeSequence = beforeSequence
+    init(key: Int64, sequence: UInt64, filterFingerprint: UInt64) {
+        self.key = key
+        self.sequence = sequence
         self.filterFingerprint = filterFingerprint
     }
 
     init(parsing token: String, expectedFingerprint: UInt64) throws(JobWireError) {
         let invalid = JobWireError(.invalidArgument, Reason.invalidPageToken,
-                                   "the page token was not issued by this server for these filters")
+                                   "the page token was not issued by this server for these filters and order")
         guard token.hasPrefix(Self.prefix) else { throw invalid }
         let parts = token.dropFirst(Self.prefix.count).split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let sequence = UInt64(parts[0], radix: 36), let fingerprint = UInt64(parts[1], radix: 36),
-              fingerprint == expectedFingerprint else { throw invalid }
-        beforeSequence = sequence
+        guard parts.count == 3, let key = Int64(parts[0], radix: 36), let sequence = UInt64(parts[1], radix: 36),
+              let fingerprint = UInt64(parts[2], radix: 36), fingerprint == expectedFingerprint else { throw invalid }
+        self.key = key
+        self.sequence = sequence
         filterFingerprint = fingerprint
     }
 
-    /// A fingerprint of the filters (not the page size or token).
+    /// A fingerprint of the filters, search and order (not the page size or token).
     static func fingerprint(of request: ListJobsRequest, tenant: String) -> UInt64 {
         var filters = request
         filters.pageSize = 0

@@ -33,6 +33,9 @@ public final class JobWireServer: Sendable {
     public func start() throws(JobWireError) -> Int {
         // The loops run before the first connection is accepted onto them.
         try context.loops.start()
+        let probe = LoopProbe(loops: context.loops.loops)
+        probe.start()
+        service.addHealthCheck { probe.health() }
         let listener: Listener
         do {
             listener = try Listener(context: context)

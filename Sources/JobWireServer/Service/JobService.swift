@@ -27,6 +27,10 @@ public final class JobService: Sendable {
     let store: any JobStore
     /// Counters every front end adds to: connections, open streams, calls by method and outcome.
     let stats = ServerStats()
+    /// Each key's calls, errors and bytes, for Usage; front ends record into a session's account.
+    let usageLedger = UsageLedger()
+    /// The components front ends and subsystems add to detailed Health.
+    private let healthChecks = Locked<[@Sendable () -> ComponentHealth]>([])
     /// Set when the server begins its graceful shutdown.
     let draining = Atomic<Bool>(false)
     /// The accepted keys (nil: development mode); replaced on reload.
@@ -87,6 +91,21 @@ public final class JobService: Sendable {
         return Caller(principal: principal, tenant: tenant)
     }
 
+    /// The usage counters of `principal`'s key, for a session to record its calls and bytes into.
+    func account(for principal: Principal) -> KeyAccount {
+        usageLedger.account(for: principal)
+    }
+
+    /// The tenant a request's own `tenant` field names (Stats, Usage): the
+    /// caller's when empty; another only for admin keys.
+    private func tenant(named requested: String, for caller: Caller) throws(JobWireError) -> String {
+        guard !requested.isEmpty else { return caller.tenant }
+        guard requested == caller.tenant || caller.principal.role.spansTenants else {
+            throw JobWireError(.permissionDenied, Reason.permissionDenied, "only admin keys may read another tenant's figures")
+        }
+        return requested
+    }
+
     // MARK: Reads
 
     /// GetMetadata: the job, with its last `log_tail` log lines.
@@ -105,21 +124,59 @@ public final class JobService: Sendable {
         Encoded(bytes: try registry.list(request, tenant: caller.tenant))
     }
 
-    /// Health: serving or draining (the server's shutdown, or the session's
-    /// own, which only its front end knows), the store and the version.
-    public func health(_ request: HealthRequest, caller: Caller, sessionDraining: Bool = false) -> HealthResponse {
-        HealthResponse(status: sessionDraining || draining.load(ordering: .relaxed) ? .draining : .serving,
-                       store: store.kind, storeState: store.state,
-                       serverVersion: ServerConfiguration.version, uptimeMs: stats.uptimeMs)
+    /// Adds a component to detailed Health (checked on every Health call;
+    /// it must answer in microseconds). A FAILING component makes the server
+    /// NOT_SERVING.
+    public func addHealthCheck(_ check: @escaping @Sendable () -> ComponentHealth) {
+        healthChecks.withLock { $0.append(check) }
     }
 
-    /// Stats for the tenant named (empty: the caller's). Admin-only by role
-    /// (``JobWireKeys/Role``), so any tenant may be named.
-    public func stats(_ request: StatsRequest, caller: Caller) -> StatsResponse {
-        StatsResponse(jobs: registry.counts(tenant: request.tenant.isEmpty ? caller.tenant : request.tenant),
-                      connections: UInt32(clamping: stats.connections.load(ordering: .relaxed)),
-                      streams: UInt32(clamping: stats.streams.load(ordering: .relaxed)),
-                      methods: stats.methodStats(), uptimeMs: stats.uptimeMs)
+    /// Health: NOT_SERVING when the store stopped or a component fails,
+    /// DRAINING during the server's shutdown (or the session's own, which
+    /// only its front end knows), else SERVING; with `detailed`, each
+    /// component (store, disk, then those front ends added).
+    public func health(_ request: HealthRequest, caller: Caller, sessionDraining: Bool = false) -> HealthResponse {
+        let components = [ComponentChecks.store(store), ComponentChecks.disk(store)]
+            + healthChecks.withLock { $0 }.map { $0() }
+        let status: ServingStatus
+        if components.contains(where: { $0.state == .failing }) {
+            status = .notServing
+        } else if sessionDraining || draining.load(ordering: .relaxed) {
+            status = .draining
+        } else {
+            status = .serving
+        }
+        return HealthResponse(status: status, store: store.kind, storeState: store.state,
+                              serverVersion: ServerConfiguration.version, uptimeMs: stats.uptimeMs,
+                              components: request.detailed ? components : [])
+    }
+
+    /// Stats: the figures of the tenant's jobs created in the range (the
+    /// caller's tenant, or for admin keys any); the server-wide counters for
+    /// admin keys only.
+    public func stats(_ request: StatsRequest, caller: Caller) throws(JobWireError) -> StatsResponse {
+        let tenant = try tenant(named: request.tenant, for: caller)
+        if request.createdAfterMs != 0 && request.createdBeforeMs != 0 && request.createdAfterMs >= request.createdBeforeMs {
+            throw JobWireError(.invalidArgument, Reason.valueOutOfRange,
+                               "StatsRequest: created_after_ms must be before created_before_ms")
+        }
+        let figures = registry.statistics(tenant: tenant, createdAfterMs: request.createdAfterMs,
+                                          createdBeforeMs: request.createdBeforeMs)
+        var response = StatsResponse(jobs: figures.counts, uptimeMs: stats.uptimeMs, totalJobs: figures.total,
+                                     successRate: figures.successRate, averageRunTimeMs: figures.averageRunTimeMs)
+        if caller.principal.role.spansTenants {
+            response.connections = UInt32(clamping: stats.connections.load(ordering: .relaxed))
+            response.streams = UInt32(clamping: stats.streams.load(ordering: .relaxed))
+            response.methods = stats.methodStats()
+        }
+        return response
+    }
+
+    /// Usage: each key of the tenant (the caller's, or for admin keys any)
+    /// that connected since the server started.
+    public func usage(_ request: UsageRequest, caller: Caller) throws(JobWireError) -> UsageResponse {
+        let tenant = try tenant(named: request.tenant, for: caller)
+        return UsageResponse(tenant: tenant, keys: usageLedger.usage(tenant: tenant))
     }
 
     // MARK: Writes
@@ -139,6 +196,17 @@ public final class JobService: Sendable {
     public func updateJob(_ request: UpdateJobRequest, caller: Caller,
                           completion: @escaping Completion<Job>) throws(JobWireError) {
         try registry.update(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
+    }
+
+    /// Retry: a FAILED or CANCELLED job starts a new attempt under the same id.
+    public func retry(_ request: RetryRequest, caller: Caller, completion: @escaping Completion<Job>) throws(JobWireError) {
+        try registry.retry(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
+    }
+
+    /// SetPriority: the priority of a job that has not ended.
+    public func setPriority(_ request: SetPriorityRequest, caller: Caller,
+                            completion: @escaping Completion<Job>) throws(JobWireError) {
+        try registry.setPriority(request, tenant: caller.tenant) { completion($0.map(Encoded.init(bytes:))) }
     }
 
     /// DeleteJob: forgets the job; its watchers end with JOB_DELETED.

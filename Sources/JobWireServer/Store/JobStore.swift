@@ -58,6 +58,17 @@ public protocol JobStore: Sendable {
     func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void)
     /// Commits made so far (a group commit counts once), for logs and stats.
     var commits: Int { get }
+    /// Where the store keeps its files, for detailed Health's free-space
+    /// check; nil when it keeps none.
+    var dataDirectory: String? { get }
+    /// How long the last commit took, in microseconds (0 before the first),
+    /// for detailed Health.
+    var lastCommitMicros: UInt64 { get }
+}
+
+extension JobStore {
+    public var dataDirectory: String? { nil }
+    public var lastCommitMicros: UInt64 { 0 }
 }
 
 /// An expired job: it answers NOT_FOUND / EXPIRED to its tenant until `forgetAtMs`.

@@ -31,6 +31,17 @@ enum GoldenValues {
                         reason: "LEASE_EXPIRED"),
         revision: 12)
 
+    static let jobRetried = Job(
+        jobID: jobID, tenant: "acme", type: "transcode", priority: 5, status: .pending, attempt: 3,
+        createdAtMs: 1_761_552_000_000, updatedAtMs: 1_761_552_300_000,
+        previousAttempts: [
+            JobAttempt(attempt: 1, status: .failed,
+                       error: JobError(message: "worker stopped heartbeating", failedTask: "mux", reason: "LEASE_EXPIRED"),
+                       completedAtMs: 1_761_552_100_000),
+            JobAttempt(attempt: 2, status: .cancelled, cancelReason: "wrong input", completedAtMs: 1_761_552_200_000),
+        ],
+        revision: 17)
+
     static let statusNotFound = Status(code: .notFound, reason: "JOB_NOT_FOUND", message: "job \(jobID2) not found")
 
     static let configureRequest = ConfigureRequest(
@@ -43,7 +54,7 @@ enum GoldenValues {
     static let listJobsRequest = ListJobsRequest(
         statuses: [.running, .pending], type: "das_stream", labels: ["site": "haifa"],
         createdAfterMs: 1_761_000_000_000, createdBeforeMs: 1_762_000_000_000, priority: PriorityRange(min: -1, max: 10),
-        pageSize: 50, pageToken: "opaque-token")
+        pageSize: 50, pageToken: "opaque-token", query: "Haifa", orderBy: .priority, ascending: true)
 
     static let updateJobRequest = UpdateJobRequest(
         jobID: jobID, status: .running, progress: 0, currentTask: "", etaSeconds: -1,
@@ -54,7 +65,7 @@ enum GoldenValues {
         connections: 64, streams: 70,
         methods: [MethodStats(method: "/jobwire.v1.JobService/GetMetadata", calls: 1_000_000, errors: 12, p50Us: 45,
                               p99Us: 180, p999Us: 900)],
-        uptimeMs: 86_400_000)
+        uptimeMs: 86_400_000, totalJobs: 1003, successRate: 0.75, averageRunTimeMs: 1234.5)
 
     /// Every fixture: its name and a check that decodes it as the right type
     /// and compares with the expected value, returning the re-encoding.
@@ -62,6 +73,7 @@ enum GoldenValues {
         entry("job_running", jobRunning),
         entry("job_completed", jobCompleted),
         entry("job_failed", jobFailed),
+        entry("job_retried", jobRetried),
         entry("status_not_found", statusNotFound),
         entry("configure_request", configureRequest),
         entry("configure_response", ConfigureResponse(job: jobRunning, created: true)),
@@ -88,7 +100,19 @@ enum GoldenValues {
         entry("health_request", HealthRequest()),
         entry("health_response", HealthResponse(status: .serving, store: "sqlite", storeState: "ok",
                                                 serverVersion: "0.1.0", uptimeMs: 5000)),
-        entry("stats_request", StatsRequest(tenant: "acme")),
+        entry("health_response_detailed", HealthResponse(
+            status: .serving, store: "sqlite", storeState: "ok", serverVersion: "0.1.0", uptimeMs: 5000,
+            components: [ComponentHealth(name: "disk", state: .warning, message: "/data has 8 % free",
+                                         measures: ["free_ratio": 0.08])])),
+        entry("stats_request", StatsRequest(tenant: "acme", createdAfterMs: 1_761_000_000_000,
+                                            createdBeforeMs: 1_762_000_000_000)),
+        entry("retry_request", RetryRequest(jobID: jobID, expectedRevision: 12)),
+        entry("set_priority_request", SetPriorityRequest(jobID: jobID, priority: -7, expectedRevision: 3)),
+        entry("usage_response", UsageResponse(tenant: "acme", keys: [KeyUsage(
+            keyID: "jwk_01", role: "client",
+            methods: [MethodUsage(method: "/jobwire.v1.JobService/GetMetadata", calls: 42,
+                                  errors: [CodeCount(code: .notFound, count: 2)])],
+            rateLimited: 1, bytesIn: 4096, bytesOut: 65536, lastUsedAtMs: 1_761_552_300_000)])),
         entry("stats_response", statsResponse),
         entry("frame_hello", Frame.hello(Hello(protocolVersion: 1, apiKey: "jw_secret", clientName: "golden/1.0",
                                                maxFrameBytes: 1_048_576))),

@@ -13,7 +13,8 @@ enum SQLiteJobRows {
         var labelRow = try labels.step() ? (sequence: labels.int64(0), key: labels.text(1), value: labels.text(2)) : nil
         let rows = try database.prepare("""
             SELECT sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type, priority, status,
-                   created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port, log_line_count, revision
+                   created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port, log_line_count, revision,
+                   current_task, updated_at_ms, completed_at_ms
             FROM jobs ORDER BY sequence
             """)
         var pairs: [Label] = []
@@ -46,7 +47,8 @@ enum SQLiteJobRows {
             }
             let summary = JobSummary(
                 jobID: jobID, tenant: tenant, type: type, labels: jobLabels,
-                priority: Int32(truncatingIfNeeded: rows.int64(8)), status: status, createdAtMs: rows.int64(10),
+                priority: Int32(truncatingIfNeeded: rows.int64(8)), status: status, currentTask: rows.text(16),
+                createdAtMs: rows.int64(10), updatedAtMs: rows.int64(17), completedAtMs: rows.int64(18),
                 expiresAtMs: rows.int64(11), leaseExpiresAtMs: rows.int64(12),
                 streamPort: UInt32(truncatingIfNeeded: rows.int64(13)),
                 logLineCount: UInt64(bitPattern: rows.int64(14)), revision: UInt64(bitPattern: rows.int64(15)))

@@ -31,7 +31,7 @@ import Synchronization
 /// Threading: `database` and its statements are owned by `queue`; `pending`
 /// is shared under its Mutex.
 public final class SQLiteJobStore: JobStore, @unchecked Sendable {
-    public static let schemaVersion: Int64 = 2
+    public static let schemaVersion: Int64 = 3
     public static let fileName = "jobwire.sqlite"
 
     public var kind: String { "sqlite" }
@@ -49,6 +49,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let hasStopped = Atomic<Bool>(false)
     private let stopHandler = Locked<(@Sendable (JobWireError) -> Void)?>(nil)
     private let commitCount = Atomic<Int>(0)
+    private let lastCommitNs = Atomic<UInt64>(0)
     /// Whether opening already ran `quick_check` (before a migration); if
     /// not, ``load()`` runs it on a second connection beside reading the rows.
     private let integrityChecked: Bool
@@ -58,6 +59,12 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     /// Transactions committed so far (each one sync), for tests and stats.
     public var commits: Int { commitCount.load(ordering: .relaxed) }
+
+    /// The directory of the database file.
+    public var dataDirectory: String? { (path as NSString).deletingLastPathComponent }
+
+    /// The last transaction, from BEGIN to the end of its COMMIT's sync.
+    public var lastCommitMicros: UInt64 { lastCommitNs.load(ordering: .relaxed) / 1_000 }
     private let statements: Statements
 
     private struct PendingChange: Sendable {
@@ -138,12 +145,14 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             upsertJob: try database.prepare("""
                 INSERT INTO jobs (sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type,
                                   priority, status, created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port,
-                                  log_line_count, revision)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                                  log_line_count, revision, current_task, updated_at_ms, completed_at_ms)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
                 ON CONFLICT (sequence) DO UPDATE SET job = excluded.job, lease_ttl_ms = excluded.lease_ttl_ms,
-                    status = excluded.status, expires_at_ms = excluded.expires_at_ms,
+                    priority = excluded.priority, status = excluded.status, expires_at_ms = excluded.expires_at_ms,
                     lease_expires_at_ms = excluded.lease_expires_at_ms, stream_port = excluded.stream_port,
-                    log_line_count = excluded.log_line_count, revision = excluded.revision
+                    log_line_count = excluded.log_line_count, revision = excluded.revision,
+                    current_task = excluded.current_task, updated_at_ms = excluded.updated_at_ms,
+                    completed_at_ms = excluded.completed_at_ms
                 """),
             insertLabel: try database.prepare("INSERT OR REPLACE INTO job_labels (sequence, key, value) VALUES (?1, ?2, ?3)"),
             deleteLabels: try database.prepare("DELETE FROM job_labels WHERE sequence = ?1"),
@@ -299,12 +308,14 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             return
         }
         let result: Result<Void, JobWireError>
+        let startedAtNs = MonotonicClock.nowNs()
         do throws(JobWireError) {
             try statements.begin.run()
             do throws(JobWireError) {
                 for pending in batch { try apply(pending.change, statements) }
                 try statements.commit.run()
                 commitCount.add(1, ordering: .relaxed)
+                lastCommitNs.store(MonotonicClock.nowNs() &- startedAtNs, ordering: .relaxed)
             } catch {
                 try? database.execute("ROLLBACK")
                 throw error
@@ -329,7 +340,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
                                           .integer(Int64(job.priority)), .integer(Int64(job.status.rawValue)),
                                           .integer(job.createdAtMs), .integer(job.expiresAtMs), .integer(job.leaseExpiresAtMs),
                                           .integer(Int64(job.streamPort)), .integer(Int64(bitPattern: job.logLineCount)),
-                                          .integer(Int64(bitPattern: job.revision))).run()
+                                          .integer(Int64(bitPattern: job.revision)), .text(job.currentTask),
+                                          .integer(job.updatedAtMs), .integer(job.completedAtMs)).run()
             // Labels are set by Configure and never change: written with the first revision.
             if job.revision == 1 {
                 for (labelKey, value) in job.labels {

@@ -24,7 +24,7 @@ enum SQLiteMigrations {
         }
     }
 
-    private static let steps: [Int64: Step] = [0: createVersion1, 1: addSummaryColumns]
+    private static let steps: [Int64: Step] = [0: createVersion1, 1: addSummaryColumns, 2: addSearchColumns]
 
     /// Version 1: jobs with their stored bytes, log lines, watch history and tombstones.
     ///
@@ -108,6 +108,31 @@ enum SQLiteMigrations {
             for (labelKey, value) in job.labels {
                 try insertLabel.bind(key, .text(labelKey), .text(value)).run()
             }
+        }
+    }
+
+    /// Version 3: the summary columns ListJobs' search and order and Stats'
+    /// run times read (current task, last change, completion), filled in for
+    /// existing rows by decoding their stored bytes.
+    private static func addSearchColumns(_ database: SQLiteDatabase) throws(JobWireError) {
+        try database.execute("""
+            ALTER TABLE jobs ADD COLUMN current_task TEXT NOT NULL DEFAULT '';
+            ALTER TABLE jobs ADD COLUMN updated_at_ms INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN completed_at_ms INTEGER NOT NULL DEFAULT 0;
+            """)
+        let rows = try database.prepare("SELECT sequence, job_id, job FROM jobs")
+        let update = try database.prepare(
+            "UPDATE jobs SET current_task = ?2, updated_at_ms = ?3, completed_at_ms = ?4 WHERE sequence = ?1")
+        while try rows.step() {
+            let job: Job
+            do {
+                job = try Job(decoding: rows.blob(2))
+            } catch {
+                throw JobWireError(.dataLoss, Reason.storeDamaged,
+                                   "\(database.path): job \(rows.text(1)) does not decode: \(error.message)")
+            }
+            try update.bind(.integer(rows.int64(0)), .text(job.currentTask), .integer(job.updatedAtMs),
+                            .integer(job.completedAtMs)).run()
         }
     }
 }

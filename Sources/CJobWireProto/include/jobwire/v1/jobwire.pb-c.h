@@ -19,6 +19,7 @@ typedef struct Jobwire__V1__Status Jobwire__V1__Status;
 typedef struct Jobwire__V1__StreamMetadata Jobwire__V1__StreamMetadata;
 typedef struct Jobwire__V1__JobResult Jobwire__V1__JobResult;
 typedef struct Jobwire__V1__JobError Jobwire__V1__JobError;
+typedef struct Jobwire__V1__JobAttempt Jobwire__V1__JobAttempt;
 typedef struct Jobwire__V1__Job Jobwire__V1__Job;
 typedef struct Jobwire__V1__Job__LabelsEntry Jobwire__V1__Job__LabelsEntry;
 typedef struct Jobwire__V1__Job__ChannelToStreamIndexEntry Jobwire__V1__Job__ChannelToStreamIndexEntry;
@@ -39,11 +40,20 @@ typedef struct Jobwire__V1__UpdateJobRequest Jobwire__V1__UpdateJobRequest;
 typedef struct Jobwire__V1__DeleteJobRequest Jobwire__V1__DeleteJobRequest;
 typedef struct Jobwire__V1__DeleteJobResponse Jobwire__V1__DeleteJobResponse;
 typedef struct Jobwire__V1__HealthRequest Jobwire__V1__HealthRequest;
+typedef struct Jobwire__V1__ComponentHealth Jobwire__V1__ComponentHealth;
+typedef struct Jobwire__V1__ComponentHealth__MeasuresEntry Jobwire__V1__ComponentHealth__MeasuresEntry;
 typedef struct Jobwire__V1__HealthResponse Jobwire__V1__HealthResponse;
 typedef struct Jobwire__V1__StatsRequest Jobwire__V1__StatsRequest;
 typedef struct Jobwire__V1__StatusCount Jobwire__V1__StatusCount;
 typedef struct Jobwire__V1__MethodStats Jobwire__V1__MethodStats;
 typedef struct Jobwire__V1__StatsResponse Jobwire__V1__StatsResponse;
+typedef struct Jobwire__V1__RetryRequest Jobwire__V1__RetryRequest;
+typedef struct Jobwire__V1__SetPriorityRequest Jobwire__V1__SetPriorityRequest;
+typedef struct Jobwire__V1__UsageRequest Jobwire__V1__UsageRequest;
+typedef struct Jobwire__V1__CodeCount Jobwire__V1__CodeCount;
+typedef struct Jobwire__V1__MethodUsage Jobwire__V1__MethodUsage;
+typedef struct Jobwire__V1__KeyUsage Jobwire__V1__KeyUsage;
+typedef struct Jobwire__V1__UsageResponse Jobwire__V1__UsageResponse;
 typedef struct Jobwire__V1__Hello Jobwire__V1__Hello;
 typedef struct Jobwire__V1__HelloAck Jobwire__V1__HelloAck;
 typedef struct Jobwire__V1__Call Jobwire__V1__Call;
@@ -142,7 +152,11 @@ typedef enum _Jobwire__V1__StatusCode {
  * Where a job is in its life.
  *   PENDING -> RUNNING -> COMPLETED | FAILED | CANCELLED
  *   PENDING | RUNNING -> CANCELLING -> CANCELLED   (the worker acknowledges)
- * COMPLETED, FAILED and CANCELLED are terminal and never change.
+ *   FAILED | CANCELLED -> PENDING                  (Retry: a new attempt)
+ * COMPLETED, FAILED and CANCELLED are terminal: no worker report changes
+ * them, their watches end, and they expire after the server's retention.
+ * COMPLETED is final; a FAILED or CANCELLED job may be retried, which starts
+ * a new attempt under the same id (docs/PROTOCOL.md, "Retry").
  */
 typedef enum _Jobwire__V1__JobStatus {
   /*
@@ -176,6 +190,24 @@ typedef enum _Jobwire__V1__JobStatus {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__JOB_STATUS)
 } Jobwire__V1__JobStatus;
 /*
+ * The orders ListJobs can return jobs in. Ties are broken by creation order.
+ */
+typedef enum _Jobwire__V1__JobOrder {
+  /*
+   * By creation time (the default).
+   */
+  JOBWIRE__V1__JOB_ORDER__JOB_ORDER_CREATED = 0,
+  /*
+   * By the time of the last change.
+   */
+  JOBWIRE__V1__JOB_ORDER__JOB_ORDER_UPDATED = 1,
+  /*
+   * By priority.
+   */
+  JOBWIRE__V1__JOB_ORDER__JOB_ORDER_PRIORITY = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__JOB_ORDER)
+} Jobwire__V1__JobOrder;
+/*
  * What a WatchEvent means.
  */
 typedef enum _Jobwire__V1__WatchEventType {
@@ -204,6 +236,25 @@ typedef enum _Jobwire__V1__WatchEventType {
   JOBWIRE__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_BOOKMARK = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__WATCH_EVENT_TYPE)
 } Jobwire__V1__WatchEventType;
+/*
+ * The state of one component of the server.
+ */
+typedef enum _Jobwire__V1__ComponentState {
+  JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_UNSPECIFIED = 0,
+  /*
+   * Working.
+   */
+  JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_OK = 1,
+  /*
+   * Working, but needs attention soon (e.g. little free disk space).
+   */
+  JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_WARNING = 2,
+  /*
+   * Not working; the server is NOT_SERVING because of it.
+   */
+  JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_FAILING = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__COMPONENT_STATE)
+} Jobwire__V1__ComponentState;
 /*
  * Serving state of the server.
  */
@@ -325,7 +376,8 @@ struct  Jobwire__V1__JobError
    */
   char *failed_task;
   /*
-   * How many times the worker retried before giving up.
+   * How many times the worker retried before giving up (inside one attempt;
+   * see `Job.attempt` for retries through the Retry call).
    */
   uint32_t retry_count;
   /*
@@ -337,6 +389,38 @@ struct  Jobwire__V1__JobError
 #define JOBWIRE__V1__JOB_ERROR__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__job_error__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One earlier attempt of a job that was retried: how it ended.
+ */
+struct  Jobwire__V1__JobAttempt
+{
+  ProtobufCMessage base;
+  /*
+   * The attempt's number, from 1.
+   */
+  uint32_t attempt;
+  /*
+   * How it ended: FAILED or CANCELLED.
+   */
+  Jobwire__V1__JobStatus status;
+  /*
+   * What went wrong (FAILED).
+   */
+  Jobwire__V1__JobError *error;
+  /*
+   * Why it was cancelled (CANCELLED).
+   */
+  char *cancel_reason;
+  /*
+   * When it ended.
+   */
+  int64_t completed_at_ms;
+};
+#define JOBWIRE__V1__JOB_ATTEMPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__job_attempt__descriptor) \
+    , 0, JOBWIRE__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Jobwire__V1__Job__LabelsEntry
@@ -456,6 +540,11 @@ struct  Jobwire__V1__Job
    */
   char *current_task;
   /*
+   * Which attempt this is: 1 until the job is retried; each Retry adds one.
+   * Output only.
+   */
+  uint32_t attempt;
+  /*
    * When the job was created. Output only.
    */
   int64_t created_at_ms;
@@ -490,6 +579,12 @@ struct  Jobwire__V1__Job
    */
   char *cancel_reason;
   /*
+   * How the earlier attempts ended, oldest first: the last 16 (older ones
+   * are dropped; `attempt` still counts them). Output only.
+   */
+  size_t n_previous_attempts;
+  Jobwire__V1__JobAttempt **previous_attempts;
+  /*
    * The last log lines, oldest first: as many as the request's `log_tail`
    * asked for and the server retains. Output only.
    */
@@ -512,7 +607,7 @@ struct  Jobwire__V1__Job
 };
 #define JOBWIRE__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0,NULL, 0, 0, 0, NULL, JOBWIRE__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, JOBWIRE__V1__JOB__ETA__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0,NULL, 0, 0, 0, NULL, JOBWIRE__V1__JOB_STATUS__JOB_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, JOBWIRE__V1__JOB__ETA__NOT_SET, {0} }
 
 
 /*
@@ -675,7 +770,7 @@ struct  Jobwire__V1__ListJobsRequest__LabelsEntry
 
 /*
  * ListJobs: the jobs of the caller's tenant that match every given filter,
- * newest first.
+ * in the order asked for (newest first by default).
  */
 struct  Jobwire__V1__ListJobsRequest
 {
@@ -712,13 +807,27 @@ struct  Jobwire__V1__ListJobsRequest
   uint32_t page_size;
   /*
    * `next_page_token` of the previous page; empty for the first page. Opaque:
-   * send it back unchanged with the same filters.
+   * send it back unchanged with the same filters and order.
    */
   char *page_token;
+  /*
+   * Only jobs where this text occurs, ignoring ASCII case, in the type, the
+   * current task or a label value, or that the job id starts with; empty for
+   * all. At most 256 bytes.
+   */
+  char *query;
+  /*
+   * The order; JOB_ORDER_CREATED by default.
+   */
+  Jobwire__V1__JobOrder order_by;
+  /*
+   * Smallest first; by default the largest (newest, highest) comes first.
+   */
+  protobuf_c_boolean ascending;
 };
 #define JOBWIRE__V1__LIST_JOBS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__list_jobs_request__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, NULL, 0, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, JOBWIRE__V1__JOB_ORDER__JOB_ORDER_CREATED, 0 }
 
 
 /*
@@ -933,10 +1042,53 @@ struct  Jobwire__V1__DeleteJobResponse
 struct  Jobwire__V1__HealthRequest
 {
   ProtobufCMessage base;
+  /*
+   * Also report each component (`HealthResponse.components`).
+   */
+  protobuf_c_boolean detailed;
 };
 #define JOBWIRE__V1__HEALTH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__health_request__descriptor) \
-     }
+    , 0 }
+
+
+struct  Jobwire__V1__ComponentHealth__MeasuresEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  double value;
+};
+#define JOBWIRE__V1__COMPONENT_HEALTH__MEASURES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__component_health__measures_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One component in a detailed Health reply.
+ */
+struct  Jobwire__V1__ComponentHealth
+{
+  ProtobufCMessage base;
+  /*
+   * `store`, `disk` or `event_loops`; later versions may add others.
+   */
+  char *name;
+  Jobwire__V1__ComponentState state;
+  /*
+   * For people: what is wrong, or what was checked (the disk check names
+   * the data directory); empty when there is nothing to say.
+   */
+  char *message;
+  /*
+   * Measurements, by name (docs/PROTOCOL.md lists them with their units),
+   * e.g. `last_commit_us`, `free_bytes`, `max_lag_us`.
+   */
+  size_t n_measures;
+  Jobwire__V1__ComponentHealth__MeasuresEntry **measures;
+};
+#define JOBWIRE__V1__COMPONENT_HEALTH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__component_health__descriptor) \
+    , (char *)protobuf_c_empty_string, JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -962,14 +1114,19 @@ struct  Jobwire__V1__HealthResponse
    * How long the server has been running.
    */
   int64_t uptime_ms;
+  /*
+   * With `detailed`: each component, in a fixed order.
+   */
+  size_t n_components;
+  Jobwire__V1__ComponentHealth **components;
 };
 #define JOBWIRE__V1__HEALTH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__health_response__descriptor) \
-    , JOBWIRE__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , JOBWIRE__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL }
 
 
 /*
- * Stats: counters for operators.
+ * Stats: the tenant's jobs in numbers, and counters for operators.
  */
 struct  Jobwire__V1__StatsRequest
 {
@@ -978,10 +1135,18 @@ struct  Jobwire__V1__StatsRequest
    * Admin keys only: the tenant to count; empty for the caller's own.
    */
   char *tenant;
+  /*
+   * Only jobs created at or after this time; 0 for no bound.
+   */
+  int64_t created_after_ms;
+  /*
+   * Only jobs created before this time; 0 for no bound.
+   */
+  int64_t created_before_ms;
 };
 #define JOBWIRE__V1__STATS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__stats_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -1029,7 +1194,9 @@ struct  Jobwire__V1__MethodStats
 
 
 /*
- * Stats' reply.
+ * Stats' reply. The job figures cover the tenant's jobs created in the
+ * requested range; the server-wide counters (connections, streams, methods)
+ * are filled for admin keys only.
  */
 struct  Jobwire__V1__StatsResponse
 {
@@ -1040,15 +1207,15 @@ struct  Jobwire__V1__StatsResponse
   size_t n_jobs;
   Jobwire__V1__StatusCount **jobs;
   /*
-   * Open connections.
+   * Open connections (admin keys only).
    */
   uint32_t connections;
   /*
-   * Open streams (calls in progress, watches included).
+   * Open streams, calls in progress and watches (admin keys only).
    */
   uint32_t streams;
   /*
-   * Per-method counters.
+   * Per-method counters (admin keys only).
    */
   size_t n_methods;
   Jobwire__V1__MethodStats **methods;
@@ -1056,10 +1223,188 @@ struct  Jobwire__V1__StatsResponse
    * How long the server has been running.
    */
   int64_t uptime_ms;
+  /*
+   * Jobs counted, in every status.
+   */
+  uint64_t total_jobs;
+  /*
+   * Of the jobs that finished (COMPLETED, FAILED or CANCELLED), the share
+   * that COMPLETED, from 0 to 1; 0 when none finished.
+   */
+  double success_rate;
+  /*
+   * Mean time from creation to completion of the COMPLETED jobs, in
+   * milliseconds; 0 when none completed.
+   */
+  double average_run_time_ms;
 };
 #define JOBWIRE__V1__STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__stats_response__descriptor) \
-    , 0,NULL, 0, 0, 0,NULL, 0 }
+    , 0,NULL, 0, 0, 0,NULL, 0, 0, 0, 0 }
+
+
+/*
+ * Retry: a FAILED or CANCELLED job starts again, as a new attempt under the
+ * same id: PENDING, `attempt` one higher, the attempt that ended kept in
+ * `previous_attempts`, progress, task, ETA, result, error, cancel reason,
+ * lease and expiry cleared; type, labels, priority and stream endpoint kept;
+ * the revision continues. The reply is the `Job`.
+ */
+struct  Jobwire__V1__RetryRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The job's id.
+   */
+  char *job_id;
+  /*
+   * When non-zero, retry only if the job's revision is still this one;
+   * otherwise ABORTED, reason REVISION_MISMATCH.
+   */
+  uint64_t expected_revision;
+};
+#define JOBWIRE__V1__RETRY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__retry_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * SetPriority: changes the priority of a job that has not ended. The reply
+ * is the `Job`.
+ */
+struct  Jobwire__V1__SetPriorityRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The job's id.
+   */
+  char *job_id;
+  /*
+   * The new priority.
+   */
+  int32_t priority;
+  /*
+   * When non-zero, apply only if the job's revision is still this one;
+   * otherwise ABORTED, reason REVISION_MISMATCH.
+   */
+  uint64_t expected_revision;
+};
+#define JOBWIRE__V1__SET_PRIORITY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__set_priority_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * Usage: what each API key of a tenant has done since the server started.
+ */
+struct  Jobwire__V1__UsageRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Admin keys only: the tenant to report; empty for the caller's own.
+   */
+  char *tenant;
+};
+#define JOBWIRE__V1__USAGE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__usage_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * How often calls of one method ended with one status code.
+ */
+struct  Jobwire__V1__CodeCount
+{
+  ProtobufCMessage base;
+  Jobwire__V1__StatusCode code;
+  uint64_t count;
+};
+#define JOBWIRE__V1__CODE_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__code_count__descriptor) \
+    , JOBWIRE__V1__STATUS_CODE__OK, 0 }
+
+
+/*
+ * One key's calls of one method.
+ */
+struct  Jobwire__V1__MethodUsage
+{
+  ProtobufCMessage base;
+  /*
+   * The method's full name.
+   */
+  char *method;
+  /*
+   * Calls that ended.
+   */
+  uint64_t calls;
+  /*
+   * Calls that ended with an error, by code (OK is not listed).
+   */
+  size_t n_errors;
+  Jobwire__V1__CodeCount **errors;
+};
+#define JOBWIRE__V1__METHOD_USAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__method_usage__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL }
+
+
+/*
+ * One API key's usage since the server started.
+ */
+struct  Jobwire__V1__KeyUsage
+{
+  ProtobufCMessage base;
+  /*
+   * The key's id (its public part); `development` when the server runs
+   * without keys.
+   */
+  char *key_id;
+  /*
+   * The key's role.
+   */
+  char *role;
+  /*
+   * Calls by method, one entry per method called.
+   */
+  size_t n_methods;
+  Jobwire__V1__MethodUsage **methods;
+  /*
+   * Calls refused with RATE_LIMITED.
+   */
+  uint64_t rate_limited;
+  /*
+   * Frame bytes received from and sent to connections of this key.
+   */
+  uint64_t bytes_in;
+  uint64_t bytes_out;
+  /*
+   * When the key last made a call; 0 if never.
+   */
+  int64_t last_used_at_ms;
+};
+#define JOBWIRE__V1__KEY_USAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__key_usage__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0 }
+
+
+/*
+ * Usage's reply: one entry per key of the tenant that connected since the
+ * server started, by key id.
+ */
+struct  Jobwire__V1__UsageResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The tenant reported.
+   */
+  char *tenant;
+  size_t n_keys;
+  Jobwire__V1__KeyUsage **keys;
+};
+#define JOBWIRE__V1__USAGE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__usage_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -1401,6 +1746,25 @@ Jobwire__V1__JobError *
 void   jobwire__v1__job_error__free_unpacked
                      (Jobwire__V1__JobError *message,
                       ProtobufCAllocator *allocator);
+/* Jobwire__V1__JobAttempt methods */
+void   jobwire__v1__job_attempt__init
+                     (Jobwire__V1__JobAttempt         *message);
+size_t jobwire__v1__job_attempt__get_packed_size
+                     (const Jobwire__V1__JobAttempt   *message);
+size_t jobwire__v1__job_attempt__pack
+                     (const Jobwire__V1__JobAttempt   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__job_attempt__pack_to_buffer
+                     (const Jobwire__V1__JobAttempt   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__JobAttempt *
+       jobwire__v1__job_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__job_attempt__free_unpacked
+                     (Jobwire__V1__JobAttempt *message,
+                      ProtobufCAllocator *allocator);
 /* Jobwire__V1__Job__LabelsEntry methods */
 void   jobwire__v1__job__labels_entry__init
                      (Jobwire__V1__Job__LabelsEntry         *message);
@@ -1733,6 +2097,28 @@ Jobwire__V1__HealthRequest *
 void   jobwire__v1__health_request__free_unpacked
                      (Jobwire__V1__HealthRequest *message,
                       ProtobufCAllocator *allocator);
+/* Jobwire__V1__ComponentHealth__MeasuresEntry methods */
+void   jobwire__v1__component_health__measures_entry__init
+                     (Jobwire__V1__ComponentHealth__MeasuresEntry         *message);
+/* Jobwire__V1__ComponentHealth methods */
+void   jobwire__v1__component_health__init
+                     (Jobwire__V1__ComponentHealth         *message);
+size_t jobwire__v1__component_health__get_packed_size
+                     (const Jobwire__V1__ComponentHealth   *message);
+size_t jobwire__v1__component_health__pack
+                     (const Jobwire__V1__ComponentHealth   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__component_health__pack_to_buffer
+                     (const Jobwire__V1__ComponentHealth   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__ComponentHealth *
+       jobwire__v1__component_health__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__component_health__free_unpacked
+                     (Jobwire__V1__ComponentHealth *message,
+                      ProtobufCAllocator *allocator);
 /* Jobwire__V1__HealthResponse methods */
 void   jobwire__v1__health_response__init
                      (Jobwire__V1__HealthResponse         *message);
@@ -1827,6 +2213,139 @@ Jobwire__V1__StatsResponse *
                       const uint8_t       *data);
 void   jobwire__v1__stats_response__free_unpacked
                      (Jobwire__V1__StatsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__RetryRequest methods */
+void   jobwire__v1__retry_request__init
+                     (Jobwire__V1__RetryRequest         *message);
+size_t jobwire__v1__retry_request__get_packed_size
+                     (const Jobwire__V1__RetryRequest   *message);
+size_t jobwire__v1__retry_request__pack
+                     (const Jobwire__V1__RetryRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__retry_request__pack_to_buffer
+                     (const Jobwire__V1__RetryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__RetryRequest *
+       jobwire__v1__retry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__retry_request__free_unpacked
+                     (Jobwire__V1__RetryRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__SetPriorityRequest methods */
+void   jobwire__v1__set_priority_request__init
+                     (Jobwire__V1__SetPriorityRequest         *message);
+size_t jobwire__v1__set_priority_request__get_packed_size
+                     (const Jobwire__V1__SetPriorityRequest   *message);
+size_t jobwire__v1__set_priority_request__pack
+                     (const Jobwire__V1__SetPriorityRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__set_priority_request__pack_to_buffer
+                     (const Jobwire__V1__SetPriorityRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__SetPriorityRequest *
+       jobwire__v1__set_priority_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__set_priority_request__free_unpacked
+                     (Jobwire__V1__SetPriorityRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__UsageRequest methods */
+void   jobwire__v1__usage_request__init
+                     (Jobwire__V1__UsageRequest         *message);
+size_t jobwire__v1__usage_request__get_packed_size
+                     (const Jobwire__V1__UsageRequest   *message);
+size_t jobwire__v1__usage_request__pack
+                     (const Jobwire__V1__UsageRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__usage_request__pack_to_buffer
+                     (const Jobwire__V1__UsageRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__UsageRequest *
+       jobwire__v1__usage_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__usage_request__free_unpacked
+                     (Jobwire__V1__UsageRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__CodeCount methods */
+void   jobwire__v1__code_count__init
+                     (Jobwire__V1__CodeCount         *message);
+size_t jobwire__v1__code_count__get_packed_size
+                     (const Jobwire__V1__CodeCount   *message);
+size_t jobwire__v1__code_count__pack
+                     (const Jobwire__V1__CodeCount   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__code_count__pack_to_buffer
+                     (const Jobwire__V1__CodeCount   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__CodeCount *
+       jobwire__v1__code_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__code_count__free_unpacked
+                     (Jobwire__V1__CodeCount *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__MethodUsage methods */
+void   jobwire__v1__method_usage__init
+                     (Jobwire__V1__MethodUsage         *message);
+size_t jobwire__v1__method_usage__get_packed_size
+                     (const Jobwire__V1__MethodUsage   *message);
+size_t jobwire__v1__method_usage__pack
+                     (const Jobwire__V1__MethodUsage   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__method_usage__pack_to_buffer
+                     (const Jobwire__V1__MethodUsage   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__MethodUsage *
+       jobwire__v1__method_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__method_usage__free_unpacked
+                     (Jobwire__V1__MethodUsage *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__KeyUsage methods */
+void   jobwire__v1__key_usage__init
+                     (Jobwire__V1__KeyUsage         *message);
+size_t jobwire__v1__key_usage__get_packed_size
+                     (const Jobwire__V1__KeyUsage   *message);
+size_t jobwire__v1__key_usage__pack
+                     (const Jobwire__V1__KeyUsage   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__key_usage__pack_to_buffer
+                     (const Jobwire__V1__KeyUsage   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__KeyUsage *
+       jobwire__v1__key_usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__key_usage__free_unpacked
+                     (Jobwire__V1__KeyUsage *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__UsageResponse methods */
+void   jobwire__v1__usage_response__init
+                     (Jobwire__V1__UsageResponse         *message);
+size_t jobwire__v1__usage_response__get_packed_size
+                     (const Jobwire__V1__UsageResponse   *message);
+size_t jobwire__v1__usage_response__pack
+                     (const Jobwire__V1__UsageResponse   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__usage_response__pack_to_buffer
+                     (const Jobwire__V1__UsageResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__UsageResponse *
+       jobwire__v1__usage_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__usage_response__free_unpacked
+                     (Jobwire__V1__UsageResponse *message,
                       ProtobufCAllocator *allocator);
 /* Jobwire__V1__Hello methods */
 void   jobwire__v1__hello__init
@@ -2032,6 +2551,9 @@ typedef void (*Jobwire__V1__JobResult_Closure)
 typedef void (*Jobwire__V1__JobError_Closure)
                  (const Jobwire__V1__JobError *message,
                   void *closure_data);
+typedef void (*Jobwire__V1__JobAttempt_Closure)
+                 (const Jobwire__V1__JobAttempt *message,
+                  void *closure_data);
 typedef void (*Jobwire__V1__Job__LabelsEntry_Closure)
                  (const Jobwire__V1__Job__LabelsEntry *message,
                   void *closure_data);
@@ -2092,6 +2614,12 @@ typedef void (*Jobwire__V1__DeleteJobResponse_Closure)
 typedef void (*Jobwire__V1__HealthRequest_Closure)
                  (const Jobwire__V1__HealthRequest *message,
                   void *closure_data);
+typedef void (*Jobwire__V1__ComponentHealth__MeasuresEntry_Closure)
+                 (const Jobwire__V1__ComponentHealth__MeasuresEntry *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__ComponentHealth_Closure)
+                 (const Jobwire__V1__ComponentHealth *message,
+                  void *closure_data);
 typedef void (*Jobwire__V1__HealthResponse_Closure)
                  (const Jobwire__V1__HealthResponse *message,
                   void *closure_data);
@@ -2106,6 +2634,27 @@ typedef void (*Jobwire__V1__MethodStats_Closure)
                   void *closure_data);
 typedef void (*Jobwire__V1__StatsResponse_Closure)
                  (const Jobwire__V1__StatsResponse *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__RetryRequest_Closure)
+                 (const Jobwire__V1__RetryRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__SetPriorityRequest_Closure)
+                 (const Jobwire__V1__SetPriorityRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__UsageRequest_Closure)
+                 (const Jobwire__V1__UsageRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__CodeCount_Closure)
+                 (const Jobwire__V1__CodeCount *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__MethodUsage_Closure)
+                 (const Jobwire__V1__MethodUsage *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__KeyUsage_Closure)
+                 (const Jobwire__V1__KeyUsage *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__UsageResponse_Closure)
+                 (const Jobwire__V1__UsageResponse *message,
                   void *closure_data);
 typedef void (*Jobwire__V1__Hello_Closure)
                  (const Jobwire__V1__Hello *message,
@@ -2184,6 +2733,18 @@ struct Jobwire__V1__JobService_Service
                 const Jobwire__V1__StatsRequest *input,
                 Jobwire__V1__StatsResponse_Closure closure,
                 void *closure_data);
+  void (*retry)(Jobwire__V1__JobService_Service *service,
+                const Jobwire__V1__RetryRequest *input,
+                Jobwire__V1__Job_Closure closure,
+                void *closure_data);
+  void (*set_priority)(Jobwire__V1__JobService_Service *service,
+                       const Jobwire__V1__SetPriorityRequest *input,
+                       Jobwire__V1__Job_Closure closure,
+                       void *closure_data);
+  void (*usage)(Jobwire__V1__JobService_Service *service,
+                const Jobwire__V1__UsageRequest *input,
+                Jobwire__V1__UsageResponse_Closure closure,
+                void *closure_data);
 };
 typedef void (*Jobwire__V1__JobService_ServiceDestroy)(Jobwire__V1__JobService_Service *);
 void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
@@ -2201,7 +2762,10 @@ void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
       function_prefix__ ## update_job,\
       function_prefix__ ## delete_job,\
       function_prefix__ ## health,\
-      function_prefix__ ## stats  }
+      function_prefix__ ## stats,\
+      function_prefix__ ## retry,\
+      function_prefix__ ## set_priority,\
+      function_prefix__ ## usage  }
 void jobwire__v1__job_service__configure(ProtobufCService *service,
                                          const Jobwire__V1__ConfigureRequest *input,
                                          Jobwire__V1__ConfigureResponse_Closure closure,
@@ -2242,17 +2806,32 @@ void jobwire__v1__job_service__stats(ProtobufCService *service,
                                      const Jobwire__V1__StatsRequest *input,
                                      Jobwire__V1__StatsResponse_Closure closure,
                                      void *closure_data);
+void jobwire__v1__job_service__retry(ProtobufCService *service,
+                                     const Jobwire__V1__RetryRequest *input,
+                                     Jobwire__V1__Job_Closure closure,
+                                     void *closure_data);
+void jobwire__v1__job_service__set_priority(ProtobufCService *service,
+                                            const Jobwire__V1__SetPriorityRequest *input,
+                                            Jobwire__V1__Job_Closure closure,
+                                            void *closure_data);
+void jobwire__v1__job_service__usage(ProtobufCService *service,
+                                     const Jobwire__V1__UsageRequest *input,
+                                     Jobwire__V1__UsageResponse_Closure closure,
+                                     void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    jobwire__v1__status_code__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__job_status__descriptor;
+extern const ProtobufCEnumDescriptor    jobwire__v1__job_order__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__watch_event_type__descriptor;
+extern const ProtobufCEnumDescriptor    jobwire__v1__component_state__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__serving_status__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__status__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__stream_metadata__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__job_result__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__job_error__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__job_attempt__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__job__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__job__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__job__channel_to_stream_index_entry__descriptor;
@@ -2273,11 +2852,20 @@ extern const ProtobufCMessageDescriptor jobwire__v1__update_job_request__descrip
 extern const ProtobufCMessageDescriptor jobwire__v1__delete_job_request__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__delete_job_response__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__health_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__component_health__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__component_health__measures_entry__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__health_response__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__stats_request__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__status_count__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__method_stats__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__stats_response__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__retry_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__set_priority_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__usage_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__code_count__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__method_usage__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__key_usage__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__usage_response__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__hello__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__hello_ack__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__call__descriptor;

@@ -37,6 +37,12 @@ class JobStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STATUS_FAILED: _ClassVar[JobStatus]
     JOB_STATUS_CANCELLED: _ClassVar[JobStatus]
 
+class JobOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_ORDER_CREATED: _ClassVar[JobOrder]
+    JOB_ORDER_UPDATED: _ClassVar[JobOrder]
+    JOB_ORDER_PRIORITY: _ClassVar[JobOrder]
+
 class WatchEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     WATCH_EVENT_TYPE_UNSPECIFIED: _ClassVar[WatchEventType]
@@ -44,6 +50,13 @@ class WatchEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WATCH_EVENT_TYPE_CHANGE: _ClassVar[WatchEventType]
     WATCH_EVENT_TYPE_RESYNC: _ClassVar[WatchEventType]
     WATCH_EVENT_TYPE_BOOKMARK: _ClassVar[WatchEventType]
+
+class ComponentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMPONENT_STATE_UNSPECIFIED: _ClassVar[ComponentState]
+    COMPONENT_STATE_OK: _ClassVar[ComponentState]
+    COMPONENT_STATE_WARNING: _ClassVar[ComponentState]
+    COMPONENT_STATE_FAILING: _ClassVar[ComponentState]
 
 class ServingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -75,11 +88,18 @@ JOB_STATUS_CANCELLING: JobStatus
 JOB_STATUS_COMPLETED: JobStatus
 JOB_STATUS_FAILED: JobStatus
 JOB_STATUS_CANCELLED: JobStatus
+JOB_ORDER_CREATED: JobOrder
+JOB_ORDER_UPDATED: JobOrder
+JOB_ORDER_PRIORITY: JobOrder
 WATCH_EVENT_TYPE_UNSPECIFIED: WatchEventType
 WATCH_EVENT_TYPE_SNAPSHOT: WatchEventType
 WATCH_EVENT_TYPE_CHANGE: WatchEventType
 WATCH_EVENT_TYPE_RESYNC: WatchEventType
 WATCH_EVENT_TYPE_BOOKMARK: WatchEventType
+COMPONENT_STATE_UNSPECIFIED: ComponentState
+COMPONENT_STATE_OK: ComponentState
+COMPONENT_STATE_WARNING: ComponentState
+COMPONENT_STATE_FAILING: ComponentState
 SERVING_STATUS_UNSPECIFIED: ServingStatus
 SERVING_STATUS_SERVING: ServingStatus
 SERVING_STATUS_NOT_SERVING: ServingStatus
@@ -131,8 +151,22 @@ class JobError(_message.Message):
     reason: str
     def __init__(self, message: _Optional[str] = ..., failed_task: _Optional[str] = ..., retry_count: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class JobAttempt(_message.Message):
+    __slots__ = ("attempt", "status", "error", "cancel_reason", "completed_at_ms")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    attempt: int
+    status: JobStatus
+    error: JobError
+    cancel_reason: str
+    completed_at_ms: int
+    def __init__(self, attempt: _Optional[int] = ..., status: _Optional[_Union[JobStatus, str]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., completed_at_ms: _Optional[int] = ...) -> None: ...
+
 class Job(_message.Message):
-    __slots__ = ("job_id", "tenant", "type", "labels", "priority", "stream_url", "stream_port", "view_type", "frequencies_list", "lines_dt", "channel_to_stream_index", "stream_amount", "frequencies_amount", "channel_amount", "metadata", "status", "progress", "current_task", "eta_seconds", "created_at_ms", "updated_at_ms", "completed_at_ms", "expires_at_ms", "lease_expires_at_ms", "result", "error", "cancel_reason", "log_tail", "log_line_count", "revision")
+    __slots__ = ("job_id", "tenant", "type", "labels", "priority", "stream_url", "stream_port", "view_type", "frequencies_list", "lines_dt", "channel_to_stream_index", "stream_amount", "frequencies_amount", "channel_amount", "metadata", "status", "progress", "current_task", "eta_seconds", "attempt", "created_at_ms", "updated_at_ms", "completed_at_ms", "expires_at_ms", "lease_expires_at_ms", "result", "error", "cancel_reason", "previous_attempts", "log_tail", "log_line_count", "revision")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +200,7 @@ class Job(_message.Message):
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     CURRENT_TASK_FIELD_NUMBER: _ClassVar[int]
     ETA_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +209,7 @@ class Job(_message.Message):
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     LOG_TAIL_FIELD_NUMBER: _ClassVar[int]
     LOG_LINE_COUNT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +232,7 @@ class Job(_message.Message):
     progress: float
     current_task: str
     eta_seconds: float
+    attempt: int
     created_at_ms: int
     updated_at_ms: int
     completed_at_ms: int
@@ -204,10 +241,11 @@ class Job(_message.Message):
     result: JobResult
     error: JobError
     cancel_reason: str
+    previous_attempts: _containers.RepeatedCompositeFieldContainer[JobAttempt]
     log_tail: _containers.RepeatedScalarFieldContainer[str]
     log_line_count: int
     revision: int
-    def __init__(self, job_id: _Optional[str] = ..., tenant: _Optional[str] = ..., type: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., stream_url: _Optional[str] = ..., stream_port: _Optional[int] = ..., view_type: _Optional[int] = ..., frequencies_list: _Optional[_Iterable[float]] = ..., lines_dt: _Optional[float] = ..., channel_to_stream_index: _Optional[_Mapping[int, int]] = ..., stream_amount: _Optional[int] = ..., frequencies_amount: _Optional[int] = ..., channel_amount: _Optional[int] = ..., metadata: _Optional[_Union[StreamMetadata, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., progress: _Optional[float] = ..., current_task: _Optional[str] = ..., eta_seconds: _Optional[float] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., completed_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., lease_expires_at_ms: _Optional[int] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., log_tail: _Optional[_Iterable[str]] = ..., log_line_count: _Optional[int] = ..., revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., tenant: _Optional[str] = ..., type: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., priority: _Optional[int] = ..., stream_url: _Optional[str] = ..., stream_port: _Optional[int] = ..., view_type: _Optional[int] = ..., frequencies_list: _Optional[_Iterable[float]] = ..., lines_dt: _Optional[float] = ..., channel_to_stream_index: _Optional[_Mapping[int, int]] = ..., stream_amount: _Optional[int] = ..., frequencies_amount: _Optional[int] = ..., channel_amount: _Optional[int] = ..., metadata: _Optional[_Union[StreamMetadata, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., progress: _Optional[float] = ..., current_task: _Optional[str] = ..., eta_seconds: _Optional[float] = ..., attempt: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., completed_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., lease_expires_at_ms: _Optional[int] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., previous_attempts: _Optional[_Iterable[_Union[JobAttempt, _Mapping]]] = ..., log_tail: _Optional[_Iterable[str]] = ..., log_line_count: _Optional[int] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class ConfigureRequest(_message.Message):
     __slots__ = ("request_id", "job", "lease_ttl_ms")
@@ -268,7 +306,7 @@ class PriorityRange(_message.Message):
     def __init__(self, min: _Optional[int] = ..., max: _Optional[int] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("statuses", "type", "labels", "created_after_ms", "created_before_ms", "priority", "page_size", "page_token")
+    __slots__ = ("statuses", "type", "labels", "created_after_ms", "created_before_ms", "priority", "page_size", "page_token", "query", "order_by", "ascending")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -284,6 +322,9 @@ class ListJobsRequest(_message.Message):
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    ASCENDING_FIELD_NUMBER: _ClassVar[int]
     statuses: _containers.RepeatedScalarFieldContainer[JobStatus]
     type: str
     labels: _containers.ScalarMap[str, str]
@@ -292,7 +333,10 @@ class ListJobsRequest(_message.Message):
     priority: PriorityRange
     page_size: int
     page_token: str
-    def __init__(self, statuses: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., type: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., created_after_ms: _Optional[int] = ..., created_before_ms: _Optional[int] = ..., priority: _Optional[_Union[PriorityRange, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    query: str
+    order_by: JobOrder
+    ascending: bool
+    def __init__(self, statuses: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., type: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., created_after_ms: _Optional[int] = ..., created_before_ms: _Optional[int] = ..., priority: _Optional[_Union[PriorityRange, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., query: _Optional[str] = ..., order_by: _Optional[_Union[JobOrder, str]] = ..., ascending: bool = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token", "total_count")
@@ -371,28 +415,55 @@ class DeleteJobResponse(_message.Message):
     def __init__(self, revision: _Optional[int] = ...) -> None: ...
 
 class HealthRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("detailed",)
+    DETAILED_FIELD_NUMBER: _ClassVar[int]
+    detailed: bool
+    def __init__(self, detailed: bool = ...) -> None: ...
+
+class ComponentHealth(_message.Message):
+    __slots__ = ("name", "state", "message", "measures")
+    class MeasuresEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MEASURES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    state: ComponentState
+    message: str
+    measures: _containers.ScalarMap[str, float]
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[ComponentState, str]] = ..., message: _Optional[str] = ..., measures: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class HealthResponse(_message.Message):
-    __slots__ = ("status", "store", "store_state", "server_version", "uptime_ms")
+    __slots__ = ("status", "store", "store_state", "server_version", "uptime_ms", "components")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     STORE_FIELD_NUMBER: _ClassVar[int]
     STORE_STATE_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_MS_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
     status: ServingStatus
     store: str
     store_state: str
     server_version: str
     uptime_ms: int
-    def __init__(self, status: _Optional[_Union[ServingStatus, str]] = ..., store: _Optional[str] = ..., store_state: _Optional[str] = ..., server_version: _Optional[str] = ..., uptime_ms: _Optional[int] = ...) -> None: ...
+    components: _containers.RepeatedCompositeFieldContainer[ComponentHealth]
+    def __init__(self, status: _Optional[_Union[ServingStatus, str]] = ..., store: _Optional[str] = ..., store_state: _Optional[str] = ..., server_version: _Optional[str] = ..., uptime_ms: _Optional[int] = ..., components: _Optional[_Iterable[_Union[ComponentHealth, _Mapping]]] = ...) -> None: ...
 
 class StatsRequest(_message.Message):
-    __slots__ = ("tenant",)
+    __slots__ = ("tenant", "created_after_ms", "created_before_ms")
     TENANT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_MS_FIELD_NUMBER: _ClassVar[int]
     tenant: str
-    def __init__(self, tenant: _Optional[str] = ...) -> None: ...
+    created_after_ms: int
+    created_before_ms: int
+    def __init__(self, tenant: _Optional[str] = ..., created_after_ms: _Optional[int] = ..., created_before_ms: _Optional[int] = ...) -> None: ...
 
 class StatusCount(_message.Message):
     __slots__ = ("status", "count")
@@ -419,18 +490,92 @@ class MethodStats(_message.Message):
     def __init__(self, method: _Optional[str] = ..., calls: _Optional[int] = ..., errors: _Optional[int] = ..., p50_us: _Optional[int] = ..., p99_us: _Optional[int] = ..., p999_us: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("jobs", "connections", "streams", "methods", "uptime_ms")
+    __slots__ = ("jobs", "connections", "streams", "methods", "uptime_ms", "total_jobs", "success_rate", "average_run_time_ms")
     JOBS_FIELD_NUMBER: _ClassVar[int]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     STREAMS_FIELD_NUMBER: _ClassVar[int]
     METHODS_FIELD_NUMBER: _ClassVar[int]
     UPTIME_MS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_JOBS_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_RUN_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[StatusCount]
     connections: int
     streams: int
     methods: _containers.RepeatedCompositeFieldContainer[MethodStats]
     uptime_ms: int
-    def __init__(self, jobs: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., connections: _Optional[int] = ..., streams: _Optional[int] = ..., methods: _Optional[_Iterable[_Union[MethodStats, _Mapping]]] = ..., uptime_ms: _Optional[int] = ...) -> None: ...
+    total_jobs: int
+    success_rate: float
+    average_run_time_ms: float
+    def __init__(self, jobs: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., connections: _Optional[int] = ..., streams: _Optional[int] = ..., methods: _Optional[_Iterable[_Union[MethodStats, _Mapping]]] = ..., uptime_ms: _Optional[int] = ..., total_jobs: _Optional[int] = ..., success_rate: _Optional[float] = ..., average_run_time_ms: _Optional[float] = ...) -> None: ...
+
+class RetryRequest(_message.Message):
+    __slots__ = ("job_id", "expected_revision")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    expected_revision: int
+    def __init__(self, job_id: _Optional[str] = ..., expected_revision: _Optional[int] = ...) -> None: ...
+
+class SetPriorityRequest(_message.Message):
+    __slots__ = ("job_id", "priority", "expected_revision")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    priority: int
+    expected_revision: int
+    def __init__(self, job_id: _Optional[str] = ..., priority: _Optional[int] = ..., expected_revision: _Optional[int] = ...) -> None: ...
+
+class UsageRequest(_message.Message):
+    __slots__ = ("tenant",)
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    def __init__(self, tenant: _Optional[str] = ...) -> None: ...
+
+class CodeCount(_message.Message):
+    __slots__ = ("code", "count")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    code: StatusCode
+    count: int
+    def __init__(self, code: _Optional[_Union[StatusCode, str]] = ..., count: _Optional[int] = ...) -> None: ...
+
+class MethodUsage(_message.Message):
+    __slots__ = ("method", "calls", "errors")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    calls: int
+    errors: _containers.RepeatedCompositeFieldContainer[CodeCount]
+    def __init__(self, method: _Optional[str] = ..., calls: _Optional[int] = ..., errors: _Optional[_Iterable[_Union[CodeCount, _Mapping]]] = ...) -> None: ...
+
+class KeyUsage(_message.Message):
+    __slots__ = ("key_id", "role", "methods", "rate_limited", "bytes_in", "bytes_out", "last_used_at_ms")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITED_FIELD_NUMBER: _ClassVar[int]
+    BYTES_IN_FIELD_NUMBER: _ClassVar[int]
+    BYTES_OUT_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    role: str
+    methods: _containers.RepeatedCompositeFieldContainer[MethodUsage]
+    rate_limited: int
+    bytes_in: int
+    bytes_out: int
+    last_used_at_ms: int
+    def __init__(self, key_id: _Optional[str] = ..., role: _Optional[str] = ..., methods: _Optional[_Iterable[_Union[MethodUsage, _Mapping]]] = ..., rate_limited: _Optional[int] = ..., bytes_in: _Optional[int] = ..., bytes_out: _Optional[int] = ..., last_used_at_ms: _Optional[int] = ...) -> None: ...
+
+class UsageResponse(_message.Message):
+    __slots__ = ("tenant", "keys")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    keys: _containers.RepeatedCompositeFieldContainer[KeyUsage]
+    def __init__(self, tenant: _Optional[str] = ..., keys: _Optional[_Iterable[_Union[KeyUsage, _Mapping]]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("protocol_version", "api_key", "client_name", "max_frame_bytes")

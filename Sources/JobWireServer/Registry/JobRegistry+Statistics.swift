@@ -1,0 +1,47 @@
+import JobWireProtocol
+
+extension JobRegistry {
+    /// Stats' job figures for one tenant: what readers see of its jobs
+    /// created in a range, as 003's statistics endpoint reports them.
+    public struct JobStatistics: Sendable, Equatable {
+        /// One entry per status that has jobs, in status order.
+        public var counts: [StatusCount] = []
+        public var total: UInt64 = 0
+        /// COMPLETED / (COMPLETED + FAILED + CANCELLED); 0 when none finished.
+        public var successRate: Double = 0
+        /// Mean creation-to-completion time of the COMPLETED jobs; 0 when none.
+        public var averageRunTimeMs: Double = 0
+    }
+
+    /// The figures of `tenant`'s jobs created in `[createdAfterMs, createdBeforeMs)`
+    /// (0: no bound), in one pass over the tenant's jobs. Jobs past their
+    /// retention are left out, as ListJobs leaves them out.
+    public func statistics(tenant: String, createdAfterMs: Int64 = 0, createdBeforeMs: Int64 = 0) -> JobStatistics {
+        state.withLock { state in
+            var counts = [UInt64](repeating: 0, count: JobStatus.allCases.count)
+            var runTimeMs: Double = 0
+            let now = WallClock.nowMs()
+            for slot in state.tenants[tenant]?.slots ?? [] where !slot.isRemoved {
+                _ = slot.withVisibleSummary { summary in
+                    if createdAfterMs != 0 && summary.createdAtMs < createdAfterMs { return }
+                    if createdBeforeMs != 0 && summary.createdAtMs >= createdBeforeMs { return }
+                    if JobRecord.isPastRetention(status: summary.status, expiresAtMs: summary.expiresAtMs, nowMs: now) { return }
+                    counts[Int(summary.status.rawValue)] += 1
+                    if summary.status == .completed {
+                        runTimeMs += Double(max(0, summary.completedAtMs - summary.createdAtMs))
+                    }
+                }
+            }
+            var statistics = JobStatistics()
+            for status in JobStatus.allCases where counts[Int(status.rawValue)] > 0 {
+                statistics.counts.append(StatusCount(status: status, count: counts[Int(status.rawValue)]))
+            }
+            statistics.total = counts.reduce(0, +)
+            let completed = counts[Int(JobStatus.completed.rawValue)]
+            let finished = completed + counts[Int(JobStatus.failed.rawValue)] + counts[Int(JobStatus.cancelled.rawValue)]
+            statistics.successRate = finished == 0 ? 0 : Double(completed) / Double(finished)
+            statistics.averageRunTimeMs = completed == 0 ? 0 : runTimeMs / Double(completed)
+            return statistics
+        }
+    }
+}
