@@ -14,6 +14,7 @@ import jobwire
 from jobwire import JobError, JobResult, JobSpec, JobStatus, StreamMetadata
 from helpers import Server, cli_job, run_cli
 from jobwire._convert import parse_job
+from jobwire._pb import jobwire_pb2 as pb
 
 StartServer = Callable[..., Server]
 
@@ -93,6 +94,49 @@ def test_timestamps_of_many_jobs_match_to_the_millisecond(client: jobwire.Client
         assert (cli["job_id"], cli["created_at"], cli["updated_at"]) == (mine["job_id"], mine["created_at"],
                                                                           mine["updated_at"])
         assert cli == mine
+
+
+def test_a_retried_job_with_its_previous_attempts(client: jobwire.Client, server: Server) -> None:
+    job = client.configure(JobSpec(type="retried")).job
+    client.cancel(job.job_id, reason="user closed the tab")
+    client.retry(job.job_id)
+    client.update(job.job_id, status=JobStatus.RUNNING, progress=10.0)
+    client.update(job.job_id, status=JobStatus.FAILED,
+                  error=JobError(message="disk full", failed_task="mux", retry_count=1, reason="DISK_FULL"))
+    retried = client.retry(job.job_id)
+    cli = cli_job(server.port, job.job_id)
+    assert_same(cli, retried)
+    assert cli["attempt"] == 3
+    assert [attempt["status"] for attempt in cli["previous_attempts"]] == ["cancelled", "failed"]
+
+
+def test_the_shape_of_attempts() -> None:
+    """Members and their order without a server: ``attempt`` after ``eta_seconds``, ``previous_attempts`` after
+    ``cancel_reason``, each attempt with its own members in the order of ``JobAttempt``."""
+    job = parse_job(pb.Job(
+        job_id="3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", status=pb.JOB_STATUS_PENDING, attempt=3,
+        previous_attempts=[
+            pb.JobAttempt(attempt=1, status=pb.JOB_STATUS_CANCELLED, cancel_reason="stop",
+                          completed_at_ms=1_761_552_100_000),
+            pb.JobAttempt(attempt=2, status=pb.JOB_STATUS_FAILED, completed_at_ms=1_761_552_100_123,
+                          error=pb.JobError(message="disk full", failed_task="mux", retry_count=1, reason="DISK_FULL")),
+        ]).SerializeToString())
+    ours = job.to_dict()
+    members = list(ours)
+    assert members.index("attempt") == members.index("eta_seconds") + 1
+    assert members.index("previous_attempts") == members.index("cancel_reason") + 1
+    assert ours["attempt"] == 3
+    assert ours["previous_attempts"] == [
+        {"attempt": 1, "status": "cancelled", "error": None, "cancel_reason": "stop",
+         "completed_at": "2025-10-27T08:01:40.000Z"},
+        {"attempt": 2, "status": "failed",
+         "error": {"message": "disk full", "failed_task": "mux", "retry_count": 1, "reason": "DISK_FULL"},
+         "cancel_reason": "", "completed_at": "2025-10-27T08:01:40.123Z"},
+    ]
+    assert [list(attempt) for attempt in ours["previous_attempts"]] == [
+        ["attempt", "status", "error", "cancel_reason", "completed_at"]] * 2
+    assert parse_job(pb.Job(previous_attempts=[pb.JobAttempt(attempt=1, status=pb.JOB_STATUS_FAILED)])
+                     .SerializeToString()).to_dict()["previous_attempts"][0]["completed_at"] is None
 
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[3] / "Tests" / "JobWireProtocolTests" / "Fixtures" / "golden"

@@ -42,8 +42,10 @@ def test_roles_allow_exactly_their_methods(keyed_server: Server, keyring: Keyrin
     job = client_role.configure(JobSpec(type="t")).job
     denied: list[Callable[[], object]] = [
         lambda: reader.configure(JobSpec(type="t")), lambda: reader.cancel(job.job_id),
-        lambda: reader.delete(job.job_id), lambda: reader.update(job.job_id, progress=1.0), reader.stats,
-        lambda: client_role.update(job.job_id, progress=1.0), client_role.stats, worker.stats,
+        lambda: reader.delete(job.job_id), lambda: reader.update(job.job_id, progress=1.0),
+        lambda: reader.retry(job.job_id), lambda: reader.set_priority(job.job_id, 1),
+        lambda: client_role.update(job.job_id, progress=1.0),
+        lambda: client_role.claim(job.job_id, revision=job.revision),
     ]
     for call in denied:
         with pytest.raises(jobwire.PermissionDenied) as caught:
@@ -52,8 +54,14 @@ def test_roles_allow_exactly_their_methods(keyed_server: Server, keyring: Keyrin
     assert reader.get_metadata(job.job_id) == job and reader.health().status is jobwire.ServingStatus.SERVING
     assert [found.job_id for found in reader.list_jobs()] == [job.job_id]
     assert next(reader.watch(job.job_id)).job == job
+    # Stats and Usage are every role's, for its own tenant; the server-wide counters are only filled for admins.
+    own = reader.stats()
+    assert own.jobs == {JobStatus.PENDING: 1} and own.total_jobs == 1
+    assert (own.connections, own.streams, own.methods) == (0, 0, ())
+    assert keyring["acme-reader"].split("_")[1] in {key.key_id for key in reader.usage().keys}
     assert worker.update(job.job_id, status=JobStatus.RUNNING).status is JobStatus.RUNNING
-    assert admin.stats().jobs == {JobStatus.RUNNING: 1}
+    admin_stats = admin.stats()
+    assert admin_stats.jobs == {JobStatus.RUNNING: 1} and admin_stats.connections == 4 and admin_stats.methods
 
 
 def test_another_tenants_job_looks_exactly_like_an_unknown_id(keyed_server: Server, keyring: Keyring) -> None:

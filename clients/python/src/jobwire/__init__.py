@@ -20,15 +20,17 @@ from .client import Client
 from .errors import (Aborted, AlreadyExists, Cancelled, DataLoss, DeadlineExceeded, FailedPrecondition, Internal,
                      InvalidArgument, JobWireError, NotFound, OutOfRange, PermissionDenied, Reason,
                      ResourceExhausted, Status, StatusCode, Unauthenticated, Unavailable, Unimplemented, Unknown)
-from .models import (BatchResult, ConfigureResult, EventKind, Health, Job, JobError, JobPage, JobResult, JobSpec,
-                     JobStatus, MethodStats, ServerInfo, ServingStatus, Stats, StreamMetadata, WatchEvent)
+from .models import (BatchResult, ComponentHealth, ComponentState, ConfigureResult, EventKind, Health, Job, JobAttempt,
+                     JobError, JobOrder, JobPage, JobResult, JobSpec, JobStatus, KeyUsage, MethodStats, MethodUsage,
+                     ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
 from .worker import Worker
 
 __all__ = [
-    "Aborted", "AlreadyExists", "Backoff", "BatchResult", "Cancelled", "Client", "ConfigureResult", "DataLoss",
-    "DeadlineExceeded", "EventKind", "FailedPrecondition", "Health", "Internal", "InvalidArgument", "Job",
-    "JobCancelled", "JobError", "JobPage", "JobResult", "JobSpec", "JobStatus", "JobWireError", "MethodStats",
-    "NotFound", "OutOfRange", "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo", "ServingStatus",
-    "Stats", "Status", "StatusCode", "StreamMetadata", "Unauthenticated", "Unavailable", "Unimplemented", "Unknown",
-    "WatchEvent", "Worker", "__version__",
+    "Aborted", "AlreadyExists", "Backoff", "BatchResult", "Cancelled", "Client", "ComponentHealth", "ComponentState",
+    "ConfigureResult", "DataLoss", "DeadlineExceeded", "EventKind", "FailedPrecondition", "Health", "Internal",
+    "InvalidArgument", "Job", "JobAttempt", "JobCancelled", "JobError", "JobOrder", "JobPage", "JobResult", "JobSpec",
+    "JobStatus", "JobWireError", "KeyUsage", "MethodStats", "MethodUsage", "NotFound", "OutOfRange",
+    "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo", "ServingStatus", "Stats", "Status", "StatusCode",
+    "StreamMetadata", "Unauthenticated", "Unavailable", "Unimplemented", "Unknown", "Usage", "WatchEvent", "Worker",
+    "__version__",
 ]

@@ -1,8 +1,9 @@
 """Conversions between the protobuf messages and the package's value types.
 
 Decoding validates what Google's protobuf does not: enum fields must hold
-defined values (``INVALID_ENUM_VALUE``; ``Status.code`` is read as UNKNOWN
-instead) and a required ``oneof`` must be set (``MISSING_FIELD``).
+defined values (``INVALID_ENUM_VALUE``; ``Status.code`` and ``CodeCount.code``
+are read as UNKNOWN instead) and a required ``oneof`` must be set
+(``MISSING_FIELD``).
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from google.protobuf.message import DecodeError, Message
 
 from ._pb import jobwire_pb2 as pb
 from .errors import InvalidArgument, Reason, Status, StatusCode, error_from_status
-from .models import (BatchResult, ConfigureResult, EventKind, Health, Job, JobError, JobPage, JobResult, JobSpec,
-                     JobStatus, MethodStats, ServerInfo, ServingStatus, Stats, StreamMetadata, WatchEvent)
+from .models import (BatchResult, ComponentHealth, ComponentState, ConfigureResult, EventKind, Health, Job,
+                     JobAttempt, JobError, JobPage, JobResult, JobSpec, JobStatus, KeyUsage, MethodStats, MethodUsage,
+                     ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
 
 M = TypeVar("M", bound=Message)
-E = TypeVar("E", JobStatus, EventKind, ServingStatus)
+E = TypeVar("E", JobStatus, EventKind, ServingStatus, ComponentState)
 
 
 def decode(message_type: type[M], data: bytes) -> M:
@@ -63,19 +65,30 @@ def job_from_pb(job: pb.Job) -> Job:
         progress=job.progress,
         current_task=job.current_task,
         eta_seconds=job.eta_seconds if job.HasField("eta_seconds") else None,
+        attempt=job.attempt,
         created_at_ms=job.created_at_ms,
         updated_at_ms=job.updated_at_ms,
         completed_at_ms=job.completed_at_ms,
         expires_at_ms=job.expires_at_ms,
         lease_expires_at_ms=job.lease_expires_at_ms,
         result=result_from_pb(job.result) if job.HasField("result") else None,
-        error=JobError(job.error.message, job.error.failed_task, job.error.retry_count, job.error.reason)
-        if job.HasField("error") else None,
+        error=job_error_from_pb(job.error) if job.HasField("error") else None,
         cancel_reason=job.cancel_reason,
+        previous_attempts=tuple(attempt_from_pb(attempt) for attempt in job.previous_attempts),
         log_tail=tuple(job.log_tail),
         log_line_count=job.log_line_count,
         revision=job.revision,
     )
+
+
+def job_error_from_pb(error: pb.JobError) -> JobError:
+    return JobError(error.message, error.failed_task, error.retry_count, error.reason)
+
+
+def attempt_from_pb(attempt: pb.JobAttempt) -> JobAttempt:
+    return JobAttempt(attempt.attempt, _enum(JobStatus, attempt.status, "JobAttempt.status"),
+                      job_error_from_pb(attempt.error) if attempt.HasField("error") else None,
+                      attempt.cancel_reason, attempt.completed_at_ms)
 
 
 def result_from_pb(result: pb.JobResult) -> JobResult:
@@ -150,15 +163,37 @@ def parse_delete(data: bytes) -> int:
 
 def parse_health(data: bytes) -> Health:
     response = decode(pb.HealthResponse, data)
+    components = tuple(
+        ComponentHealth(component.name, _enum(ComponentState, component.state, "ComponentHealth.state"),
+                        component.message, dict(component.measures))
+        for component in response.components)
     return Health(_enum(ServingStatus, response.status, "HealthResponse.status"), response.store,
-                  response.store_state, response.server_version, response.uptime_ms)
+                  response.store_state, response.server_version, response.uptime_ms, components)
 
 
 def parse_stats(data: bytes) -> Stats:
     response = decode(pb.StatsResponse, data)
     jobs = {_enum(JobStatus, entry.status, "StatusCount.status"): entry.count for entry in response.jobs}
     methods = tuple(MethodStats(m.method, m.calls, m.errors, m.p50_us, m.p99_us, m.p999_us) for m in response.methods)
-    return Stats(jobs, response.connections, response.streams, methods, response.uptime_ms)
+    return Stats(jobs, response.connections, response.streams, methods, response.uptime_ms, response.total_jobs,
+                 response.success_rate, response.average_run_time_ms)
+
+
+def _method_usage(usage: pb.MethodUsage) -> MethodUsage:
+    # Codes are read as Status.code is: one this client does not know counts as UNKNOWN.
+    errors: dict[StatusCode, int] = {}
+    for entry in usage.errors:
+        code = StatusCode.from_wire(entry.code)
+        errors[code] = errors.get(code, 0) + entry.count
+    return MethodUsage(usage.method, usage.calls, errors)
+
+
+def parse_usage(data: bytes) -> Usage:
+    response = decode(pb.UsageResponse, data)
+    keys = tuple(KeyUsage(key.key_id, key.role, tuple(_method_usage(method) for method in key.methods),
+                          key.rate_limited, key.bytes_in, key.bytes_out, key.last_used_at_ms)
+                 for key in response.keys)
+    return Usage(response.tenant, keys)
 
 
 def server_info_from_pb(ack: pb.HelloAck) -> ServerInfo:

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Job, JobError, JobResult, StreamMetadata
+    from .models import Job, JobAttempt, JobError, JobResult, JobStatus, StreamMetadata
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -54,14 +54,25 @@ def metadata_to_dict(metadata: StreamMetadata) -> dict[str, Any]:
             "fiber_length_meters": metadata.fiber_length_meters, "sw_version": metadata.sw_version}
 
 
-def job_to_dict(job: Job) -> dict[str, Any]:
-    """See :meth:`jobwire.Job.to_dict`."""
+def status_name(status: JobStatus) -> str | None:
+    """Lower case, e.g. ``failed``; None for UNSPECIFIED (never sent by the server)."""
     from .models import JobStatus
 
+    return None if status == JobStatus.UNSPECIFIED else status.name.lower()
+
+
+def attempt_to_dict(attempt: JobAttempt) -> dict[str, Any]:
+    return {"attempt": attempt.attempt, "status": status_name(attempt.status),
+            "error": None if attempt.error is None else error_to_dict(attempt.error),
+            "cancel_reason": attempt.cancel_reason, "completed_at": time_or_none(attempt.completed_at_ms)}
+
+
+def job_to_dict(job: Job) -> dict[str, Any]:
+    """See :meth:`jobwire.Job.to_dict`."""
     return {
         "job_id": job.job_id,
         "tenant": job.tenant,
-        "status": None if job.status == JobStatus.UNSPECIFIED else job.status.name.lower(),
+        "status": status_name(job.status),
         "type": job.type,
         "labels": dict(job.labels),
         "priority": job.priority,
@@ -78,6 +89,7 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "progress": job.progress,
         "current_task": job.current_task,
         "eta_seconds": job.eta_seconds,
+        "attempt": job.attempt,
         "created_at": time_or_none(job.created_at_ms),
         "updated_at": time_or_none(job.updated_at_ms),
         "completed_at": time_or_none(job.completed_at_ms),
@@ -87,6 +99,7 @@ def job_to_dict(job: Job) -> dict[str, Any]:
         "result": None if job.result is None else result_to_dict(job.result),
         "error": None if job.error is None else error_to_dict(job.error),
         "cancel_reason": job.cancel_reason,
+        "previous_attempts": [attempt_to_dict(attempt) for attempt in job.previous_attempts],
         "log_tail": list(job.log_tail),
         "log_line_count": job.log_line_count,
     }

@@ -7,9 +7,10 @@ Retries (docs/PROTOCOL.md, "Draining" and "Calls and streams"):
   refused with ``SERVER_SHUTTING_DOWN`` while draining) is always sent again
   on a new connection;
 - a call whose connection dropped before its ``End`` is sent again only when
-  it is idempotent (reads, Cancel, Health, Stats, Configure with a request id);
-  UpdateJob and DeleteJob raise ``UNAVAILABLE`` / ``CONNECTION_LOST`` since they
-  may have been applied;
+  it is idempotent (reads, Cancel, Health, Stats, Usage, Configure with a
+  request id, SetPriority without an expected revision); UpdateJob, DeleteJob
+  and Retry raise ``UNAVAILABLE`` / ``CONNECTION_LOST`` since they may have
+  been applied;
 - ``RATE_LIMITED`` (refused before anything was done) is retried after
   ``retry_after`` when the client allows it and the deadline leaves room.
 """

@@ -15,8 +15,8 @@ from google.protobuf.message import Message
 from . import _convert
 from ._pb import jobwire_pb2 as pb
 from .errors import InvalidArgument, Reason, StatusCode
-from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobPage, JobResult, JobSpec, JobStatus,
-                     Stats)
+from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobSpec,
+                     JobStatus, Stats, Usage)
 
 T = TypeVar("T")
 
@@ -38,6 +38,9 @@ UPDATE_JOB: Final = method_name("UpdateJob")
 DELETE_JOB: Final = method_name("DeleteJob")
 HEALTH: Final = method_name("Health")
 STATS: Final = method_name("Stats")
+RETRY: Final = method_name("Retry")
+SET_PRIORITY: Final = method_name("SetPriority")
+USAGE: Final = method_name("Usage")
 
 
 @dataclass(frozen=True)
@@ -101,14 +104,26 @@ class ListFilter:
     created_after_ms: int = 0
     created_before_ms: int = 0
     priority: tuple[int, int] | None = None
+    #: Text found, ignoring ASCII case, in the type, the current task or a label value, or a job id prefix.
+    query: str = ""
 
 
-def list_jobs(filters: ListFilter, page_size: int, page_token: str) -> CallSpec[JobPage]:
+@dataclass(frozen=True)
+class ListOrder:
+    """ListJobs' order: a page token is only valid with the filters and order of the page it came from."""
+
+    by: JobOrder = JobOrder.CREATED
+    #: Smallest first; by default the largest (newest, highest) comes first.
+    ascending: bool = False
+
+
+def list_jobs(filters: ListFilter, order: ListOrder, page_size: int, page_token: str) -> CallSpec[JobPage]:
     def build() -> pb.ListJobsRequest:
         request = pb.ListJobsRequest(
             statuses=[_wire_status(status) for status in filters.statuses], type=filters.type,
             labels=dict(filters.labels or {}), created_after_ms=filters.created_after_ms,
-            created_before_ms=filters.created_before_ms, page_size=page_size, page_token=page_token)
+            created_before_ms=filters.created_before_ms, page_size=page_size, page_token=page_token,
+            query=filters.query, order_by=cast(pb.JobOrder, int(order.by)), ascending=order.ascending)
         if filters.priority is not None:
             request.priority.CopyFrom(pb.PriorityRange(min=filters.priority[0], max=filters.priority[1]))
         return request
@@ -165,16 +180,52 @@ def update(job_id: str, fields: Update) -> CallSpec[Job]:
     return CallSpec(UPDATE_JOB, encode(build), _convert.parse_job, idempotent=False)
 
 
+def claim_update(revision: int, lease: float) -> Update:
+    """The UpdateJob a worker of a pool claims a PENDING job with: RUNNING and a lease, only at `revision`.
+
+    The revision is what makes it a claim: of several workers that saw the
+    job at the same revision exactly one gets it, the others get ``ABORTED`` /
+    ``REVISION_MISMATCH``. Without it the last one would silently win.
+    """
+    if revision <= 0:
+        raise ValueError("revision must be the job's revision as seen when it was PENDING (at least 1)")
+    if lease <= 0:
+        raise ValueError("lease must be positive")
+    return Update(status=JobStatus.RUNNING, lease=lease, expected_revision=revision)
+
+
 def delete(job_id: str) -> CallSpec[int]:
     request = encode(lambda: pb.DeleteJobRequest(job_id=job_id))
     # A repeat after an unknown outcome may answer NOT_FOUND for a delete that worked.
     return CallSpec(DELETE_JOB, request, _convert.parse_delete, idempotent=False)
 
 
-def health() -> CallSpec[Health]:
-    return CallSpec(HEALTH, pb.HealthRequest().SerializeToString(), _convert.parse_health, idempotent=True)
+def health(detailed: bool) -> CallSpec[Health]:
+    request = pb.HealthRequest(detailed=detailed).SerializeToString()
+    return CallSpec(HEALTH, request, _convert.parse_health, idempotent=True)
 
 
-def stats(tenant: str) -> CallSpec[Stats]:
-    request = encode(lambda: pb.StatsRequest(tenant=tenant))
+def stats(tenant: str, created_after_ms: int, created_before_ms: int) -> CallSpec[Stats]:
+    request = encode(lambda: pb.StatsRequest(tenant=tenant, created_after_ms=created_after_ms,
+                                             created_before_ms=created_before_ms))
     return CallSpec(STATS, request, _convert.parse_stats, idempotent=True)
+
+
+def retry(job_id: str, expected_revision: int) -> CallSpec[Job]:
+    request = encode(lambda: pb.RetryRequest(job_id=job_id, expected_revision=expected_revision))
+    # Not idempotent: a repeat of a retry that worked answers NOT_RETRYABLE, hiding the success (or, should the new
+    # attempt have ended meanwhile, starts yet another).
+    return CallSpec(RETRY, request, _convert.parse_job, idempotent=False)
+
+
+def set_priority(job_id: str, priority: int, expected_revision: int) -> CallSpec[Job]:
+    request = encode(lambda: pb.SetPriorityRequest(job_id=job_id, priority=priority,
+                                                   expected_revision=expected_revision))
+    # Setting the same priority twice is harmless, but a conditional one that worked would fail its repeat with
+    # REVISION_MISMATCH, hiding the success.
+    return CallSpec(SET_PRIORITY, request, _convert.parse_job, idempotent=expected_revision == 0)
+
+
+def usage(tenant: str) -> CallSpec[Usage]:
+    request = encode(lambda: pb.UsageRequest(tenant=tenant))
+    return CallSpec(USAGE, request, _convert.parse_usage, idempotent=True)

@@ -11,6 +11,7 @@ import enum
 import json
 import re
 
+from .errors import Aborted, FailedPrecondition, JobWireError, Reason
 from .models import Job, JobError, JobResult, JobStatus
 
 #: ``JobError.message`` may hold at most this many bytes (docs/PROTOCOL.md, "Validation and limits").
@@ -74,3 +75,16 @@ def newer(current: Job | None, candidate: Job) -> bool:
 def cancel_requested(job: Job) -> bool:
     """The server asked the worker to stop (or the job was cancelled without it)."""
     return job.status in (JobStatus.CANCELLING, JobStatus.CANCELLED)
+
+
+def claim_lost(error: JobWireError) -> bool:
+    """A claim failed because another worker was first: the job moved on since it was seen PENDING.
+
+    ``REVISION_MISMATCH`` when it changed at all (the usual race), or the
+    transition the claim asked for is no longer allowed (``ILLEGAL_TRANSITION``,
+    ``JOB_TERMINAL``) when the server checks that first. Anything else (a
+    deleted job, a denied key, an unreachable server) is not about the race.
+    """
+    if isinstance(error, Aborted):
+        return error.reason == Reason.REVISION_MISMATCH
+    return isinstance(error, FailedPrecondition) and error.reason in (Reason.ILLEGAL_TRANSITION, Reason.JOB_TERMINAL)

@@ -12,13 +12,14 @@ from ._connection import Connection, QueueSink
 from ._core import HelloOptions
 from ._manager import ConnectionManager
 from ._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
-from ._rpc import CallSpec, ListFilter, Update
+from ._rpc import CallSpec, ListFilter, ListOrder, Update
 from ._version import DEFAULT_CLIENT_NAME
 from ._watch import Reconnects, WatchState
 from ._watch_stream import WatchStream
+from ._worker_logic import claim_lost
 from .errors import JobWireError, error_from_status
-from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobPage, JobResult, JobSpec, JobStatus,
-                     ServerInfo, Stats, WatchEvent)
+from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobSpec,
+                     JobStatus, ServerInfo, Stats, Usage, WatchEvent)
 from .worker import Worker
 
 T = TypeVar("T")
@@ -117,23 +118,30 @@ class Client:
 
     def list_page(self, *, statuses: Iterable[JobStatus] = (), type: str = "", labels: Mapping[str, str] | None = None,
                   created_after_ms: int = 0, created_before_ms: int = 0, priority: tuple[int, int] | None = None,
+                  query: str = "", order_by: JobOrder = JobOrder.CREATED, ascending: bool = False,
                   page_size: int = 0, page_token: str = "", timeout: float | None = None) -> JobPage:
-        """One page of ListJobs: the caller's jobs matching every filter given, newest first.
+        """One page of ListJobs: the caller's jobs matching every filter given, newest first by default.
 
+        ``query`` keeps the jobs whose type, current task or a label value
+        contains it (ignoring ASCII case) or whose id starts with it (at most
+        256 bytes). ``order_by`` with ``ascending`` False puts the newest, the
+        latest changed or the highest priority first; ties go by creation.
         ``page_size`` 0 means 100 (at most 500). Pass the previous page's
-        ``next_page_token`` with the same filters for the next page.
+        ``next_page_token`` with the same filters and order for the next page.
         """
-        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority)
-        return self._unary(_rpc.list_jobs(filters, page_size, page_token), timeout)
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority, query)
+        return self._unary(_rpc.list_jobs(filters, ListOrder(order_by, ascending), page_size, page_token), timeout)
 
     def list_jobs(self, *, statuses: Iterable[JobStatus] = (), type: str = "", labels: Mapping[str, str] | None = None,
                   created_after_ms: int = 0, created_before_ms: int = 0, priority: tuple[int, int] | None = None,
+                  query: str = "", order_by: JobOrder = JobOrder.CREATED, ascending: bool = False,
                   page_size: int = 0, timeout: float | None = None) -> Iterator[Job]:
-        """Every job matching the filters, newest first, fetching pages as the iterator is consumed."""
-        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority)
+        """Every job matching the filters, in the order of :meth:`list_page`, fetching pages as it is consumed."""
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority, query)
+        order = ListOrder(order_by, ascending)
         token = ""
         while True:
-            page = self._unary(_rpc.list_jobs(filters, page_size, token), timeout)
+            page = self._unary(_rpc.list_jobs(filters, order, page_size, token), timeout)
             yield from page.jobs
             token = page.next_page_token
             if not token:
@@ -189,21 +197,88 @@ class Client:
                         expected_revision)
         return self._update(job_id, fields, timeout)
 
+    def retry(self, job_id: str, *, expected_revision: int = 0, timeout: float | None = None) -> Job:
+        """Starts a FAILED or CANCELLED job again (Retry): PENDING under the same id, ``attempt`` one higher.
+
+        Type, labels, priority and stream endpoint stay; progress, task, ETA,
+        result, error, cancel reason, lease and expiry are cleared, the attempt
+        that ended is kept in ``previous_attempts``, and the revision goes on.
+        Raises ``FailedPrecondition`` / ``NOT_RETRYABLE`` for any other status
+        (COMPLETED is final) and ``FailedPrecondition`` / ``STREAM_PORT_IN_USE``
+        when the job's pooled stream port was taken meanwhile. Not resent after
+        a dropped connection, since it may have been applied.
+        """
+        return self._unary(_rpc.retry(job_id, expected_revision), timeout)
+
+    def set_priority(self, job_id: str, priority: int, *, expected_revision: int = 0,
+                     timeout: float | None = None) -> Job:
+        """Changes the priority of a job that has not ended (SetPriority); returns the job after it.
+
+        The same priority again changes nothing (no new revision). Raises
+        ``FailedPrecondition`` / ``JOB_TERMINAL`` once the job ended;
+        ``expected_revision`` makes it conditional (``Aborted`` / ``REVISION_MISMATCH``).
+        """
+        return self._unary(_rpc.set_priority(job_id, priority, expected_revision), timeout)
+
     def delete(self, job_id: str, *, timeout: float | None = None) -> int:
         """Forgets a job (DeleteJob); returns its revision when it was deleted."""
         return self._unary(_rpc.delete(job_id), timeout)
 
-    def health(self, *, timeout: float | None = None) -> Health:
-        """The server's serving status, store and version."""
-        return self._unary(_rpc.health(), timeout)
+    def health(self, *, detailed: bool = False, timeout: float | None = None) -> Health:
+        """The server's serving status, store and version; with ``detailed``, each component's state too."""
+        return self._unary(_rpc.health(detailed), timeout)
 
-    def stats(self, *, tenant: str = "", timeout: float | None = None) -> Stats:
-        """Counters for operators (admin keys): jobs by status, connections, streams, per-method latency."""
-        return self._unary(_rpc.stats(tenant), timeout)
+    def stats(self, tenant: str = "", *, created_after_ms: int = 0, created_before_ms: int = 0,
+              timeout: float | None = None) -> Stats:
+        """The tenant's jobs in numbers, and (admin keys) connections, streams, per-method latency.
+
+        The job figures count only jobs created at or after
+        ``created_after_ms`` and before ``created_before_ms`` (0: no bound).
+        ``tenant`` (admin keys) names another tenant.
+        """
+        return self._unary(_rpc.stats(tenant, created_after_ms, created_before_ms), timeout)
+
+    def usage(self, tenant: str = "", *, timeout: float | None = None) -> Usage:
+        """What each API key of the tenant did since the server started: calls and errors by method, bytes.
+
+        ``tenant`` (admin keys) names another tenant; "" is the caller's own.
+        """
+        return self._unary(_rpc.usage(tenant), timeout)
 
     def worker(self, job_id: str, *, lease: float = 30.0, heartbeat_interval: float | None = None) -> Worker:
         """A :class:`~jobwire.worker.Worker` for `job_id`, to use as ``with client.worker(id) as w:``."""
         return Worker(self, job_id, lease, heartbeat_interval)
+
+    # Worker pools.
+
+    def claim(self, job_id: str, *, revision: int, lease: float = 30.0, timeout: float | None = None) -> Job:
+        """Claims a PENDING job seen at `revision` (UpdateJob: RUNNING with a lease of `lease` seconds, conditional).
+
+        Of several workers claiming the job at the same revision exactly one
+        gets it; the others raise ``Aborted`` / ``REVISION_MISMATCH`` (or
+        ``FailedPrecondition`` when the job has moved on already). The winner
+        keeps the lease alive with :meth:`update`; :meth:`claim_worker` does that
+        for it.
+        """
+        return self._update(job_id, _rpc.claim_update(revision, lease), timeout)
+
+    def claim_worker(self, job_id: str, *, revision: int, lease: float = 30.0,
+                     heartbeat_interval: float | None = None) -> Worker | None:
+        """Claims a PENDING job seen at `revision` as :meth:`claim` does, for a ``with`` block.
+
+        Returns the :class:`~jobwire.worker.Worker`, started (lease renewed,
+        cancellation watched), or None when another worker was first (the
+        losers' errors of :meth:`claim`); any other error raises. Use the
+        worker in a ``with`` block at once: leaving it ends the job.
+        """
+        worker = Worker(self, job_id, lease, heartbeat_interval, claim_revision=revision)
+        try:
+            worker.start()
+        except JobWireError as failure:
+            if claim_lost(failure):
+                return None
+            raise
+        return worker
 
     # The call path.
 

@@ -1,4 +1,4 @@
-"""The value types the client returns and takes: jobs, events, pages, health, stats.
+"""The value types the client returns and takes: jobs, events, pages, health, stats, usage.
 
 They are plain frozen dataclasses, independent of the protobuf classes
 (which stay inside the package). Times are Unix epoch milliseconds, 0 meaning
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import JobWireError
+from .errors import JobWireError, StatusCode
 
 
 class JobStatus(enum.IntEnum):
@@ -44,6 +44,29 @@ class EventKind(enum.IntEnum):
     RESYNC = 3
     #: Nothing changed; ``revision`` is a point to resume from. ``job`` is None.
     BOOKMARK = 4
+
+
+class JobOrder(enum.IntEnum):
+    """The order ``list_jobs`` returns jobs in (``jobwire.v1.JobOrder``); ties go by creation order."""
+
+    #: By creation time (the default: newest first).
+    CREATED = 0
+    #: By the time of the last change.
+    UPDATED = 1
+    #: By priority.
+    PRIORITY = 2
+
+
+class ComponentState(enum.IntEnum):
+    """The state of one part of the server in a detailed health report (``jobwire.v1.ComponentState``)."""
+
+    UNSPECIFIED = 0
+    #: Working.
+    OK = 1
+    #: Working, but needs attention soon (e.g. little free disk space).
+    WARNING = 2
+    #: Not working: the server is NOT_SERVING because of it.
+    FAILING = 3
 
 
 class ServingStatus(enum.IntEnum):
@@ -90,6 +113,22 @@ class JobError:
 
 
 @dataclass(frozen=True)
+class JobAttempt:
+    """How an earlier attempt of a retried job ended, kept in ``Job.previous_attempts``.
+
+    A retry clears the job's ``error`` and ``cancel_reason``; this is where
+    they stay readable. ``status`` is FAILED (with ``error``) or CANCELLED
+    (with ``cancel_reason``); ``completed_at_ms`` is when that attempt ended.
+    """
+
+    attempt: int = 0
+    status: JobStatus = JobStatus.UNSPECIFIED
+    error: JobError | None = None
+    cancel_reason: str = ""
+    completed_at_ms: int = 0
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """The fields a creator sets in ``configure``; everything else is the server's."""
 
@@ -115,6 +154,8 @@ class Job:
 
     ``eta_seconds``, ``metadata``, ``result`` and ``error`` are None when the
     server did not send them; times are epoch milliseconds, 0 when not set.
+    ``attempt`` counts from 1 and grows with each ``retry``, whose earlier
+    attempts are in ``previous_attempts`` (oldest first, the last 16).
     """
 
     job_id: str = ""
@@ -136,6 +177,7 @@ class Job:
     progress: float = 0.0
     current_task: str = ""
     eta_seconds: float | None = None
+    attempt: int = 0
     created_at_ms: int = 0
     updated_at_ms: int = 0
     completed_at_ms: int = 0
@@ -144,6 +186,7 @@ class Job:
     result: JobResult | None = None
     error: JobError | None = None
     cancel_reason: str = ""
+    previous_attempts: tuple[JobAttempt, ...] = ()
     log_tail: tuple[str, ...] = ()
     log_line_count: int = 0
     revision: int = 0
@@ -159,7 +202,8 @@ class Job:
         snake_case keys, lower-case status (None for UNSPECIFIED), channel map
         keys as strings, ISO 8601 UTC times with milliseconds or None, JSON
         results embedded, other text results as a string, anything else as
-        ``data_base64``. ``json.dumps(job.to_dict())`` is that JSON.
+        ``data_base64``; ``previous_attempts`` as a list of objects in the same
+        conventions. ``json.dumps(job.to_dict())`` is that JSON.
         """
         from ._json import job_to_dict
 
@@ -194,7 +238,7 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class JobPage:
-    """One page of ``list_page``: jobs newest first, the next page's token ("" on the last), the total."""
+    """One page of ``list_page``: jobs in the order asked for, the next page's token ("" on the last), the total."""
 
     jobs: tuple[Job, ...]
     next_page_token: str
@@ -217,14 +261,30 @@ class WatchEvent:
 
 
 @dataclass(frozen=True)
+class ComponentHealth:
+    """One part of the server (``store``, ``disk``, ``event_loops``, …) in ``health(detailed=True)``.
+
+    ``message`` says what is wrong, for people ("" when all is well);
+    ``measures`` are its measurements by name (docs/PROTOCOL.md lists them
+    with their units), e.g. ``free_bytes``.
+    """
+
+    name: str
+    state: ComponentState
+    message: str = ""
+    measures: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Health:
-    """The server's serving status, store and version."""
+    """The server's serving status, store and version; each component with ``detailed=True``, else ()."""
 
     status: ServingStatus
     store: str
     store_state: str
     server_version: str
     uptime_ms: int
+    components: tuple[ComponentHealth, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,13 +301,58 @@ class MethodStats:
 
 @dataclass(frozen=True)
 class Stats:
-    """Operator counters: jobs by status (of one tenant), connections, streams, methods, uptime."""
+    """A tenant's jobs in numbers, and operator counters.
+
+    The job figures (``jobs`` by status, ``total_jobs``, ``success_rate``,
+    ``average_run_time_ms``) cover the jobs created in the range asked for;
+    ``connections``, ``streams`` and ``methods`` are server-wide and filled for
+    admin keys only.
+    """
 
     jobs: Mapping[JobStatus, int]
     connections: int
     streams: int
     methods: tuple[MethodStats, ...]
     uptime_ms: int
+    total_jobs: int = 0
+    #: COMPLETED / (COMPLETED + FAILED + CANCELLED), from 0 to 1; 0 when none finished.
+    success_rate: float = 0.0
+    #: Mean time from creation to completion of the COMPLETED jobs; 0 when none completed.
+    average_run_time_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class MethodUsage:
+    """One key's calls of one method: how many ended, and how many of those failed, by code (OK not listed)."""
+
+    method: str
+    calls: int
+    errors: Mapping[StatusCode, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeyUsage:
+    """What one API key did since the server started: calls by method, rate-limit refusals, frame bytes.
+
+    ``key_id`` is the key's public part (``development`` on a server without
+    keys); ``last_used_at_ms`` is 0 when it made no call.
+    """
+
+    key_id: str
+    role: str
+    methods: tuple[MethodUsage, ...]
+    rate_limited: int
+    bytes_in: int
+    bytes_out: int
+    last_used_at_ms: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    """``usage``'s answer: each key of the tenant that connected since the server started, by key id."""
+
+    tenant: str
+    keys: tuple[KeyUsage, ...]
 
 
 @dataclass(frozen=True)

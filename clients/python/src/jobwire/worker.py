@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from . import _rpc
 from . import _worker_logic as logic
 from ._rpc import Update
 from ._worker_logic import ExitAction, JobCancelled
@@ -32,7 +33,8 @@ __all__ = ["JobCancelled", "Worker"]
 
 
 class Worker:
-    """Reports for one job as its worker; see the module docstring. Made by ``Client.worker``.
+    """Reports for one job as its worker; see the module docstring. Made by ``Client.worker``, or by
+    ``Client.claim_worker`` for a worker of a pool (started already: the claim is its start).
 
     On entry it takes the lease (``lease`` seconds, renewed every
     ``heartbeat_interval``, default a third of it, by a background thread) and
@@ -42,11 +44,13 @@ class Worker:
     """
 
     def __init__(self, client: Client, job_id: str, lease: float = 30.0,
-                 heartbeat_interval: float | None = None) -> None:
+                 heartbeat_interval: float | None = None, *, claim_revision: int | None = None) -> None:
         if lease <= 0:
             raise ValueError("lease must be positive")
         self.job_id = job_id
         self.lease = lease
+        #: Set for a worker of a pool: start() claims the job only if its revision is still this one.
+        self.claim_revision = claim_revision
         self.heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else lease / 3
         self._client = client
         self._lock = threading.Lock()
@@ -54,6 +58,7 @@ class Worker:
         self._task = ""
         self._result: JobResult | None = None
         self._finished = False
+        self._started = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._watch: WatchStream | None = None
@@ -65,7 +70,8 @@ class Worker:
     # Context manager.
 
     def __enter__(self) -> Worker:
-        self.start()
+        if not self._started:  # claim_worker has started it already
+            self.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -104,10 +110,18 @@ class Worker:
     # Reports.
 
     def start(self) -> Job:
-        """Takes the lease, moves a PENDING job to RUNNING and starts the background threads."""
-        job = self._send(Update())
-        if job.status == JobStatus.PENDING:
-            job = self._send(Update(status=JobStatus.RUNNING))
+        """Takes the lease, moves a PENDING job to RUNNING and starts the background threads.
+
+        With ``claim_revision`` both happen in one conditional update, which
+        raises (``Aborted`` / ``REVISION_MISMATCH``, …) when another worker was first.
+        """
+        if self.claim_revision is not None:
+            job = self._send(_rpc.claim_update(self.claim_revision, self.lease))
+        else:
+            job = self._send(Update())
+            if job.status == JobStatus.PENDING:
+                job = self._send(Update(status=JobStatus.RUNNING))
+        self._started = True
         self._start_background(job.revision)
         return job
 

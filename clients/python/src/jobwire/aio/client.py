@@ -9,12 +9,13 @@ from typing import TypeVar
 from .. import _rpc
 from .._core import HelloOptions
 from .._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
-from .._rpc import CallSpec, ListFilter, Update
+from .._rpc import CallSpec, ListFilter, ListOrder, Update
 from .._version import DEFAULT_CLIENT_NAME
 from .._watch import Reconnects, WatchState
+from .._worker_logic import claim_lost
 from ..errors import JobWireError, error_from_status
-from ..models import (BatchResult, ConfigureResult, Health, Job, JobError, JobPage, JobResult, JobSpec, JobStatus,
-                      ServerInfo, Stats, WatchEvent)
+from ..models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobSpec,
+                      JobStatus, ServerInfo, Stats, Usage, WatchEvent)
 from ._connection import AsyncQueueSink, Connection
 from ._manager import ConnectionManager
 from ._watch_stream import WatchStream
@@ -93,21 +94,25 @@ class Client:
 
     async def list_page(self, *, statuses: Iterable[JobStatus] = (), type: str = "",
                         labels: Mapping[str, str] | None = None, created_after_ms: int = 0,
-                        created_before_ms: int = 0, priority: tuple[int, int] | None = None, page_size: int = 0,
+                        created_before_ms: int = 0, priority: tuple[int, int] | None = None, query: str = "",
+                        order_by: JobOrder = JobOrder.CREATED, ascending: bool = False, page_size: int = 0,
                         page_token: str = "", timeout: float | None = None) -> JobPage:
         """One page of ListJobs; see :meth:`jobwire.Client.list_page`."""
-        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority)
-        return await self._unary(_rpc.list_jobs(filters, page_size, page_token), timeout)
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority, query)
+        return await self._unary(_rpc.list_jobs(filters, ListOrder(order_by, ascending), page_size, page_token),
+                                 timeout)
 
     async def list_jobs(self, *, statuses: Iterable[JobStatus] = (), type: str = "",
                         labels: Mapping[str, str] | None = None, created_after_ms: int = 0,
-                        created_before_ms: int = 0, priority: tuple[int, int] | None = None, page_size: int = 0,
+                        created_before_ms: int = 0, priority: tuple[int, int] | None = None, query: str = "",
+                        order_by: JobOrder = JobOrder.CREATED, ascending: bool = False, page_size: int = 0,
                         timeout: float | None = None) -> AsyncIterator[Job]:
-        """Every job matching the filters, newest first, as an async iterator over all pages."""
-        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority)
+        """Every job matching the filters, in the order asked for, as an async iterator over all pages."""
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority, query)
+        order = ListOrder(order_by, ascending)
         token = ""
         while True:
-            page = await self._unary(_rpc.list_jobs(filters, page_size, token), timeout)
+            page = await self._unary(_rpc.list_jobs(filters, order, page_size, token), timeout)
             for job in page.jobs:
                 yield job
             token = page.next_page_token
@@ -139,21 +144,54 @@ class Client:
                         expected_revision)
         return await self._update(job_id, fields, timeout)
 
+    async def retry(self, job_id: str, *, expected_revision: int = 0, timeout: float | None = None) -> Job:
+        """Starts a FAILED or CANCELLED job again as a new attempt (Retry); see :meth:`jobwire.Client.retry`."""
+        return await self._unary(_rpc.retry(job_id, expected_revision), timeout)
+
+    async def set_priority(self, job_id: str, priority: int, *, expected_revision: int = 0,
+                           timeout: float | None = None) -> Job:
+        """Changes the priority of a job that has not ended (SetPriority); see :meth:`jobwire.Client.set_priority`."""
+        return await self._unary(_rpc.set_priority(job_id, priority, expected_revision), timeout)
+
     async def delete(self, job_id: str, *, timeout: float | None = None) -> int:
         """Forgets a job (DeleteJob); returns its revision when it was deleted."""
         return await self._unary(_rpc.delete(job_id), timeout)
 
-    async def health(self, *, timeout: float | None = None) -> Health:
-        """The server's serving status, store and version."""
-        return await self._unary(_rpc.health(), timeout)
+    async def health(self, *, detailed: bool = False, timeout: float | None = None) -> Health:
+        """The server's serving status, store and version; with ``detailed``, each component's state too."""
+        return await self._unary(_rpc.health(detailed), timeout)
 
-    async def stats(self, *, tenant: str = "", timeout: float | None = None) -> Stats:
-        """Counters for operators (admin keys)."""
-        return await self._unary(_rpc.stats(tenant), timeout)
+    async def stats(self, tenant: str = "", *, created_after_ms: int = 0, created_before_ms: int = 0,
+                    timeout: float | None = None) -> Stats:
+        """The tenant's jobs in numbers, created in the range given; see :meth:`jobwire.Client.stats`."""
+        return await self._unary(_rpc.stats(tenant, created_after_ms, created_before_ms), timeout)
+
+    async def usage(self, tenant: str = "", *, timeout: float | None = None) -> Usage:
+        """What each API key of the tenant did since the server started; see :meth:`jobwire.Client.usage`."""
+        return await self._unary(_rpc.usage(tenant), timeout)
 
     def worker(self, job_id: str, *, lease: float = 30.0, heartbeat_interval: float | None = None) -> Worker:
         """A :class:`~jobwire.aio.Worker` for `job_id`, to use as ``async with client.worker(id) as w:``."""
         return Worker(self, job_id, lease, heartbeat_interval)
+
+    # Worker pools.
+
+    async def claim(self, job_id: str, *, revision: int, lease: float = 30.0, timeout: float | None = None) -> Job:
+        """Claims a PENDING job seen at `revision` (conditional UpdateJob); see :meth:`jobwire.Client.claim`."""
+        return await self._update(job_id, _rpc.claim_update(revision, lease), timeout)
+
+    async def claim_worker(self, job_id: str, *, revision: int, lease: float = 30.0,
+                           heartbeat_interval: float | None = None) -> Worker | None:
+        """The started :class:`~jobwire.aio.Worker` of a claimed job, for ``async with``; None when another worker
+        was first. See :meth:`jobwire.Client.claim_worker`."""
+        worker = Worker(self, job_id, lease, heartbeat_interval, claim_revision=revision)
+        try:
+            await worker.start()
+        except JobWireError as failure:
+            if claim_lost(failure):
+                return None
+            raise
+        return worker
 
     # The call path.
 

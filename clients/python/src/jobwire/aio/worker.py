@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .. import _rpc
 from .. import _worker_logic as logic
 from .._rpc import Update
 from .._worker_logic import ExitAction, JobCancelled
@@ -32,7 +33,7 @@ __all__ = ["JobCancelled", "Worker"]
 
 
 class Worker:
-    """Reports for one job as its worker; made by ``jobwire.aio.Client.worker``.
+    """Reports for one job as its worker; made by ``jobwire.aio.Client.worker`` (or ``claim_worker``, started).
 
     On entry it takes the lease and moves a PENDING job to RUNNING; a
     heartbeat task renews the lease every ``heartbeat_interval`` (default a
@@ -42,17 +43,20 @@ class Worker:
     """
 
     def __init__(self, client: Client, job_id: str, lease: float = 30.0,
-                 heartbeat_interval: float | None = None) -> None:
+                 heartbeat_interval: float | None = None, *, claim_revision: int | None = None) -> None:
         if lease <= 0:
             raise ValueError("lease must be positive")
         self.job_id = job_id
         self.lease = lease
+        #: Set for a worker of a pool: start() claims the job only if its revision is still this one.
+        self.claim_revision = claim_revision
         self.heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else lease / 3
         self._client = client
         self._job: Job | None = None
         self._task = ""
         self._result: JobResult | None = None
         self._finished = False
+        self._started = False
         self._tasks: list[asyncio.Task[None]] = []
         #: Set once the server reports a cancel request (the job is CANCELLING).
         self.cancel_event = asyncio.Event()
@@ -60,7 +64,8 @@ class Worker:
         self.heartbeat_error: JobWireError | None = None
 
     async def __aenter__(self) -> Worker:
-        await self.start()
+        if not self._started:  # claim_worker has started it already
+            await self.start()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -94,10 +99,18 @@ class Worker:
             raise JobCancelled(f"job {self.job_id} was cancelled")
 
     async def start(self) -> Job:
-        """Takes the lease, moves a PENDING job to RUNNING and starts the background tasks."""
-        job = await self._send(Update())
-        if job.status == JobStatus.PENDING:
-            job = await self._send(Update(status=JobStatus.RUNNING))
+        """Takes the lease, moves a PENDING job to RUNNING and starts the background tasks.
+
+        With ``claim_revision`` both happen in one conditional update, which
+        raises (``Aborted`` / ``REVISION_MISMATCH``, …) when another worker was first.
+        """
+        if self.claim_revision is not None:
+            job = await self._send(_rpc.claim_update(self.claim_revision, self.lease))
+        else:
+            job = await self._send(Update())
+            if job.status == JobStatus.PENDING:
+                job = await self._send(Update(status=JobStatus.RUNNING))
+        self._started = True
         watch = self._client._watch_stream(self.job_id, after_revision=job.revision)
         self._tasks = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._follow(watch))]
         return job
