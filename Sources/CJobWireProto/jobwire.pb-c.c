@@ -790,6 +790,96 @@ void   jobwire__v1__watch_event__free_unpacked
   assert(message->base.descriptor == &jobwire__v1__watch_event__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   jobwire__v1__watch_jobs_request__init
+                     (Jobwire__V1__WatchJobsRequest         *message)
+{
+  static const Jobwire__V1__WatchJobsRequest init_value = JOBWIRE__V1__WATCH_JOBS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__watch_jobs_request__get_packed_size
+                     (const Jobwire__V1__WatchJobsRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__watch_jobs_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__watch_jobs_request__pack
+                     (const Jobwire__V1__WatchJobsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__watch_jobs_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__watch_jobs_request__pack_to_buffer
+                     (const Jobwire__V1__WatchJobsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__watch_jobs_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__WatchJobsRequest *
+       jobwire__v1__watch_jobs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__WatchJobsRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__watch_jobs_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__watch_jobs_request__free_unpacked
+                     (Jobwire__V1__WatchJobsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__watch_jobs_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__jobs_event__init
+                     (Jobwire__V1__JobsEvent         *message)
+{
+  static const Jobwire__V1__JobsEvent init_value = JOBWIRE__V1__JOBS_EVENT__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__jobs_event__get_packed_size
+                     (const Jobwire__V1__JobsEvent *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__jobs_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__jobs_event__pack
+                     (const Jobwire__V1__JobsEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__jobs_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__jobs_event__pack_to_buffer
+                     (const Jobwire__V1__JobsEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__jobs_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__JobsEvent *
+       jobwire__v1__jobs_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__JobsEvent *)
+     protobuf_c_message_unpack (&jobwire__v1__jobs_event__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__jobs_event__free_unpacked
+                     (Jobwire__V1__JobsEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__jobs_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   jobwire__v1__cancel_request__init
                      (Jobwire__V1__CancelRequest         *message)
 {
@@ -3783,6 +3873,134 @@ const ProtobufCMessageDescriptor jobwire__v1__watch_event__descriptor =
   (ProtobufCMessageInit) jobwire__v1__watch_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor jobwire__v1__watch_jobs_request__field_descriptors[2] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WatchJobsRequest, filter),
+    &jobwire__v1__list_jobs_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WatchJobsRequest, cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__watch_jobs_request__field_indices_by_name[] = {
+  1,   /* field[1] = cursor */
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange jobwire__v1__watch_jobs_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__watch_jobs_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.WatchJobsRequest",
+  "WatchJobsRequest",
+  "Jobwire__V1__WatchJobsRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__WatchJobsRequest),
+  2,
+  jobwire__v1__watch_jobs_request__field_descriptors,
+  jobwire__v1__watch_jobs_request__field_indices_by_name,
+  1,  jobwire__v1__watch_jobs_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__watch_jobs_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__jobs_event__field_descriptors[4] =
+{
+  {
+    "type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobsEvent, type),
+    &jobwire__v1__jobs_event_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobsEvent, cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "jobs",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__JobsEvent, n_jobs),
+    offsetof(Jobwire__V1__JobsEvent, jobs),
+    &jobwire__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "job_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__JobsEvent, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__jobs_event__field_indices_by_name[] = {
+  1,   /* field[1] = cursor */
+  3,   /* field[3] = job_id */
+  2,   /* field[2] = jobs */
+  0,   /* field[0] = type */
+};
+static const ProtobufCIntRange jobwire__v1__jobs_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__jobs_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.JobsEvent",
+  "JobsEvent",
+  "Jobwire__V1__JobsEvent",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__JobsEvent),
+  4,
+  jobwire__v1__jobs_event__field_descriptors,
+  jobwire__v1__jobs_event__field_indices_by_name,
+  1,  jobwire__v1__jobs_event__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__jobs_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor jobwire__v1__cancel_request__field_descriptors[2] =
 {
   {
@@ -5968,6 +6186,46 @@ const ProtobufCEnumDescriptor jobwire__v1__watch_event_type__descriptor =
   jobwire__v1__watch_event_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue jobwire__v1__jobs_event_type__enum_values_by_number[8] =
+{
+  { "JOBS_EVENT_TYPE_UNSPECIFIED", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_UNSPECIFIED", 0 },
+  { "JOBS_EVENT_TYPE_SNAPSHOT", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_SNAPSHOT", 1 },
+  { "JOBS_EVENT_TYPE_SYNCED", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_SYNCED", 2 },
+  { "JOBS_EVENT_TYPE_ENTERED", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_ENTERED", 3 },
+  { "JOBS_EVENT_TYPE_CHANGED", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_CHANGED", 4 },
+  { "JOBS_EVENT_TYPE_LEFT", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_LEFT", 5 },
+  { "JOBS_EVENT_TYPE_RESYNC", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_RESYNC", 6 },
+  { "JOBS_EVENT_TYPE_BOOKMARK", "JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_BOOKMARK", 7 },
+};
+static const ProtobufCIntRange jobwire__v1__jobs_event_type__value_ranges[] = {
+{0, 0},{0, 8}
+};
+static const ProtobufCEnumValueIndex jobwire__v1__jobs_event_type__enum_values_by_name[8] =
+{
+  { "JOBS_EVENT_TYPE_BOOKMARK", 7 },
+  { "JOBS_EVENT_TYPE_CHANGED", 4 },
+  { "JOBS_EVENT_TYPE_ENTERED", 3 },
+  { "JOBS_EVENT_TYPE_LEFT", 5 },
+  { "JOBS_EVENT_TYPE_RESYNC", 6 },
+  { "JOBS_EVENT_TYPE_SNAPSHOT", 1 },
+  { "JOBS_EVENT_TYPE_SYNCED", 2 },
+  { "JOBS_EVENT_TYPE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor jobwire__v1__jobs_event_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "jobwire.v1.JobsEventType",
+  "JobsEventType",
+  "Jobwire__V1__JobsEventType",
+  "jobwire.v1",
+  8,
+  jobwire__v1__jobs_event_type__enum_values_by_number,
+  8,
+  jobwire__v1__jobs_event_type__enum_values_by_name,
+  1,
+  jobwire__v1__jobs_event_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCEnumValue jobwire__v1__component_state__enum_values_by_number[4] =
 {
   { "COMPONENT_STATE_UNSPECIFIED", "JOBWIRE__V1__COMPONENT_STATE__COMPONENT_STATE_UNSPECIFIED", 0 },
@@ -6032,7 +6290,7 @@ const ProtobufCEnumDescriptor jobwire__v1__serving_status__descriptor =
   jobwire__v1__serving_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descriptors[13] =
+static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descriptors[14] =
 {
   { "Configure", &jobwire__v1__configure_request__descriptor, &jobwire__v1__configure_response__descriptor },
   { "GetMetadata", &jobwire__v1__get_metadata_request__descriptor, &jobwire__v1__job__descriptor },
@@ -6047,6 +6305,7 @@ static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descript
   { "Retry", &jobwire__v1__retry_request__descriptor, &jobwire__v1__job__descriptor },
   { "SetPriority", &jobwire__v1__set_priority_request__descriptor, &jobwire__v1__job__descriptor },
   { "Usage", &jobwire__v1__usage_request__descriptor, &jobwire__v1__usage_response__descriptor },
+  { "WatchJobs", &jobwire__v1__watch_jobs_request__descriptor, &jobwire__v1__jobs_event__descriptor },
 };
 const unsigned jobwire__v1__job_service__method_indices_by_name[] = {
   2,        /* BatchGetMetadata */
@@ -6061,7 +6320,8 @@ const unsigned jobwire__v1__job_service__method_indices_by_name[] = {
   9,        /* Stats */
   6,        /* UpdateJob */
   12,        /* Usage */
-  4         /* WatchJob */
+  4,        /* WatchJob */
+  13         /* WatchJobs */
 };
 const ProtobufCServiceDescriptor jobwire__v1__job_service__descriptor =
 {
@@ -6070,7 +6330,7 @@ const ProtobufCServiceDescriptor jobwire__v1__job_service__descriptor =
   "JobService",
   "Jobwire__V1__JobService",
   "jobwire.v1",
-  13,
+  14,
   jobwire__v1__job_service__method_descriptors,
   jobwire__v1__job_service__method_indices_by_name
 };
@@ -6177,6 +6437,14 @@ void jobwire__v1__job_service__usage(ProtobufCService *service,
 {
   assert(service->descriptor == &jobwire__v1__job_service__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__watch_jobs(ProtobufCService *service,
+                                          const Jobwire__V1__WatchJobsRequest *input,
+                                          Jobwire__V1__JobsEvent_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
                                      Jobwire__V1__JobService_ServiceDestroy destroy)

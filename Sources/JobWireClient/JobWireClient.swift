@@ -168,6 +168,15 @@ public final class JobWireClient: Sendable {
         JobWatch(client: self, jobID: jobID, afterRevision: revision, logTail: UInt32(clamping: logTail))
     }
 
+    /// Follows every job of the tenant that matches `filter` (its statuses,
+    /// type, labels, created and priority ranges and query; `pageSize` is the
+    /// jobs per snapshot event): the matching jobs, then every change, resuming
+    /// by itself. Pass a saved `cursor` to continue where an earlier watch
+    /// stopped. See ``JobsWatch`` and ``JobsView``.
+    public func watchJobs(_ filter: ListJobsRequest = ListJobsRequest(), cursor: String = "") -> JobsWatch {
+        JobsWatch(client: self, filter: filter, cursor: cursor)
+    }
+
     // MARK: The call path
 
     /// Sends a unary call and decodes its reply, retrying on a new connection

@@ -2,7 +2,7 @@ import JobWireProtocol
 
 /// What a key may do. Each role includes the one before it.
 public enum Role: String, Sendable, CaseIterable, Comparable {
-    /// GetMetadata, BatchGetMetadata, ListJobs, WatchJob, Health, Stats and
+    /// GetMetadata, BatchGetMetadata, ListJobs, WatchJob, WatchJobs, Health, Stats and
     /// Usage (of its own tenant).
     case reader
     /// reader + Configure, Cancel, Retry, SetPriority, DeleteJob: a front end
@@ -28,7 +28,7 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
     /// The least role that may call `method`.
     public static func required(for method: Method) -> Role {
         switch method {
-        case .getMetadata, .batchGetMetadata, .listJobs, .watchJob, .health, .stats, .usage: .reader
+        case .getMetadata, .batchGetMetadata, .listJobs, .watchJob, .watchJobs, .health, .stats, .usage: .reader
         case .configure, .cancel, .retry, .setPriority, .deleteJob: .client
         case .updateJob: .worker
         }

@@ -46,14 +46,15 @@ final class SurvivingStore: JobStore {
                 stored.summary = update.summary
                 stored.encodedJob = update.encodedJob
                 stored.leaseTTLMs = update.leaseTTLMs
+                stored.changeSequence = update.changeSequence
                 stored.details?.logLines += update.appendedLogLines
                 stored.details?.history.append(update.appendedEvent)
                 jobs[jobID] = stored
-            case .remove(let jobID, _):
+            case .remove(let jobID, _, _):
                 jobs.removeValue(forKey: jobID)
-            case .expire(let tombstone, _):
+            case .expire(let tombstone, _, _):
                 jobs.removeValue(forKey: tombstone.jobID)
-            case .forget:
+            case .forget, .pruneRemovals:
                 break
             }
         }

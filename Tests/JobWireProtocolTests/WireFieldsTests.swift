@@ -31,6 +31,10 @@ struct WireFieldsTests {
         Expectation(message: "End", field: "stream_id", number: WireFields.End.streamID, kind: .varint),
         Expectation(message: "End", field: "status", number: WireFields.End.status, kind: .lengthDelimited),
         Expectation(message: "Job", field: "log_tail", number: WireFields.Job.logTail, kind: .lengthDelimited),
+        Expectation(message: "JobsEvent", field: "type", number: WireFields.JobsEvent.type, kind: .varint),
+        Expectation(message: "JobsEvent", field: "cursor", number: WireFields.JobsEvent.cursor, kind: .lengthDelimited),
+        Expectation(message: "JobsEvent", field: "jobs", number: WireFields.JobsEvent.jobs, kind: .lengthDelimited),
+        Expectation(message: "JobsEvent", field: "job_id", number: WireFields.JobsEvent.jobID, kind: .lengthDelimited),
         Expectation(message: "WatchEvent", field: "type", number: WireFields.WatchEvent.type, kind: .varint),
         Expectation(message: "WatchEvent", field: "revision", number: WireFields.WatchEvent.revision, kind: .varint),
         Expectation(message: "WatchEvent", field: "job", number: WireFields.WatchEvent.job, kind: .lengthDelimited),
@@ -70,6 +74,7 @@ struct WireFieldsTests {
         case "End": return lookup(jobwire__v1__end__descriptor)
         case "Job": return lookup(jobwire__v1__job__descriptor)
         case "WatchEvent": return lookup(jobwire__v1__watch_event__descriptor)
+        case "JobsEvent": return lookup(jobwire__v1__jobs_event__descriptor)
         case "ConfigureResponse": return lookup(jobwire__v1__configure_response__descriptor)
         case "BatchGetMetadataResponse": return lookup(jobwire__v1__batch_get_metadata_response__descriptor)
         case "BatchGetResult": return lookup(jobwire__v1__batch_get_result__descriptor)

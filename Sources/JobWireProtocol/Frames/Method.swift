@@ -13,10 +13,11 @@ public enum Method: String, Sendable, CaseIterable {
     case retry = "/jobwire.v1.JobService/Retry"
     case setPriority = "/jobwire.v1.JobService/SetPriority"
     case usage = "/jobwire.v1.JobService/Usage"
+    case watchJobs = "/jobwire.v1.JobService/WatchJobs"
 
     /// The method's name without the service, e.g. `GetMetadata`.
     public var shortName: Substring { rawValue.split(separator: "/").last ?? Substring(rawValue) }
 
     /// True for methods whose reply is a stream of messages.
-    public var isServerStreaming: Bool { self == .watchJob }
+    public var isServerStreaming: Bool { self == .watchJob || self == .watchJobs }
 }

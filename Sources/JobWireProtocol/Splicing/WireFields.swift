@@ -31,6 +31,13 @@ public enum WireFields {
         public static let newLogLines: UInt64 = 4
     }
 
+    public enum JobsEvent {
+        public static let type: UInt64 = 1
+        public static let cursor: UInt64 = 2
+        public static let jobs: UInt64 = 3
+        public static let jobID: UInt64 = 4
+    }
+
     public enum ConfigureResponse {
         public static let job: UInt64 = 1
         public static let created: UInt64 = 2

@@ -102,6 +102,8 @@ public enum Reason {
     public static let fieldNotAllowed = "FIELD_NOT_ALLOWED"
     /// INVALID_ARGUMENT: the page token is not one this server issued for these filters.
     public static let invalidPageToken = "INVALID_PAGE_TOKEN"
+    /// INVALID_ARGUMENT: a WatchJobs cursor that is not one this protocol issues.
+    public static let invalidCursor = "INVALID_CURSOR"
     /// ALREADY_EXISTS: the requested stream port belongs to another live job.
     public static let streamPortInUse = "STREAM_PORT_IN_USE"
     /// NOT_FOUND: the watched job was deleted; the watch ends.

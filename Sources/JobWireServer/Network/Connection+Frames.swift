@@ -108,6 +108,8 @@ extension Connection {
             recordCall(method, code: .cancelled, startedAtNs: startedAtNs)
         case .watch(let watch):
             recordCall(.watchJob, code: .cancelled, startedAtNs: watch.startedAtNs)
+        case .jobs(let stream):
+            recordCall(.watchJobs, code: .cancelled, startedAtNs: stream.startedAtNs)
         }
     }
 
@@ -116,6 +118,9 @@ extension Connection {
         context.stats.streams.subtract(1, ordering: .relaxed)
         if case .watch(let watch) = state, let watcherID = watch.watcherID {
             context.service.unwatch(jobID: watch.jobID, watcherID: watcherID)
+        }
+        if case .jobs(let stream) = state {
+            context.service.unwatchJobs(watcherID: stream.watcherID, tenant: stream.tenant)
         }
     }
 
@@ -179,6 +184,10 @@ extension Connection {
             if case .watch(let watch) = state {
                 closeStream(streamID, status: shuttingDown)
                 recordCall(.watchJob, code: .unavailable, startedAtNs: watch.startedAtNs)
+            }
+            if case .jobs(let stream) = state {
+                closeStream(streamID, status: shuttingDown)
+                recordCall(.watchJobs, code: .unavailable, reason: Reason.serverShuttingDown, startedAtNs: stream.startedAtNs)
             }
         }
         if phase == .handshake {

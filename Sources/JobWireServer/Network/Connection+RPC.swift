@@ -61,6 +61,10 @@ extension Connection {
             case .watchJob:
                 let request = try WatchJobRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try startWatch(request, caller: caller, streamID: streamID, timeoutMs: call.timeoutMs, startedAtNs: startedAtNs)
+            case .watchJobs:
+                let request = try WatchJobsRequest(decoding: call.request, maxBytes: maxFrameBytes)
+                try startWatchJobs(request, caller: caller, streamID: streamID, timeoutMs: call.timeoutMs,
+                                   startedAtNs: startedAtNs)
             }
         } catch {
             end(streamID, method, startedAtNs, error)

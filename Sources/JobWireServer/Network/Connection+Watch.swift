@@ -41,8 +41,14 @@ extension Connection: WatchSink {
     }
 
     func handleWatchDelivery(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
+        if case .jobs(let sequence, let encodedEvent) = delivery {
+            handleJobsDelivery(streamID: streamID, watcherID: watcherID, sequence: sequence, encodedEvent: encodedEvent)
+            return
+        }
         guard case .watch(var watch)? = streams[streamID], watch.watcherID == watcherID else { return }
         switch delivery {
+        case .jobs:
+            return
         case .end(let status):
             closeStream(streamID, status: status)
             recordCall(.watchJob, code: status.code, reason: status.reason, startedAtNs: watch.startedAtNs)

@@ -31,6 +31,7 @@ final class Connection: @unchecked Sendable {
         /// A write call waiting for its store commit.
         case unary(method: Method, startedAtNs: UInt64, token: UInt64, timeoutMs: UInt32)
         case watch(WatchStream)
+        case jobs(JobsStream)
     }
 
     enum InboxItem: Sendable {
@@ -83,6 +84,8 @@ final class Connection: @unchecked Sendable {
     var inDeliveryBatch = false
     /// Some watch holds events back until the output drains (see ``WatchStream/hold(_:)``).
     var hasHeldWatchEvents = false
+    /// A WatchJobs stream waits for the output to drain to catch up further.
+    var hasJobsCatchUps = false
 
     init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext) {
         self.fd = fd
@@ -395,6 +398,11 @@ final class Connection: @unchecked Sendable {
             return
         }
         releaseHeldWatchEvents()
+        continueJobsCatchUps()
+        if pendingOutput > 0 {
+            flush()
+            return
+        }
         if readPaused && pendingOutput <= configuration.maxOutputBufferBytes / 2 {
             readPaused = false
             // The socket may hold nothing more, so no event would come for
@@ -453,6 +461,7 @@ final class Connection: @unchecked Sendable {
                 _ = try? FrameEncoder.append(.ping(Ping(payload: UInt64(now))), to: &output, maxFrameBytes: .max)
             }
             sendBookmarks(now: WallClock.nowMs())
+            sendJobsBookmarks(now: WallClock.nowMs())
         }
         flush()
     }

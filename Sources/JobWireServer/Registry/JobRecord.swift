@@ -39,6 +39,9 @@ struct JobRecord: Sendable {
     }
     /// The job's place in creation order; a new job's is set under the lock.
     var sequence: UInt64
+    /// The change number (``ChangeCursor``) of the job's newest change; its
+    /// creation's is `sequence`. Set under the lock.
+    var changeSequence: UInt64 = 0
     let requestID: String
     let requestFingerprint: UInt64
     var leaseTTLMs: UInt32
@@ -130,6 +133,7 @@ struct JobRecord: Sendable {
         self.encodedJob = stored.encodedJob
         self.decodedBox = nil
         self.sequence = stored.sequence
+        self.changeSequence = stored.changeSequence
         self.requestID = stored.requestID
         self.requestFingerprint = stored.requestFingerprint
         self.leaseTTLMs = stored.leaseTTLMs
@@ -360,7 +364,8 @@ struct JobRecord: Sendable {
 
     /// This record's state after a change that appended `logLines` and `event`.
     func storedChange(appendedLogLines logLines: [String], event: StoredEvent) -> StoredChange {
-        .put(StoredJobChange(summary: summary, encodedJob: encodedJob, sequence: sequence, requestID: requestID,
+        .put(StoredJobChange(summary: summary, encodedJob: encodedJob, sequence: sequence, changeSequence: changeSequence,
+                             requestID: requestID,
                              requestFingerprint: requestFingerprint, leaseTTLMs: leaseTTLMs, appendedLogLines: logLines,
                              appendedEvent: event))
     }

@@ -79,10 +79,21 @@ extension JobRegistry {
         if record.summary.status.isTerminal && record.summary.expiresAtMs != 0 && record.summary.expiresAtMs <= now {
             report.jobsExpired += 1
             state.remove(jobID)
-            let tombstone = StoredTombstone(jobID: jobID, tenant: record.summary.tenant,
-                                            forgetAtMs: now + configuration.expiredRetentionMs)
+            let tenant = record.summary.tenant
+            let tombstone = StoredTombstone(jobID: jobID, tenant: tenant, forgetAtMs: now + configuration.expiredRetentionMs)
             state.addTombstone(jobID, RegistryState.Tombstone(tenant: tombstone.tenant, forgetAtMs: tombstone.forgetAtMs))
-            persist(.expire(tombstone, sequence: record.sequence), in: &state, accepted: { _ in }, completion: { _ in })
+            let removal = state.recordRemoval(of: jobID, tenant: tenant)
+            let stored = StoredRemoval(sequence: removal.sequence, tenant: tenant, jobID: jobID)
+            let shown = record.summary
+            persist(.expire(tombstone, sequence: record.sequence, removal: stored), in: &state,
+                    accepted: { state in
+                        removal.mark.accepted = true
+                        state.publishJobs(tenant: tenant, sequence: removal.sequence, jobID: jobID, before: shown, after: nil)
+                    },
+                    completion: { _ in })
+            if let horizon = state.pruneRemovals(keeping: configuration.retainedRemovals) {
+                persist(.pruneRemovals(through: horizon), in: &state, accepted: { _ in }, completion: { _ in })
+            }
             return true
         }
         // Not due after all (renewed since it was queued): queue its real deadline.

@@ -82,11 +82,18 @@ extension JobRegistry {
             record.sequence = state.nextSequence
             state.nextSequence += 1
             record.awaitCreation()
+            record.changeSequence = record.sequence
             let change = record.storedChange(appendedLogLines: [], event: creation.event)
             let slot = state.insert(record, key: creation.key)
+            state.recordCreation(slot, tenant: tenant)
             let reply = creation.reply
+            let sequence = record.sequence
+            let created = (summary: record.summary, encodedJob: record.encodedJob)
             persist(change, in: &state, acceptance: (slot, 1),
-                    accepted: { $0.accept(jobID, revision: 1) },
+                    accepted: { state in
+                        state.accept(jobID, revision: 1)
+                        state.publishJobs(tenant: tenant, sequence: sequence, jobID: jobID, before: nil, after: created)
+                    },
                     completion: { result in completion(result.map { reply }) })
             return state.takeAfterUnlock()
         })
@@ -179,13 +186,18 @@ extension JobRegistry {
                 return state.takeAfterUnlock()
             }
             let sequence = record.sequence
+            let shown = record.visible?.summary
             record.awaitRemoval()
             state.jobs[jobID] = record
             // Finishing the delete needs the lock.
             state.jobs.slot(jobID)?.requireLock()
             let reply = DeleteJobResponse(revision: record.summary.revision).encode()
-            persist(.remove(jobID: jobID, sequence: sequence), in: &state,
+            let removal = state.recordRemoval(of: jobID, tenant: tenant)
+            let stored = StoredRemoval(sequence: removal.sequence, tenant: tenant, jobID: jobID)
+            persist(.remove(jobID: jobID, sequence: sequence, removal: stored), in: &state,
                     accepted: { state in
+                        removal.mark.accepted = true
+                        state.publishJobs(tenant: tenant, sequence: removal.sequence, jobID: jobID, before: shown, after: nil)
                         if state.jobs[jobID]?.sequence == sequence { state.remove(jobID) }
                         state.releaseWaiters(of: jobID)
                         state.notify(jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
@@ -193,6 +205,9 @@ extension JobRegistry {
                         state.removeWatchers(of: jobID)
                     },
                     completion: { result in completion(result.map { reply }) })
+            if let horizon = state.pruneRemovals(keeping: configuration.retainedRemovals) {
+                persist(.pruneRemovals(through: horizon), in: &state, accepted: { _ in }, completion: { _ in })
+            }
             return state.takeAfterUnlock()
         })
     }
@@ -251,6 +266,7 @@ extension JobRegistry {
     func apply(_ change: Change, to record: inout JobRecord, now: Int64, in state: inout RegistryState,
                completion: @escaping WriteCompletion) throws(JobWireError) {
         let retention = configuration.retentionMs
+        let before = record.summary
         let event = try record.commit(now: now, newLogLines: change.logLines, store: store) { job in
             change.edit(&job)
             if job.status.isTerminal {
@@ -266,13 +282,21 @@ extension JobRegistry {
         }
         state.replace(record)
         let jobID = record.summary.jobID
+        let tenant = record.summary.tenant
         let reply = record.encodedJob
         let terminal = record.summary.status.isTerminal
+        let slot = state.jobs.slot(jobID)
+        if let slot {
+            record.changeSequence = state.recordChange(slot, tenant: tenant, revision: event.revision)
+        }
+        let sequence = record.changeSequence
+        let after = (summary: record.summary, encodedJob: record.encodedJob)
         persist(record.storedChange(appendedLogLines: change.logLines, event: event), in: &state,
-                acceptance: state.jobs.slot(jobID).map { ($0, event.revision) },
+                acceptance: slot.map { ($0, event.revision) },
                 accepted: { state in
                     state.accept(jobID, revision: event.revision)
                     state.publish(event, jobID: jobID, terminal: terminal)
+                    state.publishJobs(tenant: tenant, sequence: sequence, jobID: jobID, before: before, after: after)
                 },
                 completion: { result in completion(result.map { reply }) })
     }

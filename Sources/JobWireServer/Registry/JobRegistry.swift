@@ -23,9 +23,12 @@ public struct RegistryConfiguration: Sendable {
     /// Jobs one tenant may hold at once (0: no limit); Configure beyond it
     /// gets RESOURCE_EXHAUSTED / TOO_MANY_JOBS.
     public var maxJobsPerTenant: Int = 0
-    /// Watches one tenant may have open at once (0: no limit); WatchJob beyond
-    /// it gets RESOURCE_EXHAUSTED / TOO_MANY_WATCHES.
+    /// Watches one tenant may have open at once (0: no limit); WatchJob or
+    /// WatchJobs beyond it gets RESOURCE_EXHAUSTED / TOO_MANY_WATCHES.
     public var maxWatchesPerTenant: Int = 0
+    /// Removals (deletes, expiries) kept for WatchJobs resumes, across all
+    /// tenants; a cursor from before the oldest one kept resyncs.
+    public var retainedRemovals: Int = 100_000
 
     public init() {}
 }
@@ -60,6 +63,7 @@ public final class JobRegistry: Sendable {
         for tenant in initial.tenants.keys {
             initial.tenants[tenant]?.sortIfNeeded()
         }
+        try initial.restoreChangeLog(try store.loadChangeLog())
         state = Locked(initial)
     }
 
@@ -89,6 +93,17 @@ struct RegistryState: ~Copyable {
     var jobs = JobTable()
     /// Each tenant's jobs in creation order, for ListJobs and Stats.
     var tenants: [String: TenantJobs] = [:]
+    /// Each tenant's changes in change order, and the WatchJobs watchers
+    /// (see JobRegistry+WatchJobs.swift).
+    var changes: [String: TenantChanges] = [:]
+    var jobsWatchers: [String: [UInt64: JobsWatcher]] = [:]
+    /// The change numbers of retained removals, oldest first from `removalsHead`.
+    var removals: [UInt64] = []
+    var removalsHead = 0
+    /// Removals numbered at or below it are no longer kept.
+    var removalHorizon: UInt64 = 0
+    /// Names this server's change history (``ChangeCursor``).
+    var epoch = ""
     /// When each job and tombstone next needs the reaper.
     var deadlines = DeadlineQueue()
     var nextSequence: UInt64 = 1
@@ -390,13 +405,18 @@ struct RegistryState: ~Copyable {
             pooled = port
         }
         var record = JobRecord(stored: stored, pooledPort: pooled, capacities: JobRecord.Capacities(configuration))
+        nextSequence = max(nextSequence, stored.changeSequence + 1)
         // Leases that ran out while the server was down get a grace period:
         // the worker may simply not have been able to reach us.
         let lease = stored.summary.leaseExpiresAtMs
         if lease != 0 && lease < now + configuration.leaseGraceMs {
             try record.extendLease(until: now + configuration.leaseGraceMs)
         }
-        insert(record, key: key)
+        let revision = record.summary.revision
+        let changeSequence = record.changeSequence
+        let slot = insert(record, key: key)
+        changes[stored.summary.tenant, default: TenantChanges()]
+            .append(ChangeEntry(sequence: changeSequence, slot: slot, revision: revision))
         nextSequence = max(nextSequence, stored.sequence + 1)
     }
 }

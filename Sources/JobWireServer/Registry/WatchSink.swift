@@ -5,6 +5,8 @@ enum WatchDelivery: Sendable {
     case event(revision: UInt64, encodedEvent: [UInt8], isStatusTransition: Bool, isTerminal: Bool)
     /// The watch ends with this status (e.g. the job was deleted).
     case end(JobWireProtocol.Status)
+    /// WatchJobs: an encoded `JobsEvent` at change number `sequence`.
+    case jobs(sequence: UInt64, encodedEvent: [UInt8])
 }
 
 import JobWireProtocol

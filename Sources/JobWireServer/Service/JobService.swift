@@ -228,4 +228,28 @@ public final class JobService: Sendable {
     func unwatch(jobID: String, watcherID: UInt64) {
         registry.unwatch(jobID: jobID, watcherID: watcherID)
     }
+
+    /// WatchJobs: checks the request and its cursor and registers a watcher
+    /// of the caller's tenant; the front end then catches it up with
+    /// ``catchUpJobs(watcherID:tenant:from:since:snapshot:pageSize:maxBytes:)``
+    /// at its own pace, after which changes are pushed to `sink`. End it with
+    /// ``unwatchJobs(watcherID:tenant:)``.
+    func watchJobs(_ request: WatchJobsRequest, caller: Caller, sink: any WatchSink,
+                   streamID: UInt32) throws(JobWireError) -> JobRegistry.JobsWatchStart {
+        try registry.watchJobs(request, tenant: caller.tenant, sink: sink, streamID: streamID)
+    }
+
+    func catchUpJobs(watcherID: UInt64, tenant: String, from position: UInt64, since: UInt64, snapshot: Bool,
+                     pageSize: Int, maxBytes: Int) -> JobRegistry.JobsCatchUp {
+        registry.catchUpJobs(watcherID: watcherID, tenant: tenant, from: position, since: since, snapshot: snapshot,
+                             pageSize: pageSize, maxBytes: maxBytes)
+    }
+
+    func pauseJobsWatch(watcherID: UInt64, tenant: String) {
+        registry.pauseJobsWatch(watcherID: watcherID, tenant: tenant)
+    }
+
+    func unwatchJobs(watcherID: UInt64, tenant: String) {
+        registry.unwatchJobs(watcherID: watcherID, tenant: tenant)
+    }
 }

@@ -45,6 +45,12 @@ public protocol JobStore: Sendable {
     /// registry's lock: it must not call back into the registry.
     func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails
 
+    /// What WatchJobs resumes from after a restart: the history's epoch, the
+    /// retained removals and the horizon below which removals were dropped.
+    /// Called once, after ``load(expect:restore:)``. A store that keeps none
+    /// (the default) starts a new history: every earlier cursor resyncs.
+    func loadChangeLog() throws(JobWireError) -> StoredChangeLog
+
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
 
 
@@ -67,8 +73,48 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    public func loadChangeLog() throws(JobWireError) -> StoredChangeLog { StoredChangeLog(epoch: StoredChangeLog.newEpoch()) }
     public var dataDirectory: String? { nil }
     public var lastCommitMicros: UInt64 { 0 }
+}
+
+/// A job's removal from the registry (deleted or expired), kept so that a
+/// WatchJobs client resuming from before it learns that the job left.
+public struct StoredRemoval: Sendable, Equatable {
+    /// The removal's change number.
+    public var sequence: UInt64
+    public var tenant: String
+    public var jobID: String
+
+    public init(sequence: UInt64, tenant: String, jobID: String) {
+        self.sequence = sequence
+        self.tenant = tenant
+        self.jobID = jobID
+    }
+}
+
+/// What a store kept of the change history for WatchJobs (see ``ChangeCursor``).
+public struct StoredChangeLog: Sendable, Equatable {
+    /// Names this history: cursors with another epoch resync.
+    public var epoch: String
+    /// Retained removals, in change order.
+    public var removals: [StoredRemoval]
+    /// Removals numbered at or below it were dropped: a cursor below it resyncs.
+    public var horizon: UInt64
+
+    public init(epoch: String, removals: [StoredRemoval] = [], horizon: UInt64 = 0) {
+        self.epoch = epoch
+        self.removals = removals
+        self.horizon = horizon
+    }
+
+    /// 16 random hexadecimal digits.
+    public static func newEpoch() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
 }
 
 /// An expired job: it answers NOT_FOUND / EXPIRED to its tenant until `forgetAtMs`.
@@ -95,18 +141,21 @@ public struct StoredJob: Sendable, Equatable {
     public var details: StoredDetails?
     /// Creation order, for ListJobs paging.
     public var sequence: UInt64
+    /// The change number of the job's latest change (its creation's is `sequence`).
+    public var changeSequence: UInt64
     /// Idempotency key of the Configure that created it, and its fingerprint.
     public var requestID: String
     public var requestFingerprint: UInt64
     /// The worker's lease length; 0 when no worker holds a lease.
     public var leaseTTLMs: UInt32
 
-    public init(summary: JobSummary, encodedJob: [UInt8], details: StoredDetails?, sequence: UInt64, requestID: String,
-                requestFingerprint: UInt64, leaseTTLMs: UInt32) {
+    public init(summary: JobSummary, encodedJob: [UInt8], details: StoredDetails?, sequence: UInt64, changeSequence: UInt64 = 0,
+                requestID: String, requestFingerprint: UInt64, leaseTTLMs: UInt32) {
         self.summary = summary
         self.encodedJob = encodedJob
         self.details = details
         self.sequence = sequence
+        self.changeSequence = max(changeSequence, sequence)
         self.requestID = requestID
         self.requestFingerprint = requestFingerprint
         self.leaseTTLMs = leaseTTLMs
@@ -134,17 +183,20 @@ public struct StoredJobChange: Sendable, Equatable {
     /// The job encoded (the registry's cached encoding), so the store need not encode it again.
     public var encodedJob: [UInt8]
     public var sequence: UInt64
+    /// This change's number.
+    public var changeSequence: UInt64
     public var requestID: String
     public var requestFingerprint: UInt64
     public var leaseTTLMs: UInt32
     public var appendedLogLines: [String]
     public var appendedEvent: StoredEvent
 
-    public init(summary: JobSummary, encodedJob: [UInt8], sequence: UInt64, requestID: String, requestFingerprint: UInt64,
-                leaseTTLMs: UInt32, appendedLogLines: [String], appendedEvent: StoredEvent) {
+    public init(summary: JobSummary, encodedJob: [UInt8], sequence: UInt64, changeSequence: UInt64 = 0, requestID: String,
+                requestFingerprint: UInt64, leaseTTLMs: UInt32, appendedLogLines: [String], appendedEvent: StoredEvent) {
         self.summary = summary
         self.encodedJob = encodedJob
         self.sequence = sequence
+        self.changeSequence = max(changeSequence, sequence)
         self.requestID = requestID
         self.requestFingerprint = requestFingerprint
         self.leaseTTLMs = leaseTTLMs
@@ -171,9 +223,11 @@ public enum StoredChange: Sendable {
     /// The job was created or changed: its new state and what the change appended.
     case put(StoredJobChange)
     /// The job was deleted. `sequence` is its creation sequence (stores may key rows by it).
-    case remove(jobID: String, sequence: UInt64)
+    case remove(jobID: String, sequence: UInt64, removal: StoredRemoval)
     /// The job's retention is over: it is dropped and answers EXPIRED until `forgetAtMs`.
-    case expire(StoredTombstone, sequence: UInt64)
+    case expire(StoredTombstone, sequence: UInt64, removal: StoredRemoval)
+    /// Removals numbered at or below this are no longer kept (the new horizon).
+    case pruneRemovals(through: UInt64)
     /// An expired job's tombstone is dropped: it now answers plain NOT_FOUND.
     case forget(jobID: String)
 }

@@ -14,7 +14,7 @@ enum SQLiteJobRows {
         let rows = try database.prepare("""
             SELECT sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type, priority, status,
                    created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port, log_line_count, revision,
-                   current_task, updated_at_ms, completed_at_ms
+                   current_task, updated_at_ms, completed_at_ms, change_sequence
             FROM jobs ORDER BY sequence
             """)
         var pairs: [Label] = []
@@ -53,10 +53,33 @@ enum SQLiteJobRows {
                 streamPort: UInt32(truncatingIfNeeded: rows.int64(13)),
                 logLineCount: UInt64(bitPattern: rows.int64(14)), revision: UInt64(bitPattern: rows.int64(15)))
             try body(StoredJob(summary: summary, encodedJob: rows.blob(2), details: nil,
-                               sequence: UInt64(bitPattern: sequence), requestID: rows.text(3),
+                               sequence: UInt64(bitPattern: sequence),
+                               changeSequence: UInt64(bitPattern: rows.int64(19)), requestID: rows.text(3),
                                requestFingerprint: UInt64(bitPattern: rows.int64(4)),
                                leaseTTLMs: UInt32(clamping: rows.int64(5))))
         }
+    }
+
+    /// The history's epoch, the retained removals in change order, and the horizon.
+    static func changeLog(in database: SQLiteDatabase) throws(JobWireError) -> StoredChangeLog {
+        var log = StoredChangeLog(epoch: "")
+        let meta = try database.prepare("SELECT key, value FROM meta")
+        while try meta.step() {
+            switch meta.text(0) {
+            case "epoch": log.epoch = meta.text(1)
+            case "removal_horizon": log.horizon = UInt64(meta.text(1)) ?? 0
+            default: break
+            }
+        }
+        guard !log.epoch.isEmpty else {
+            throw JobWireError(.dataLoss, Reason.storeDamaged, "\(database.path): the store has no history epoch")
+        }
+        let rows = try database.prepare("SELECT sequence, tenant, job_id FROM removals ORDER BY sequence")
+        while try rows.step() {
+            log.removals.append(StoredRemoval(sequence: UInt64(bitPattern: rows.int64(0)), tenant: rows.text(1),
+                                              jobID: rows.text(2)))
+        }
+        return log
     }
 
     static func tombstones(in database: SQLiteDatabase) throws(JobWireError) -> [StoredTombstone] {

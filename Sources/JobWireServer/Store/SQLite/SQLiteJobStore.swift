@@ -31,7 +31,7 @@ import Synchronization
 /// Threading: `database` and its statements are owned by `queue`; `pending`
 /// is shared under its Mutex.
 public final class SQLiteJobStore: JobStore, @unchecked Sendable {
-    public static let schemaVersion: Int64 = 3
+    public static let schemaVersion: Int64 = 4
     public static let fileName = "jobwire.sqlite"
 
     public var kind: String { "sqlite" }
@@ -89,6 +89,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         let deleteEvents: SQLiteStatement
         let insertTombstone: SQLiteStatement
         let deleteTombstone: SQLiteStatement
+        let insertRemoval: SQLiteStatement
+        let pruneRemovals: SQLiteStatement
+        let setHorizon: SQLiteStatement
     }
 
     /// Opens (or creates) the store in `directory`.
@@ -145,14 +148,14 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             upsertJob: try database.prepare("""
                 INSERT INTO jobs (sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type,
                                   priority, status, created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port,
-                                  log_line_count, revision, current_task, updated_at_ms, completed_at_ms)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                                  log_line_count, revision, current_task, updated_at_ms, completed_at_ms, change_sequence)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
                 ON CONFLICT (sequence) DO UPDATE SET job = excluded.job, lease_ttl_ms = excluded.lease_ttl_ms,
                     priority = excluded.priority, status = excluded.status, expires_at_ms = excluded.expires_at_ms,
                     lease_expires_at_ms = excluded.lease_expires_at_ms, stream_port = excluded.stream_port,
                     log_line_count = excluded.log_line_count, revision = excluded.revision,
                     current_task = excluded.current_task, updated_at_ms = excluded.updated_at_ms,
-                    completed_at_ms = excluded.completed_at_ms
+                    completed_at_ms = excluded.completed_at_ms, change_sequence = excluded.change_sequence
                 """),
             insertLabel: try database.prepare("INSERT OR REPLACE INTO job_labels (sequence, key, value) VALUES (?1, ?2, ?3)"),
             deleteLabels: try database.prepare("DELETE FROM job_labels WHERE sequence = ?1"),
@@ -166,7 +169,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             deleteEvents: try database.prepare("DELETE FROM events WHERE sequence = ?1"),
             insertTombstone: try database.prepare(
                 "INSERT OR REPLACE INTO tombstones (job_id, tenant, forget_at_ms) VALUES (?1, ?2, ?3)"),
-            deleteTombstone: try database.prepare("DELETE FROM tombstones WHERE job_id = ?1"))
+            deleteTombstone: try database.prepare("DELETE FROM tombstones WHERE job_id = ?1"),
+            insertRemoval: try database.prepare("INSERT OR REPLACE INTO removals (sequence, tenant, job_id) VALUES (?1, ?2, ?3)"),
+            pruneRemovals: try database.prepare("DELETE FROM removals WHERE sequence <= ?1"),
+            setHorizon: try database.prepare("UPDATE meta SET value = ?1 WHERE key = 'removal_horizon'"))
     }
 
     /// SQLite's full integrity check of the store in `directory` (for
@@ -341,7 +347,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
                                           .integer(job.createdAtMs), .integer(job.expiresAtMs), .integer(job.leaseExpiresAtMs),
                                           .integer(Int64(job.streamPort)), .integer(Int64(bitPattern: job.logLineCount)),
                                           .integer(Int64(bitPattern: job.revision)), .text(job.currentTask),
-                                          .integer(job.updatedAtMs), .integer(job.completedAtMs)).run()
+                                          .integer(job.updatedAtMs), .integer(job.completedAtMs),
+                                          .integer(Int64(bitPattern: update.changeSequence))).run()
             // Labels are set by Configure and never change: written with the first revision.
             if job.revision == 1 {
                 for (labelKey, value) in job.labels {
@@ -367,15 +374,32 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             }
             let dropThrough = Int64(bitPattern: event.revision) - Int64(historyPerJob)
             if dropThrough > 0 { try statements.trimEvents.bind(key, .integer(dropThrough)).run() }
-        case .remove(_, let sequence):
+        case .remove(_, let sequence, let removal):
             try forgetJob(sequence, statements)
-        case .expire(let tombstone, let sequence):
+            try insertRemoval(removal, statements)
+        case .expire(let tombstone, let sequence, let removal):
             try forgetJob(sequence, statements)
+            try insertRemoval(removal, statements)
             try statements.insertTombstone.bind(.text(tombstone.jobID), .text(tombstone.tenant),
                                                 .integer(tombstone.forgetAtMs)).run()
         case .forget(let jobID):
             try statements.deleteTombstone.bind(.text(jobID)).run()
+        case .pruneRemovals(let horizon):
+            let through = SQLiteValue.integer(Int64(bitPattern: horizon))
+            try statements.pruneRemovals.bind(through).run()
+            try statements.setHorizon.bind(.text(String(horizon))).run()
         }
+    }
+
+    private func insertRemoval(_ removal: StoredRemoval, _ statements: Statements) throws(JobWireError) {
+        try statements.insertRemoval.bind(.integer(Int64(bitPattern: removal.sequence)), .text(removal.tenant),
+                                          .text(removal.jobID)).run()
+    }
+
+    public func loadChangeLog() throws(JobWireError) -> StoredChangeLog {
+        try queue.sync {
+            Result { () throws(JobWireError) -> StoredChangeLog in try SQLiteJobRows.changeLog(in: database) }
+        }.get()
     }
 
     private func forgetJob(_ sequence: UInt64, _ statements: Statements) throws(JobWireError) {

@@ -24,7 +24,7 @@ enum SQLiteMigrations {
         }
     }
 
-    private static let steps: [Int64: Step] = [0: createVersion1, 1: addSummaryColumns, 2: addSearchColumns]
+    private static let steps: [Int64: Step] = [0: createVersion1, 1: addSummaryColumns, 2: addSearchColumns, 3: addChangeLog]
 
     /// Version 1: jobs with their stored bytes, log lines, watch history and tombstones.
     ///
@@ -134,5 +134,28 @@ enum SQLiteMigrations {
             try update.bind(.integer(rows.int64(0)), .text(job.currentTask), .integer(job.updatedAtMs),
                             .integer(job.completedAtMs)).run()
         }
+    }
+
+    /// Version 4: what WatchJobs resumes from after a restart: each job's
+    /// latest change number (its creation sequence for existing rows), the
+    /// retained removals, and in `meta` the history's epoch and the removal
+    /// horizon.
+    private static func addChangeLog(_ database: SQLiteDatabase) throws(JobWireError) {
+        try database.execute("""
+            ALTER TABLE jobs ADD COLUMN change_sequence INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE removals (
+                sequence INTEGER PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                job_id TEXT NOT NULL
+            );
+            CREATE TABLE meta (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            ) WITHOUT ROWID;
+            UPDATE jobs SET change_sequence = sequence;
+            """)
+        try database.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?1)")
+            .bind(.text(StoredChangeLog.newEpoch())).run()
+        try database.execute("INSERT INTO meta (key, value) VALUES ('removal_horizon', '0')")
     }
 }

@@ -35,6 +35,8 @@ typedef struct Jobwire__V1__ListJobsRequest__LabelsEntry Jobwire__V1__ListJobsRe
 typedef struct Jobwire__V1__ListJobsResponse Jobwire__V1__ListJobsResponse;
 typedef struct Jobwire__V1__WatchJobRequest Jobwire__V1__WatchJobRequest;
 typedef struct Jobwire__V1__WatchEvent Jobwire__V1__WatchEvent;
+typedef struct Jobwire__V1__WatchJobsRequest Jobwire__V1__WatchJobsRequest;
+typedef struct Jobwire__V1__JobsEvent Jobwire__V1__JobsEvent;
 typedef struct Jobwire__V1__CancelRequest Jobwire__V1__CancelRequest;
 typedef struct Jobwire__V1__UpdateJobRequest Jobwire__V1__UpdateJobRequest;
 typedef struct Jobwire__V1__DeleteJobRequest Jobwire__V1__DeleteJobRequest;
@@ -236,6 +238,55 @@ typedef enum _Jobwire__V1__WatchEventType {
   JOBWIRE__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_BOOKMARK = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__WATCH_EVENT_TYPE)
 } Jobwire__V1__WatchEventType;
+/*
+ * What a JobsEvent means.
+ */
+typedef enum _Jobwire__V1__JobsEventType {
+  /*
+   * Never sent.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_UNSPECIFIED = 0,
+  /*
+   * Part of the snapshot: `jobs` holds up to `page_size` matching jobs as
+   * they are. The snapshot is the first thing a watch without a cursor sends,
+   * and follows a RESYNC.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_SNAPSHOT = 1,
+  /*
+   * The snapshot, or the catch-up after a resume, is complete: from here on
+   * every event is a live change. `jobs` is empty.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_SYNCED = 2,
+  /*
+   * A job now matches the filter that did not before (it was created, or
+   * changed into the filter). `jobs` holds it.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_ENTERED = 3,
+  /*
+   * A matching job changed and still matches; `jobs` holds its new state.
+   * While catching up after a resume, a job that changed since the cursor
+   * and matches is sent as CHANGED whether or not the client held it.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_CHANGED = 4,
+  /*
+   * A job no longer matches: `job_id` names it; `jobs` holds its new state
+   * when it changed out of the filter, and is empty when it was deleted or
+   * expired. While catching up after a resume, a job that changed since the
+   * cursor and does not match is sent as LEFT whether or not the client held
+   * it: a client drops it if it has it.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_LEFT = 5,
+  /*
+   * The cursor cannot be resumed from: forget every job held; a snapshot
+   * follows (SNAPSHOT events, then SYNCED).
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_RESYNC = 6,
+  /*
+   * Nothing changed for a while; `cursor` is where to resume from.
+   */
+  JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_BOOKMARK = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__JOBS_EVENT_TYPE)
+} Jobwire__V1__JobsEventType;
 /*
  * The state of one component of the server.
  */
@@ -906,6 +957,65 @@ struct  Jobwire__V1__WatchEvent
 #define JOBWIRE__V1__WATCH_EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__watch_event__descriptor) \
     , JOBWIRE__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_UNSPECIFIED, 0, NULL, 0,NULL }
+
+
+/*
+ * WatchJobs: a server stream of the changes to every job of the caller's
+ * tenant that matches a filter (a list+watch, as Kubernetes offers it):
+ * first the matching jobs as they are, in pages, then every change, in order,
+ * each saying whether the job entered the filter, changed inside it, or left
+ * it. Every event carries a cursor; a client that reconnects sends back the
+ * last one it processed and continues with no gap and no duplicate, across a
+ * restart of a server with a durable store. docs/PROTOCOL.md, "WatchJobs".
+ */
+struct  Jobwire__V1__WatchJobsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The filter: statuses, type, labels, created range, priority range and
+   * query, exactly as ListJobs takes them. `page_size` is the number of jobs
+   * per SNAPSHOT event (0: 100; at most 500); `page_token`, `order_by` and
+   * `ascending` must be left empty.
+   */
+  Jobwire__V1__ListJobsRequest *filter;
+  /*
+   * Empty: start with a snapshot of the matching jobs. Otherwise the cursor
+   * of the last event the client processed: the stream resumes after it. A
+   * cursor the server can no longer resume from (its history is gone, or it
+   * is another server's) starts with a RESYNC event instead.
+   */
+  char *cursor;
+};
+#define JOBWIRE__V1__WATCH_JOBS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__watch_jobs_request__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One event of WatchJobs.
+ */
+struct  Jobwire__V1__JobsEvent
+{
+  ProtobufCMessage base;
+  Jobwire__V1__JobsEventType type;
+  /*
+   * Where this event leaves the stream: send it back in
+   * `WatchJobsRequest.cursor` to continue after it. Opaque.
+   */
+  char *cursor;
+  /*
+   * The jobs the event is about (see JobsEventType), without log lines.
+   */
+  size_t n_jobs;
+  Jobwire__V1__Job **jobs;
+  /*
+   * ENTERED, CHANGED, LEFT: the job's id.
+   */
+  char *job_id;
+};
+#define JOBWIRE__V1__JOBS_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__jobs_event__descriptor) \
+    , JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -2002,6 +2112,44 @@ Jobwire__V1__WatchEvent *
 void   jobwire__v1__watch_event__free_unpacked
                      (Jobwire__V1__WatchEvent *message,
                       ProtobufCAllocator *allocator);
+/* Jobwire__V1__WatchJobsRequest methods */
+void   jobwire__v1__watch_jobs_request__init
+                     (Jobwire__V1__WatchJobsRequest         *message);
+size_t jobwire__v1__watch_jobs_request__get_packed_size
+                     (const Jobwire__V1__WatchJobsRequest   *message);
+size_t jobwire__v1__watch_jobs_request__pack
+                     (const Jobwire__V1__WatchJobsRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__watch_jobs_request__pack_to_buffer
+                     (const Jobwire__V1__WatchJobsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__WatchJobsRequest *
+       jobwire__v1__watch_jobs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__watch_jobs_request__free_unpacked
+                     (Jobwire__V1__WatchJobsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__JobsEvent methods */
+void   jobwire__v1__jobs_event__init
+                     (Jobwire__V1__JobsEvent         *message);
+size_t jobwire__v1__jobs_event__get_packed_size
+                     (const Jobwire__V1__JobsEvent   *message);
+size_t jobwire__v1__jobs_event__pack
+                     (const Jobwire__V1__JobsEvent   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__jobs_event__pack_to_buffer
+                     (const Jobwire__V1__JobsEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__JobsEvent *
+       jobwire__v1__jobs_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__jobs_event__free_unpacked
+                     (Jobwire__V1__JobsEvent *message,
+                      ProtobufCAllocator *allocator);
 /* Jobwire__V1__CancelRequest methods */
 void   jobwire__v1__cancel_request__init
                      (Jobwire__V1__CancelRequest         *message);
@@ -2599,6 +2747,12 @@ typedef void (*Jobwire__V1__WatchJobRequest_Closure)
 typedef void (*Jobwire__V1__WatchEvent_Closure)
                  (const Jobwire__V1__WatchEvent *message,
                   void *closure_data);
+typedef void (*Jobwire__V1__WatchJobsRequest_Closure)
+                 (const Jobwire__V1__WatchJobsRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__JobsEvent_Closure)
+                 (const Jobwire__V1__JobsEvent *message,
+                  void *closure_data);
 typedef void (*Jobwire__V1__CancelRequest_Closure)
                  (const Jobwire__V1__CancelRequest *message,
                   void *closure_data);
@@ -2745,6 +2899,10 @@ struct Jobwire__V1__JobService_Service
                 const Jobwire__V1__UsageRequest *input,
                 Jobwire__V1__UsageResponse_Closure closure,
                 void *closure_data);
+  void (*watch_jobs)(Jobwire__V1__JobService_Service *service,
+                     const Jobwire__V1__WatchJobsRequest *input,
+                     Jobwire__V1__JobsEvent_Closure closure,
+                     void *closure_data);
 };
 typedef void (*Jobwire__V1__JobService_ServiceDestroy)(Jobwire__V1__JobService_Service *);
 void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
@@ -2765,7 +2923,8 @@ void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
       function_prefix__ ## stats,\
       function_prefix__ ## retry,\
       function_prefix__ ## set_priority,\
-      function_prefix__ ## usage  }
+      function_prefix__ ## usage,\
+      function_prefix__ ## watch_jobs  }
 void jobwire__v1__job_service__configure(ProtobufCService *service,
                                          const Jobwire__V1__ConfigureRequest *input,
                                          Jobwire__V1__ConfigureResponse_Closure closure,
@@ -2818,6 +2977,10 @@ void jobwire__v1__job_service__usage(ProtobufCService *service,
                                      const Jobwire__V1__UsageRequest *input,
                                      Jobwire__V1__UsageResponse_Closure closure,
                                      void *closure_data);
+void jobwire__v1__job_service__watch_jobs(ProtobufCService *service,
+                                          const Jobwire__V1__WatchJobsRequest *input,
+                                          Jobwire__V1__JobsEvent_Closure closure,
+                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2825,6 +2988,7 @@ extern const ProtobufCEnumDescriptor    jobwire__v1__status_code__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__job_status__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__job_order__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__watch_event_type__descriptor;
+extern const ProtobufCEnumDescriptor    jobwire__v1__jobs_event_type__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__component_state__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__serving_status__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__status__descriptor;
@@ -2847,6 +3011,8 @@ extern const ProtobufCMessageDescriptor jobwire__v1__list_jobs_request__labels_e
 extern const ProtobufCMessageDescriptor jobwire__v1__list_jobs_response__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__watch_job_request__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__watch_event__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__watch_jobs_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__jobs_event__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__cancel_request__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__update_job_request__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__delete_job_request__descriptor;

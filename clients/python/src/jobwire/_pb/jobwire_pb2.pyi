@@ -51,6 +51,17 @@ class WatchEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WATCH_EVENT_TYPE_RESYNC: _ClassVar[WatchEventType]
     WATCH_EVENT_TYPE_BOOKMARK: _ClassVar[WatchEventType]
 
+class JobsEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOBS_EVENT_TYPE_UNSPECIFIED: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_SNAPSHOT: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_SYNCED: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_ENTERED: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_CHANGED: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_LEFT: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_RESYNC: _ClassVar[JobsEventType]
+    JOBS_EVENT_TYPE_BOOKMARK: _ClassVar[JobsEventType]
+
 class ComponentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     COMPONENT_STATE_UNSPECIFIED: _ClassVar[ComponentState]
@@ -96,6 +107,14 @@ WATCH_EVENT_TYPE_SNAPSHOT: WatchEventType
 WATCH_EVENT_TYPE_CHANGE: WatchEventType
 WATCH_EVENT_TYPE_RESYNC: WatchEventType
 WATCH_EVENT_TYPE_BOOKMARK: WatchEventType
+JOBS_EVENT_TYPE_UNSPECIFIED: JobsEventType
+JOBS_EVENT_TYPE_SNAPSHOT: JobsEventType
+JOBS_EVENT_TYPE_SYNCED: JobsEventType
+JOBS_EVENT_TYPE_ENTERED: JobsEventType
+JOBS_EVENT_TYPE_CHANGED: JobsEventType
+JOBS_EVENT_TYPE_LEFT: JobsEventType
+JOBS_EVENT_TYPE_RESYNC: JobsEventType
+JOBS_EVENT_TYPE_BOOKMARK: JobsEventType
 COMPONENT_STATE_UNSPECIFIED: ComponentState
 COMPONENT_STATE_OK: ComponentState
 COMPONENT_STATE_WARNING: ComponentState
@@ -369,6 +388,26 @@ class WatchEvent(_message.Message):
     job: Job
     new_log_lines: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, type: _Optional[_Union[WatchEventType, str]] = ..., revision: _Optional[int] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., new_log_lines: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WatchJobsRequest(_message.Message):
+    __slots__ = ("filter", "cursor")
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    filter: ListJobsRequest
+    cursor: str
+    def __init__(self, filter: _Optional[_Union[ListJobsRequest, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class JobsEvent(_message.Message):
+    __slots__ = ("type", "cursor", "jobs", "job_id")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    type: JobsEventType
+    cursor: str
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    job_id: str
+    def __init__(self, type: _Optional[_Union[JobsEventType, str]] = ..., cursor: _Optional[str] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., job_id: _Optional[str] = ...) -> None: ...
 
 class CancelRequest(_message.Message):
     __slots__ = ("job_id", "reason")
