@@ -2,6 +2,7 @@ import Foundation
 import JobWireProtocol
 import JobWireTestSupport
 @testable import JobWireServer
+import JobWireSync
 import Testing
 
 /// WatchJobs (list + watch) end to end over loopback: snapshot pages, live
@@ -201,5 +202,79 @@ struct WatchJobsTests {
         #expect(Set(latest.values.map(\.jobID)) == Set(final.map(\.jobID)))
         #expect(final.allSatisfy { latest[$0.jobID] == $0 })
         #expect(received < 4_000, "changes the watcher had not read were merged into each job's latest state")
+    }
+}
+
+/// The catch-up itself, step by step, on a registry with no transport.
+@Suite("WatchJobs catch-up steps", .ownThread)
+struct WatchJobsCatchUpTests {
+    /// Collects what the registry pushes to a live watcher.
+    final class Sink: WatchSink, @unchecked Sendable {
+        let pushed = Locked<[[UInt8]]>([])
+
+        func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
+            if case .jobs(_, let event) = delivery { pushed.withLock { $0.append(event) } }
+        }
+    }
+
+    /// A client's view, as the clients' JobsView keeps it.
+    struct View {
+        var jobs: [String: Job] = [:]
+        var isSynced = false
+
+        mutating func apply(_ event: JobsEvent) {
+            switch event.type {
+            case .resync: jobs.removeAll()
+            case .snapshot, .entered, .changed: for job in event.jobs { jobs[job.jobID] = job }
+            case .left: jobs.removeValue(forKey: event.jobID)
+            case .synced: isSynced = true
+            case .bookmark, .unspecified: break
+            }
+        }
+    }
+
+    private func write(_ start: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws -> [UInt8] {
+        try RegistryWrite(start).reply()
+    }
+
+    @Test("a job sent in an early snapshot page that is deleted or leaves the filter before the snapshot ends gets a LEFT")
+    func changesDuringTheSnapshot() throws {
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: InMemoryJobStore())
+        var ids: [String] = []
+        for _ in 0..<5 {
+            let reply = try write { completion throws(JobWireError) in
+                try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: "default", completion: completion)
+            }
+            ids.append(try ConfigureResponse(decoding: reply).job.jobID)
+        }
+        let sink = Sink()
+        let start = try registry.watchJobs(WatchJobsRequest(filter: ListJobsRequest(statuses: [.pending], pageSize: 1)),
+                                           tenant: "default", sink: sink, streamID: 1)
+        var view = View()
+        var position = start.position
+        // One event per step: the snapshot spans steps, as it does when the client reads slowly.
+        func step() throws -> Bool {
+            let step = registry.catchUpJobs(watcherID: start.watcherID, tenant: "default", from: position, since: start.head,
+                                            snapshot: true, pageSize: 1, maxBytes: 1)
+            for event in step.events { view.apply(try JobsEvent(decoding: event)) }
+            position = step.position
+            return step.live
+        }
+        #expect(try !step() && !step())
+        #expect(Set(view.jobs.keys) == Set(ids.prefix(2)), "the first two jobs were sent")
+        _ = try write { completion throws(JobWireError) in
+            try registry.delete(DeleteJobRequest(jobID: ids[0]), tenant: "default", completion: completion)
+        }
+        _ = try write { completion throws(JobWireError) in
+            try registry.cancel(CancelRequest(jobID: ids[1]), tenant: "default", completion: completion)
+        }
+        _ = try write { completion throws(JobWireError) in
+            try registry.cancel(CancelRequest(jobID: ids[4]), tenant: "default", completion: completion)
+        }
+        var live = false
+        for _ in 0..<20 where !live { live = try step() }
+        #expect(live && view.isSynced)
+        #expect(Set(view.jobs.keys) == [ids[2], ids[3]], "exactly the jobs still PENDING")
+        #expect(sink.pushed.withLock { $0.isEmpty })
     }
 }

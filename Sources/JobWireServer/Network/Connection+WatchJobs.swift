@@ -12,7 +12,8 @@ extension Connection {
         let start = try context.service.watchJobs(request, caller: caller, sink: self, streamID: streamID)
         let pageSize = request.filter.pageSize == 0 ? Limits.defaultPageSize : Int(request.filter.pageSize)
         let stream = JobsStream(watcherID: start.watcherID, tenant: caller.tenant, pageSize: pageSize, startedAtNs: startedAtNs,
-                                epoch: start.epoch, position: start.position, snapshot: start.snapshot, since: start.position,
+                                epoch: start.epoch, position: start.position, snapshot: start.snapshot,
+                                since: start.snapshot ? start.head : start.position,
                                 lastSentAtMs: WallClock.nowMs())
         openStream(streamID, .jobs(stream))
         if start.resync {

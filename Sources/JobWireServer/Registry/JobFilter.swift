@@ -2,8 +2,13 @@ import JobWireProtocol
 
 /// ListJobs' filters and search: a job matches when it passes every one that
 /// is set.
+///
+/// Split in two for scans over a million jobs: ``matchesScalars(status:createdAtMs:priority:)``
+/// reads only numbers, so a job it refuses costs no reference counting;
+/// ``matchesText(_:)`` reads the strings and labels of the few that pass.
 struct JobFilter {
-    let statuses: Set<JobStatus>
+    /// Bit `rawValue` set for each status asked for; 0 for every status.
+    let statusMask: UInt32
     let type: String
     let labels: [String: String]
     let createdAfterMs: Int64
@@ -12,7 +17,7 @@ struct JobFilter {
     let query: TextQuery?
 
     init(_ request: ListJobsRequest) {
-        statuses = Set(request.statuses.filter { $0 != .unspecified })
+        statusMask = request.statuses.filter { $0 != .unspecified }.reduce(0) { $0 | 1 << UInt32($1.rawValue) }
         type = request.type
         labels = request.labels
         createdAfterMs = request.createdAfterMs
@@ -22,11 +27,25 @@ struct JobFilter {
     }
 
     func matches(_ job: borrowing JobSummary) -> Bool {
-        if !statuses.isEmpty && !statuses.contains(job.status) { return false }
+        matchesScalars(status: job.status, createdAtMs: job.createdAtMs, priority: job.priority) && matchesText(job)
+    }
+
+    /// The filters on numbers: statuses, created range, priority range.
+    @inline(__always)
+    func matchesScalars(status: JobStatus, createdAtMs: Int64, priority: Int32) -> Bool {
+        if statusMask != 0 && statusMask & 1 << UInt32(status.rawValue) == 0 { return false }
+        if createdAfterMs != 0 && createdAtMs < createdAfterMs { return false }
+        if createdBeforeMs != 0 && createdAtMs >= createdBeforeMs { return false }
+        if let range = self.priority, !range.contains(priority) { return false }
+        return true
+    }
+
+    /// Whether the text filters apply at all (type, labels, query).
+    var hasText: Bool { !type.isEmpty || !labels.isEmpty || query != nil }
+
+    /// The filters on text: type, labels, query.
+    func matchesText(_ job: borrowing JobSummary) -> Bool {
         if !type.isEmpty && job.type != type { return false }
-        if createdAfterMs != 0 && job.createdAtMs < createdAfterMs { return false }
-        if createdBeforeMs != 0 && job.createdAtMs >= createdBeforeMs { return false }
-        if let priority, !priority.contains(job.priority) { return false }
         for (key, value) in labels where job.labels[key] != value {
             return false
         }

@@ -29,17 +29,10 @@ extension JobRegistry {
                 let walkBackwards = !request.ascending || request.orderBy != .created
                 for offset in jobs.slots.indices {
                     let slot = jobs.slots[walkBackwards ? jobs.slots.count - 1 - offset : offset]
-                    guard !slot.isRemoved else { continue }
-                    let position = slot.withVisibleSummary { (summary) -> PageSelection.Position? in
-                        // Expired jobs the reaper has not reached yet are left out, as they will be once it has.
-                        guard filter.matches(summary),
-                              !JobRecord.isPastRetention(status: summary.status, expiresAtMs: summary.expiresAtMs,
-                                                         nowMs: now) else { return nil }
-                        return PageSelection.Position(key: page.key(of: summary), sequence: slot.record.sequence)
-                    }
-                    guard let found = position, let position = found else { continue }
+                    // Expired jobs the reaper has not reached yet are left out, as they will be once it has.
+                    guard !slot.isRemoved, slot.visibleMatches(filter, nowMs: now) else { continue }
                     total += 1
-                    page.offer(position, slot)
+                    page.offer(slot)
                 }
             }
             var response: [UInt8] = []
@@ -86,12 +79,19 @@ struct PageSelection {
         selected.reserveCapacity(capacity)
     }
 
-    /// The order's key of a job (creation order has none beyond the sequence).
-    func key(of summary: borrowing JobSummary) -> Int64 {
+    /// A matching job's position in the order, read from the summary readers
+    /// see (creation order has no key beyond the sequence).
+    func position(of slot: JobSlot) -> Position {
+        let sequence = slot.record.sequence
         switch order {
-        case .created: 0
-        case .updated: summary.updatedAtMs
-        case .priority: Int64(summary.priority)
+        case .created:
+            return Position(key: 0, sequence: sequence)
+        case .updated:
+            let updated = slot.record.isSettled ? slot.record.summary.updatedAtMs : slot.record.visible?.summary.updatedAtMs ?? 0
+            return Position(key: updated, sequence: sequence)
+        case .priority:
+            let priority = slot.record.isSettled ? slot.record.summary.priority : slot.record.visible?.summary.priority ?? 0
+            return Position(key: Int64(priority), sequence: sequence)
         }
     }
 
@@ -101,7 +101,8 @@ struct PageSelection {
         return ascending ? lhs.sequence < rhs.sequence : lhs.sequence > rhs.sequence
     }
 
-    mutating func offer(_ position: Position, _ slot: JobSlot) {
+    mutating func offer(_ slot: JobSlot) {
+        let position = position(of: slot)
         if let after, !precedes(after, position) { return }
         if selected.count == capacity {
             guard let worst = selected.last, precedes(position, worst.position) else { return }

@@ -22,14 +22,13 @@ extension JobRegistry {
             var runTimeMs: Double = 0
             let now = WallClock.nowMs()
             for slot in state.tenants[tenant]?.slots ?? [] where !slot.isRemoved {
-                _ = slot.withVisibleSummary { summary in
-                    if createdAfterMs != 0 && summary.createdAtMs < createdAfterMs { return }
-                    if createdBeforeMs != 0 && summary.createdAtMs >= createdBeforeMs { return }
-                    if JobRecord.isPastRetention(status: summary.status, expiresAtMs: summary.expiresAtMs, nowMs: now) { return }
-                    counts[Int(summary.status.rawValue)] += 1
-                    if summary.status == .completed {
-                        runTimeMs += Double(max(0, summary.completedAtMs - summary.createdAtMs))
-                    }
+                guard let job = slot.visibleFigures() else { continue }
+                if createdAfterMs != 0 && job.createdAtMs < createdAfterMs { continue }
+                if createdBeforeMs != 0 && job.createdAtMs >= createdBeforeMs { continue }
+                if JobRecord.isPastRetention(status: job.status, expiresAtMs: job.expiresAtMs, nowMs: now) { continue }
+                counts[Int(job.status.rawValue)] += 1
+                if job.status == .completed {
+                    runTimeMs += Double(max(0, job.completedAtMs - job.createdAtMs))
                 }
             }
             var statistics = JobStatistics()

@@ -20,6 +20,9 @@ extension JobRegistry {
         let watcherID: UInt64
         /// The position to catch up from (0 for a snapshot).
         let position: UInt64
+        /// For a snapshot, the last change number made before it started: later
+        /// changes may concern jobs it already sent (see ``JobRegistry/catchUpJobs(watcherID:tenant:from:since:snapshot:pageSize:maxBytes:)``).
+        let head: UInt64
         /// Whether the catch-up is a snapshot (no cursor, or a resync).
         let snapshot: Bool
         /// The cursor could not be resumed: a RESYNC event goes first.
@@ -70,17 +73,21 @@ extension JobRegistry {
             state.jobsWatchers[tenant, default: [:]][watcherID] = JobsWatcher(sink: sink, streamID: streamID,
                                                                               filter: JobFilter(filter))
             state.watchesPerTenant[tenant, default: 0] += 1
-            return JobsWatchStart(watcherID: watcherID, position: position, snapshot: cursor == nil || resync,
-                                  resync: resync, epoch: state.epoch)
+            return JobsWatchStart(watcherID: watcherID, position: position, head: state.nextSequence - 1,
+                                  snapshot: cursor == nil || resync, resync: resync, epoch: state.epoch)
         }
     }
 
     /// One step of a watcher's catch-up: the tenant's changes after
     /// `position`, as events of at most about `maxBytes`, in change order.
     /// A snapshot sends the matching jobs in SNAPSHOT pages of `pageSize`;
-    /// a resume sends each job changed since then as CHANGED (it matches) or
-    /// LEFT (it does not, or it was removed; jobs created after `since`, which
-    /// the client cannot hold, are left out). When the step reaches the end
+    /// `since` is the last change number made before it started, and a change
+    /// after it may concern a job an earlier step already sent, so such a job
+    /// that no longer matches, or was removed, is sent as LEFT (the snapshot
+    /// spans steps, and the log moves meanwhile). A resume sends each job
+    /// changed since `since` as CHANGED (it matches) or LEFT (it does not, or
+    /// it was removed; jobs created after `since`, which the client cannot
+    /// hold, are left out). When the step reaches the end
     /// of the log, or a change the store has not accepted yet, the watcher
     /// turns live in the same critical section (SYNCED ends the events): the
     /// changes from there on are pushed to it as they are accepted, in order.
@@ -119,20 +126,29 @@ extension JobRegistry {
                     break
                 }
                 step.position = entry.sequence
+                // In a snapshot, only changes made after it started can concern a job it sent.
+                let mayHaveBeenSent = !snapshot || entry.sequence > since
                 switch entry.kind {
                 case .removal(let jobID, _):
-                    guard !snapshot else { continue }
+                    guard mayHaveBeenSent else { continue }
+                    flushPage()
                     let event = JobsEvents.encode(type: .left, cursor: cursor(entry.sequence), jobID: jobID)
                     bytes += event.count
                     step.events.append(event)
                 case .change(let slot, _):
                     guard let visible = slot.record.visible else { continue }
                     let matches = watcher.filter.matches(visible.summary)
-                    if snapshot {
-                        guard matches else { continue }
+                    if snapshot && matches {
                         page.append(visible.encodedJob)
                         bytes += visible.encodedJob.count
                         if page.count >= pageSize { flushPage() }
+                    } else if snapshot {
+                        guard mayHaveBeenSent else { continue }
+                        flushPage()
+                        let event = JobsEvents.encode(type: .left, cursor: cursor(entry.sequence),
+                                                      encodedJobs: [visible.encodedJob], jobID: visible.summary.jobID)
+                        bytes += event.count
+                        step.events.append(event)
                     } else if matches || slot.record.sequence <= since {
                         let event = JobsEvents.encode(type: matches ? .changed : .left, cursor: cursor(entry.sequence),
                                                       encodedJobs: [visible.encodedJob], jobID: visible.summary.jobID)
