@@ -9,10 +9,15 @@
         for event in client.watch(job.job_id):
             print(event.kind.name, event.job.status.name if event.job else "", event.revision)
 
+        view = jobwire.JobsView()                   # every RUNNING job, kept current
+        for jobs_event in client.watch_jobs(statuses=[jobwire.JobStatus.RUNNING]):
+            view.apply(jobs_event)
+
 ``jobwire.aio.Client`` is the same API on asyncio. Errors are subclasses of
 :class:`JobWireError` carrying ``code``, ``reason``, ``message`` and
 ``retry_after``; docs/PROTOCOL.md describes the protocol underneath.
 """
+from ._jobs_view import JobsView
 from ._policy import Backoff
 from ._version import __version__
 from ._worker_logic import JobCancelled
@@ -21,16 +26,16 @@ from .errors import (Aborted, AlreadyExists, Cancelled, DataLoss, DeadlineExceed
                      InvalidArgument, JobWireError, NotFound, OutOfRange, PermissionDenied, Reason,
                      ResourceExhausted, Status, StatusCode, Unauthenticated, Unavailable, Unimplemented, Unknown)
 from .models import (BatchResult, ComponentHealth, ComponentState, ConfigureResult, EventKind, Health, Job, JobAttempt,
-                     JobError, JobOrder, JobPage, JobResult, JobSpec, JobStatus, KeyUsage, MethodStats, MethodUsage,
-                     ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
+                     JobError, JobOrder, JobPage, JobResult, JobsEvent, JobsEventType, JobSpec, JobStatus, KeyUsage,
+                     MethodStats, MethodUsage, ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
 from .worker import Worker
 
 __all__ = [
     "Aborted", "AlreadyExists", "Backoff", "BatchResult", "Cancelled", "Client", "ComponentHealth", "ComponentState",
     "ConfigureResult", "DataLoss", "DeadlineExceeded", "EventKind", "FailedPrecondition", "Health", "Internal",
     "InvalidArgument", "Job", "JobAttempt", "JobCancelled", "JobError", "JobOrder", "JobPage", "JobResult", "JobSpec",
-    "JobStatus", "JobWireError", "KeyUsage", "MethodStats", "MethodUsage", "NotFound", "OutOfRange",
-    "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo", "ServingStatus", "Stats", "Status", "StatusCode",
-    "StreamMetadata", "Unauthenticated", "Unavailable", "Unimplemented", "Unknown", "Usage", "WatchEvent", "Worker",
-    "__version__",
+    "JobsEvent", "JobsEventType", "JobsView", "JobStatus", "JobWireError", "KeyUsage", "MethodStats", "MethodUsage",
+    "NotFound", "OutOfRange", "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo", "ServingStatus",
+    "Stats", "Status", "StatusCode", "StreamMetadata", "Unauthenticated", "Unavailable", "Unimplemented", "Unknown",
+    "Usage", "WatchEvent", "Worker", "__version__",
 ]

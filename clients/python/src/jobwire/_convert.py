@@ -14,11 +14,11 @@ from google.protobuf.message import DecodeError, Message
 from ._pb import jobwire_pb2 as pb
 from .errors import InvalidArgument, Reason, Status, StatusCode, error_from_status
 from .models import (BatchResult, ComponentHealth, ComponentState, ConfigureResult, EventKind, Health, Job,
-                     JobAttempt, JobError, JobPage, JobResult, JobSpec, JobStatus, KeyUsage, MethodStats, MethodUsage,
-                     ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
+                     JobAttempt, JobError, JobPage, JobResult, JobsEvent, JobsEventType, JobSpec, JobStatus, KeyUsage,
+                     MethodStats, MethodUsage, ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
 
 M = TypeVar("M", bound=Message)
-E = TypeVar("E", JobStatus, EventKind, ServingStatus, ComponentState)
+E = TypeVar("E", JobStatus, EventKind, JobsEventType, ServingStatus, ComponentState)
 
 
 def decode(message_type: type[M], data: bytes) -> M:
@@ -155,6 +155,15 @@ def parse_watch_event(data: bytes) -> WatchEvent:
     kind = _enum(EventKind, event.type, "WatchEvent.type")
     job = job_from_pb(event.job) if event.HasField("job") else None
     return WatchEvent(kind, event.revision, job, tuple(event.new_log_lines))
+
+
+def parse_jobs_event(data: bytes) -> JobsEvent:
+    """One ``JobsEvent``; an UNSPECIFIED or unknown type is ``INVALID_ENUM_VALUE``."""
+    event = decode(pb.JobsEvent, data)
+    if event.type == pb.JOBS_EVENT_TYPE_UNSPECIFIED:
+        raise InvalidArgument(StatusCode.INVALID_ARGUMENT, Reason.INVALID_ENUM_VALUE, "JobsEvent.type is unspecified")
+    kind = _enum(JobsEventType, event.type, "JobsEvent.type")
+    return JobsEvent(kind, event.cursor, tuple(job_from_pb(job) for job in event.jobs), event.job_id)
 
 
 def parse_delete(data: bytes) -> int:

@@ -41,6 +41,7 @@ STATS: Final = method_name("Stats")
 RETRY: Final = method_name("Retry")
 SET_PRIORITY: Final = method_name("SetPriority")
 USAGE: Final = method_name("Usage")
+WATCH_JOBS: Final = method_name("WatchJobs")
 
 
 @dataclass(frozen=True)
@@ -117,15 +118,23 @@ class ListOrder:
     ascending: bool = False
 
 
+def _list_request(filters: ListFilter, page_size: int) -> pb.ListJobsRequest:
+    """The filter fields of a ``ListJobsRequest``, which WatchJobs takes as its filter too."""
+    request = pb.ListJobsRequest(
+        statuses=[_wire_status(status) for status in filters.statuses], type=filters.type,
+        labels=dict(filters.labels or {}), created_after_ms=filters.created_after_ms,
+        created_before_ms=filters.created_before_ms, page_size=page_size, query=filters.query)
+    if filters.priority is not None:
+        request.priority.CopyFrom(pb.PriorityRange(min=filters.priority[0], max=filters.priority[1]))
+    return request
+
+
 def list_jobs(filters: ListFilter, order: ListOrder, page_size: int, page_token: str) -> CallSpec[JobPage]:
     def build() -> pb.ListJobsRequest:
-        request = pb.ListJobsRequest(
-            statuses=[_wire_status(status) for status in filters.statuses], type=filters.type,
-            labels=dict(filters.labels or {}), created_after_ms=filters.created_after_ms,
-            created_before_ms=filters.created_before_ms, page_size=page_size, page_token=page_token,
-            query=filters.query, order_by=cast(pb.JobOrder, int(order.by)), ascending=order.ascending)
-        if filters.priority is not None:
-            request.priority.CopyFrom(pb.PriorityRange(min=filters.priority[0], max=filters.priority[1]))
+        request = _list_request(filters, page_size)
+        request.page_token = page_token
+        request.order_by = cast(pb.JobOrder, int(order.by))
+        request.ascending = order.ascending
         return request
 
     return CallSpec(LIST_JOBS, encode(build), _convert.parse_page, idempotent=True)
@@ -133,6 +142,11 @@ def list_jobs(filters: ListFilter, order: ListOrder, page_size: int, page_token:
 
 def watch_request(job_id: str, after_revision: int, log_tail: int) -> bytes:
     return encode(lambda: pb.WatchJobRequest(job_id=job_id, after_revision=after_revision, log_tail=log_tail))
+
+
+def watch_jobs_request(filters: ListFilter, page_size: int, cursor: str) -> bytes:
+    """A ``WatchJobsRequest``: the filter with no page token or order (the server refuses them), and the cursor."""
+    return encode(lambda: pb.WatchJobsRequest(filter=_list_request(filters, page_size), cursor=cursor))
 
 
 def cancel(job_id: str, reason: str) -> CallSpec[Job]:

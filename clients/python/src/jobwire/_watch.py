@@ -4,11 +4,13 @@ docs/PROTOCOL.md, "WatchJob": to resume after a dropped connection, watch
 again with ``after_revision`` = the last revision received. This state keeps
 that revision, drops events at or below it (no duplicate), and passes a
 RESYNC through as it is: the server no longer had the history, the job in it
-replaces the caller's state.
+replaces the caller's state. WatchJobs resumes the same way from a cursor
+(``_jobs_watch``); both streams take any :class:`ResumeState`.
 """
 from __future__ import annotations
 
 import time
+from typing import Final, Protocol, TypeVar
 
 from . import _rpc
 from ._convert import parse_watch_event
@@ -16,9 +18,25 @@ from ._policy import Backoff, watch_end_is_retryable
 from .errors import JobWireError, Reason
 from .models import EventKind, WatchEvent
 
+E_co = TypeVar("E_co", covariant=True)
+
+
+class ResumeState(Protocol[E_co]):
+    """What a reconnecting stream needs from a watch: the method, the request of the next attempt (resuming after
+    what was delivered) and the event to deliver for each reply."""
+
+    @property
+    def method(self) -> str: ...
+
+    def request(self) -> bytes: ...
+
+    def on_reply(self, message: bytes) -> E_co | None: ...
+
 
 class WatchState:
     """The resume point of one watch and the filtering of its events."""
+
+    method: Final = _rpc.WATCH_JOB
 
     def __init__(self, job_id: str, after_revision: int, log_tail: int, include_bookmarks: bool) -> None:
         self.job_id = job_id

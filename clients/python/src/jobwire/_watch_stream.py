@@ -2,31 +2,34 @@
 
 When the call ends with a retryable status (``UNAVAILABLE``, rate limits) the
 stream waits (:class:`~jobwire._watch.Reconnects`), opens a new call on a
-(new) connection and resumes after the last revision it delivered
-(:class:`~jobwire._watch.WatchState`). :meth:`WatchStream.cancel` may be
-called from any thread: it sends ``CancelCall`` and wakes the consumer.
+(new) connection and resumes after the last event it delivered: the revision
+of a WatchJob (:class:`~jobwire._watch.WatchState`), the cursor of a WatchJobs
+(:class:`~jobwire._jobs_watch.JobsWatchState`). :meth:`WatchStream.cancel` may
+be called from any thread: it sends ``CancelCall`` and wakes the consumer.
 """
 from __future__ import annotations
 
 import queue
 import threading
+from typing import Generic, TypeVar
 
-from . import _rpc
 from ._connection import Connection, QueueSink
 from ._manager import ConnectionManager
 from ._policy import Deadline, deadline_exceeded
-from ._watch import Reconnects, WatchState, retryable
+from ._watch import Reconnects, ResumeState, retryable
 from .errors import JobWireError, Status, error_from_status
-from .models import WatchEvent
+
+E = TypeVar("E")
 
 #: Longest single wait for a connection, so that cancel() is noticed while the server is away.
 _CONNECT_SLICE = 1.0
 
 
-class WatchStream:
-    """See the module docstring; :meth:`next` returns None once the job has ended (or the stream was cancelled)."""
+class WatchStream(Generic[E]):
+    """See the module docstring; :meth:`next` returns None once the call ended with OK (a watched job ended) or
+    the stream was cancelled."""
 
-    def __init__(self, manager: ConnectionManager, tenant: str, state: WatchState, reconnects: Reconnects,
+    def __init__(self, manager: ConnectionManager, tenant: str, state: ResumeState[E], reconnects: Reconnects,
                  timeout: float | None) -> None:
         self._manager = manager
         self._tenant = tenant
@@ -47,7 +50,7 @@ class WatchStream:
             connection, stream_id, _ = call
             connection.cancel(stream_id)
 
-    def next(self) -> WatchEvent | None:
+    def next(self) -> E | None:
         """The next event; None after the terminal one or after :meth:`cancel`."""
         while not self._done:
             if self._cancelled.is_set():
@@ -62,7 +65,7 @@ class WatchStream:
             except queue.Empty:
                 connection.cancel(stream_id)
                 self._done = True
-                raise deadline_exceeded(_rpc.WATCH_JOB) from None
+                raise deadline_exceeded(self._state.method) from None
             if isinstance(payload, bytes):
                 self._reconnects.delivered()
                 event = self._state.on_reply(payload)
@@ -86,8 +89,8 @@ class WatchStream:
             wait = Deadline(self._reconnects.bound(self._deadline.bound(_CONNECT_SLICE)))
             connection = self._manager.get(wait)
             sink = QueueSink()
-            stream_id = connection.start_call(_rpc.WATCH_JOB, self._state.request(), self._deadline.timeout_ms(),
-                                              self._tenant, sink, self._deadline.at)
+            stream_id = connection.start_call(self._state.method, self._state.request(),
+                                              self._deadline.timeout_ms(), self._tenant, sink, self._deadline.at)
         except JobWireError as error:
             self._retry_or_raise(error)
             return None
@@ -100,7 +103,7 @@ class WatchStream:
     def _retry_or_raise(self, error: JobWireError) -> None:
         try:
             if self._deadline.expired():
-                raise deadline_exceeded(_rpc.WATCH_JOB) from None
+                raise deadline_exceeded(self._state.method) from None
             if not retryable(error):
                 raise error
             delay = self._reconnects.delay(error)

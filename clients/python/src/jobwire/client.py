@@ -10,6 +10,7 @@ from typing import TypeVar
 from . import _rpc
 from ._connection import Connection, QueueSink
 from ._core import HelloOptions
+from ._jobs_watch import JobsWatchState
 from ._manager import ConnectionManager
 from ._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
 from ._rpc import CallSpec, ListFilter, ListOrder, Update
@@ -18,8 +19,8 @@ from ._watch import Reconnects, WatchState
 from ._watch_stream import WatchStream
 from ._worker_logic import claim_lost
 from .errors import JobWireError, error_from_status
-from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobSpec,
-                     JobStatus, ServerInfo, Stats, Usage, WatchEvent)
+from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobsEvent,
+                     JobSpec, JobStatus, ServerInfo, Stats, Usage, WatchEvent)
 from .worker import Worker
 
 T = TypeVar("T")
@@ -177,6 +178,49 @@ class Client:
         finally:
             stream.cancel()
 
+    def watch_jobs(self, *, statuses: Iterable[JobStatus] = (), type: str = "", labels: Mapping[str, str] | None = None,
+                   created_after_ms: int = 0, created_before_ms: int = 0, priority: tuple[int, int] | None = None,
+                   query: str = "", page_size: int = 0, cursor: str = "", timeout: float | None = None,
+                   reconnect_timeout: float | None = None) -> Generator[JobsEvent, None, None]:
+        """Follows every job of the tenant matching the filters: a generator of :class:`JobsEvent` that does not end.
+
+        The filters are those of :meth:`list_jobs`. Without a ``cursor`` it
+        yields the matching jobs first (SNAPSHOT events of up to ``page_size``
+        jobs, 0 meaning 100, at most 500), then SYNCED, then each change:
+        ENTERED, CHANGED, LEFT. With the ``cursor`` of the last event you
+        processed it yields what changed since (CHANGED or LEFT), then SYNCED;
+        when the server cannot resume from it, RESYNC (forget every job) and a
+        new snapshot. Idle watches get BOOKMARK events, whose cursor is a point
+        to resume from. :class:`~jobwire.JobsView` turns the events into the
+        current set of jobs.
+
+        When the connection drops or the server drains or restarts, the
+        generator reconnects with backoff and resumes after the cursor of the
+        last event it yielded, as :meth:`watch` does with revisions: no gap, no
+        duplicate. When the connection is read too slowly, the server catches
+        it up with the latest state of each changed job (intermediate states
+        may be skipped, the latest never); events the connection delivered but
+        the loop has not taken yet wait in memory.
+
+        Args:
+            timeout: deadline of the whole watch in seconds (None: none).
+            reconnect_timeout: give up (raising the last error) after trying to
+                resume for this many seconds without success; None: never.
+
+        Raises ``InvalidArgument`` (``INVALID_CURSOR``, a bad filter),
+        ``PermissionDenied``, ``ResourceExhausted`` / ``TOO_MANY_WATCHES`` and
+        any other non-retryable error. Closing the generator (or breaking out
+        of the loop) cancels the call on the wire.
+        """
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority, query)
+        stream = WatchStream(self._manager, self.tenant, JobsWatchState(filters, page_size, cursor),
+                             Reconnects(self.backoff, reconnect_timeout), timeout)
+        try:
+            while (event := stream.next()) is not None:
+                yield event
+        finally:
+            stream.cancel()
+
     def cancel(self, job_id: str, *, reason: str = "", timeout: float | None = None) -> Job:
         """Asks a job to stop (best-effort, idempotent): CANCELLING while a worker holds a lease, else CANCELLED."""
         return self._unary(_rpc.cancel(job_id, reason), timeout)
@@ -289,7 +333,8 @@ class Client:
         return self._unary(_rpc.update(job_id, fields), timeout)
 
     def _watch_stream(self, job_id: str, *, after_revision: int = 0, log_tail: int = 0, timeout: float | None = None,
-                      include_bookmarks: bool = False, reconnect_timeout: float | None = None) -> WatchStream:
+                      include_bookmarks: bool = False,
+                      reconnect_timeout: float | None = None) -> WatchStream[WatchEvent]:
         state = WatchState(job_id, after_revision, log_tail, include_bookmarks)
         return WatchStream(self._manager, self.tenant, state, Reconnects(self.backoff, reconnect_timeout), timeout)
 

@@ -46,6 +46,34 @@ class EventKind(enum.IntEnum):
     BOOKMARK = 4
 
 
+class JobsEventType(enum.IntEnum):
+    """What a :class:`JobsEvent` of ``watch_jobs`` means (``jobwire.v1.JobsEventType``).
+
+    Together they keep a copy of the matching jobs exact: :class:`~jobwire.JobsView`
+    applies them.
+    """
+
+    #: ``jobs`` holds up to ``page_size`` matching jobs as they are: the first
+    #: events of a watch without a cursor, and the ones after a RESYNC.
+    SNAPSHOT = 1
+    #: The snapshot, or the catch-up after a resume, is complete: from here on
+    #: every event is a live change. ``jobs`` is empty.
+    SYNCED = 2
+    #: A job now matches that did not before (created, or changed into the filter); ``jobs`` holds it.
+    ENTERED = 3
+    #: A matching job changed and still matches; ``jobs`` holds its new state. After a resume, every job that
+    #: changed meanwhile and matches comes as CHANGED, held or not.
+    CHANGED = 4
+    #: A job no longer matches: ``jobs`` holds its new state when it changed out of
+    #: the filter, and is empty when it was deleted or expired. After a resume it
+    #: may name a job the caller never held: drop it if held.
+    LEFT = 5
+    #: The cursor could not be resumed from: forget every job held; a snapshot follows.
+    RESYNC = 6
+    #: Nothing changed for a while; ``cursor`` is a point to resume from.
+    BOOKMARK = 7
+
+
 class JobOrder(enum.IntEnum):
     """The order ``list_jobs`` returns jobs in (``jobwire.v1.JobOrder``); ties go by creation order."""
 
@@ -258,6 +286,22 @@ class WatchEvent:
     revision: int
     job: Job | None = None
     new_log_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobsEvent:
+    """One event of ``watch_jobs``: a page of the snapshot, or one job entering, changing in or leaving the filter.
+
+    ``cursor`` is where the event leaves the stream: pass the one of the last
+    event processed as ``watch_jobs(cursor=…)`` to continue after it (the
+    watch does so itself when it reconnects). ``job_id`` names the job of an
+    ENTERED, CHANGED or LEFT event ("" otherwise); ``jobs`` carries no log lines.
+    """
+
+    type: JobsEventType
+    cursor: str
+    jobs: tuple[Job, ...] = ()
+    job_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from . import _worker_logic as logic
 from ._rpc import Update
 from ._worker_logic import ExitAction, JobCancelled
 from .errors import FailedPrecondition, JobWireError, NotFound, Reason
-from .models import Job, JobError, JobResult, JobStatus
+from .models import Job, JobError, JobResult, JobStatus, WatchEvent
 
 if TYPE_CHECKING:
     from ._watch_stream import WatchStream
@@ -61,7 +61,7 @@ class Worker:
         self._started = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._watch: WatchStream | None = None
+        self._watch: WatchStream[WatchEvent] | None = None
         #: Set once the server reports a cancel request (the job is CANCELLING).
         self.cancel_event = threading.Event()
         #: The last error of a background heartbeat, if the latest one failed.

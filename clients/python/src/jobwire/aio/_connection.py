@@ -106,8 +106,13 @@ class Connection:
                     await self._changed.wait()
         stream_id = self._core.start_call(method, request, timeout_ms, tenant, sink)
         self._write()
-        with contextlib.suppress(ConnectionError):
-            await self._writer.drain()
+        try:
+            with contextlib.suppress(ConnectionError):
+                await self._writer.drain()
+        except asyncio.CancelledError:
+            # The caller never learns the stream id: without this a watch cancelled here would stay open on the wire.
+            self.cancel(stream_id)
+            raise
         return stream_id
 
     def cancel(self, stream_id: int) -> None:

@@ -1,4 +1,5 @@
-"""An asyncio watch that survives drops, drains and restarts (the rules of the sync ``WatchStream``).
+"""An asyncio watch that survives drops, drains and restarts (the rules of the sync ``WatchStream``), for WatchJob
+and WatchJobs alike.
 
 Cancelling the task that awaits :meth:`WatchStream.next` (or calling
 :meth:`WatchStream.cancel`) sends ``CancelCall``.
@@ -7,22 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Generic, TypeVar
 
-from .. import _rpc
 from .._policy import Deadline, deadline_exceeded
-from .._watch import Reconnects, WatchState, retryable
+from .._watch import Reconnects, ResumeState, retryable
 from ..errors import JobWireError, Status, error_from_status
-from ..models import WatchEvent
 from ._connection import AsyncQueueSink, Connection
 from ._manager import ConnectionManager
 
 _CONNECT_SLICE = 1.0
+E = TypeVar("E")
 
 
-class WatchStream:
-    """:meth:`next` returns None once the job has ended (or after :meth:`cancel`)."""
+class WatchStream(Generic[E]):
+    """:meth:`next` returns None once the call ended with OK (a watched job ended) or after :meth:`cancel`."""
 
-    def __init__(self, manager: ConnectionManager, tenant: str, state: WatchState, reconnects: Reconnects,
+    def __init__(self, manager: ConnectionManager, tenant: str, state: ResumeState[E], reconnects: Reconnects,
                  timeout: float | None) -> None:
         self._manager = manager
         self._tenant = tenant
@@ -40,7 +41,7 @@ class WatchStream:
             connection, stream_id, _ = self._call
             connection.cancel(stream_id)
 
-    async def next(self) -> WatchEvent | None:
+    async def next(self) -> E | None:
         """The next event; None after the terminal one or after :meth:`cancel`."""
         try:
             return await self._next()
@@ -48,7 +49,7 @@ class WatchStream:
             self.cancel()
             raise
 
-    async def _next(self) -> WatchEvent | None:
+    async def _next(self) -> E | None:
         while not self._done:
             if self._cancelled.is_set():
                 self._done = True
@@ -63,7 +64,7 @@ class WatchStream:
             except TimeoutError:
                 connection.cancel(stream_id)
                 self._done = True
-                raise deadline_exceeded(_rpc.WATCH_JOB) from None
+                raise deadline_exceeded(self._state.method) from None
             if isinstance(payload, bytes):
                 self._reconnects.delivered()
                 event = self._state.on_reply(payload)
@@ -85,7 +86,7 @@ class WatchStream:
             wait = Deadline(self._reconnects.bound(self._deadline.bound(_CONNECT_SLICE)))
             connection = await self._manager.get(wait)
             sink = AsyncQueueSink()
-            stream_id = await connection.start_call(_rpc.WATCH_JOB, self._state.request(),
+            stream_id = await connection.start_call(self._state.method, self._state.request(),
                                                     self._deadline.timeout_ms(), self._tenant, sink,
                                                     self._deadline.at)
         except JobWireError as error:
@@ -97,7 +98,7 @@ class WatchStream:
     async def _retry_or_raise(self, error: JobWireError) -> None:
         try:
             if self._deadline.expired():
-                raise deadline_exceeded(_rpc.WATCH_JOB) from None
+                raise deadline_exceeded(self._state.method) from None
             if not retryable(error):
                 raise error
             delay = self._reconnects.delay(error)

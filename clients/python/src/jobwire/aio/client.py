@@ -8,14 +8,15 @@ from typing import TypeVar
 
 from .. import _rpc
 from .._core import HelloOptions
+from .._jobs_watch import JobsWatchState
 from .._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
 from .._rpc import CallSpec, ListFilter, ListOrder, Update
 from .._version import DEFAULT_CLIENT_NAME
 from .._watch import Reconnects, WatchState
 from .._worker_logic import claim_lost
 from ..errors import JobWireError, error_from_status
-from ..models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobSpec,
-                      JobStatus, ServerInfo, Stats, Usage, WatchEvent)
+from ..models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobsEvent,
+                      JobSpec, JobStatus, ServerInfo, Stats, Usage, WatchEvent)
 from ._connection import AsyncQueueSink, Connection
 from ._manager import ConnectionManager
 from ._watch_stream import WatchStream
@@ -131,6 +132,23 @@ class Client:
         finally:
             stream.cancel()
 
+    async def watch_jobs(self, *, statuses: Iterable[JobStatus] = (), type: str = "",
+                         labels: Mapping[str, str] | None = None, created_after_ms: int = 0,
+                         created_before_ms: int = 0, priority: tuple[int, int] | None = None, query: str = "",
+                         page_size: int = 0, cursor: str = "", timeout: float | None = None,
+                         reconnect_timeout: float | None = None) -> AsyncGenerator[JobsEvent, None]:
+        """Follows every job matching the filters as an async generator that does not end; see
+        :meth:`jobwire.Client.watch_jobs`. Closing it (``aclose``, leaving ``async for``) or cancelling the task
+        that awaits it cancels the call on the wire."""
+        filters = ListFilter(tuple(statuses), type, labels, created_after_ms, created_before_ms, priority, query)
+        stream = WatchStream(self._manager, self.tenant, JobsWatchState(filters, page_size, cursor),
+                             Reconnects(self.backoff, reconnect_timeout), timeout)
+        try:
+            while (event := await stream.next()) is not None:
+                yield event
+        finally:
+            stream.cancel()
+
     async def cancel(self, job_id: str, *, reason: str = "", timeout: float | None = None) -> Job:
         """Asks a job to stop (best-effort, idempotent)."""
         return await self._unary(_rpc.cancel(job_id, reason), timeout)
@@ -202,7 +220,8 @@ class Client:
         return await self._unary(_rpc.update(job_id, fields), timeout)
 
     def _watch_stream(self, job_id: str, *, after_revision: int = 0, log_tail: int = 0, timeout: float | None = None,
-                      include_bookmarks: bool = False, reconnect_timeout: float | None = None) -> WatchStream:
+                      include_bookmarks: bool = False,
+                      reconnect_timeout: float | None = None) -> WatchStream[WatchEvent]:
         state = WatchState(job_id, after_revision, log_tail, include_bookmarks)
         return WatchStream(self._manager, self.tenant, state, Reconnects(self.backoff, reconnect_timeout), timeout)
 

@@ -23,7 +23,7 @@ from .. import _worker_logic as logic
 from .._rpc import Update
 from .._worker_logic import ExitAction, JobCancelled
 from ..errors import FailedPrecondition, JobWireError, NotFound, Reason
-from ..models import Job, JobError, JobResult, JobStatus
+from ..models import Job, JobError, JobResult, JobStatus, WatchEvent
 
 if TYPE_CHECKING:
     from ._watch_stream import WatchStream
@@ -205,7 +205,7 @@ class Worker:
                 if isinstance(failure, (NotFound, FailedPrecondition)):
                     return
 
-    async def _follow(self, watch: WatchStream) -> None:
+    async def _follow(self, watch: WatchStream[WatchEvent]) -> None:
         try:
             while (event := await watch.next()) is not None:
                 if event.job is not None:
