@@ -252,6 +252,43 @@ struct CommitOrderTests {
         #expect(error.code == .notFound && error.reason == Reason.jobNotFound)
     }
 
+    @Test("a status change waiting for the store leaves the job listed, counted and watched under its old status until it is durable")
+    func statusFiltersWhileACommitWaits() throws {
+        let store = ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let job = try createCommitted(in: registry, store)
+        func listed(_ status: JobStatus) throws -> (ids: [String], total: UInt64) {
+            let page = try ListJobsResponse(decoding: try registry.list(ListJobsRequest(statuses: [status]), tenant: tenant))
+            return (page.jobs.map(\.jobID), page.totalCount)
+        }
+        _ = try RegistryWrite { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, status: .running), tenant: tenant, completion: completion)
+        }
+        #expect(try listed(.pending) == ([job.jobID], 1) && listed(.running) == ([], 0), "RUNNING is not durable yet")
+        #expect(registry.statistics(tenant: tenant).counts == [StatusCount(status: .pending, count: 1)])
+        store.commit()
+        #expect(try listed(.running) == ([job.jobID], 1) && listed(.pending) == ([], 0))
+        // Back and forth (retry) many times: the job is listed once, under its one status.
+        for _ in 0..<3 {
+            for request in [UpdateJobRequest(jobID: job.jobID, status: .failed), nil] {
+                _ = try RegistryWrite { completion throws(JobWireError) in
+                    if let request {
+                        try registry.update(request, tenant: tenant, completion: completion)
+                    } else {
+                        try registry.retry(RetryRequest(jobID: job.jobID), tenant: tenant, completion: completion)
+                    }
+                }
+                store.commit()
+            }
+            _ = try RegistryWrite { completion throws(JobWireError) in
+                try registry.update(UpdateJobRequest(jobID: job.jobID, status: .running), tenant: tenant, completion: completion)
+            }
+            store.commit()
+        }
+        #expect(try listed(.running) == ([job.jobID], 1) && listed(.failed) == ([], 0) && listed(.pending) == ([], 0))
+        #expect(registry.statistics(tenant: tenant).total == 1)
+    }
+
     @Test("an error caused by a change the store has not accepted waits for it, so a read right after shows why")
     func errorsWaitForTheirCause() throws {
         let store = ManualStore()

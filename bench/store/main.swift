@@ -9,12 +9,14 @@ import JobWireServer
 // to load them — the server's start-up work — and the data directory's size.
 //
 //   jobwire-bench-store [--jobs 1000000] [--data-dir DIR] [--keep]   (--keep leaves the store;
-//   --load-only times start-up from a kept one)
+//   --load-only times start-up from a kept one; --varied gives the jobs a mix of
+//   statuses, types, sites and tasks, for bench/list_vs_sqlite.py)
 
 var jobs = 1_000_000
 var directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-bench-store-\(UUID().uuidString)").path
 var keep = false
 var loadOnly = false
+var varied = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let flag = arguments.next() {
     switch flag {
@@ -22,10 +24,45 @@ while let flag = arguments.next() {
     case "--data-dir": directory = arguments.next() ?? directory
     case "--keep": keep = true
     case "--load-only": loadOnly = true
+    case "--varied": varied = true
     default:
-        print("usage: jobwire-bench-store [--jobs N] [--data-dir DIR] [--keep] [--load-only]")
+        print("usage: jobwire-bench-store [--jobs N] [--data-dir DIR] [--keep] [--load-only] [--varied]")
         exit(2)
     }
+}
+
+/// With --varied, job `index` of a mixed population, the same for every run:
+/// 80 % completed, 10 % failed, 6 % cancelled, 3 % running, 1 % pending;
+/// four types; 50 sites (ten cities, five districts); a current task.
+func vary(_ job: Job, _ index: Int) -> Job {
+    var job = job
+    let cities = ["haifa", "eilat", "acre", "tiberias", "nazareth", "ashdod", "jaffa", "dimona", "arad", "safed"]
+    let districts = ["north", "south", "east", "west", "center"]
+    job.type = ["das_stream", "transcode", "ai_generation", "thumbnail"][index % 4]
+    job.labels = ["site": "\(cities[index % 10])-\(districts[index / 100 % 5])"]
+    job.priority = Int32(index % 7) - 3
+    switch index % 100 {
+    case 0..<80:
+        job.currentTask = "done"
+    case 80..<90:
+        job.status = .failed
+        job.result = nil
+        job.error = JobError(message: "worker stopped heartbeating", failedTask: "encoding", reason: "LEASE_EXPIRED")
+        job.currentTask = "encoding"
+    case 90..<96:
+        job.status = .cancelled
+        job.result = nil
+        job.cancelReason = "user closed the tab"
+        job.currentTask = "upload"
+    default:
+        job.status = index % 100 == 99 ? .pending : .running
+        job.result = nil
+        job.completedAtMs = 0
+        job.expiresAtMs = 0
+        job.progress = Double(index % 100)
+        job.currentTask = "encoding pass \(index % 3)"
+    }
+    return job
 }
 
 func seconds(since start: DispatchTime) -> Double {
@@ -48,16 +85,20 @@ do {
                       status: .completed, progress: 100, createdAtMs: now, updatedAtMs: now, completedAtMs: now,
                       expiresAtMs: now + 86_400_000, result: JobResult(contentType: "application/json", data: Array(#"{"ok":true}"#.utf8)),
                       logLineCount: 2, revision: 3)
+        let final = varied ? vary(job, index) : job
         // Created (revision 1), then finished (revision 3): the two puts a real job makes at least.
-        var created = job
+        var created = final
         created.status = .pending
         created.progress = 0
+        created.currentTask = ""
+        created.error = nil
+        created.cancelReason = ""
         created.completedAtMs = 0
         created.expiresAtMs = 0
         created.result = nil
         created.logLineCount = 0
         created.revision = 1
-        for (version, lines) in [(created, [String]()), (job, ["started", "done"])] {
+        for (version, lines) in [(created, [String]()), (final, ["started", "done"])] {
             let encoded = version.encode()
             sampleJobBytes = encoded.count
             let event = StoredEvent(revision: version.revision, encodedEvent: encoded, isStatusTransition: true)

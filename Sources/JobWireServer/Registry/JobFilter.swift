@@ -79,32 +79,37 @@ struct TextQuery {
     }
 
     func hasPrefix(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            guard bytes.count >= folded.count else { return false }
-            for index in folded.indices where Self.fold(bytes[index]) != folded[index] {
-                return false
-            }
-            return true
+        // Native strings (all the registry holds) are contiguous UTF-8: read in place, without a copy.
+        text.utf8.withContiguousStorageIfAvailable { hasPrefix(bytes: $0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { hasPrefix(bytes: $0) }
+    }
+
+    private func hasPrefix(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= folded.count else { return false }
+        for index in folded.indices where Self.fold(bytes[index]) != folded[index] {
+            return false
         }
+        return true
     }
 
     func contains(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            let needle = folded.count
-            guard bytes.count >= needle else { return false }
-            guard let first = folded.first else { return true }
-            var start = 0
-            while start <= bytes.count - needle {
-                if Self.fold(bytes[start]) == first {
-                    var index = 1
-                    while index < needle && Self.fold(bytes[start + index]) == folded[index] { index += 1 }
-                    if index == needle { return true }
-                }
-                start += 1
+        text.utf8.withContiguousStorageIfAvailable { contains(bytes: $0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { contains(bytes: $0) }
+    }
+
+    private func contains(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let needle = folded.count
+        guard bytes.count >= needle else { return false }
+        guard let first = folded.first else { return true }
+        var start = 0
+        while start <= bytes.count - needle {
+            if Self.fold(bytes[start]) == first {
+                var index = 1
+                while index < needle && Self.fold(bytes[start + index]) == folded[index] { index += 1 }
+                if index == needle { return true }
             }
-            return false
+            start += 1
         }
+        return false
     }
 }

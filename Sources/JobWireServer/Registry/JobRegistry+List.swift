@@ -23,17 +23,14 @@ extension JobRegistry {
         return try state.withLock { (state) throws(JobWireError) -> [UInt8] in
             var total: UInt64 = 0
             let now = WallClock.nowMs()
-            if let jobs = state.tenants[tenant] {
-                // Newest first is the common order: walking backwards fills the
-                // page first, and every later job is refused with one comparison.
-                let walkBackwards = !request.ascending || request.orderBy != .created
-                for offset in jobs.slots.indices {
-                    let slot = jobs.slots[walkBackwards ? jobs.slots.count - 1 - offset : offset]
-                    // Expired jobs the reaper has not reached yet are left out, as they will be once it has.
-                    guard !slot.isRemoved, slot.visibleMatches(filter, nowMs: now) else { continue }
-                    total += 1
-                    page.offer(slot)
-                }
+            // Newest first is the common order: walking backwards fills the
+            // page first, and every later job is refused with one comparison.
+            let backwards = !request.ascending || request.orderBy != .created
+            state.tenants[tenant]?.scan(statusMask: filter.statusMask, backwards: backwards) { slot in
+                // Expired jobs the reaper has not reached yet are left out, as they will be once it has.
+                guard slot.visibleMatches(filter, nowMs: now) else { return }
+                total += 1
+                page.offer(slot)
             }
             var response: [UInt8] = []
             for (_, slot) in page.selected.prefix(pageSize) {

@@ -21,11 +21,11 @@ extension JobRegistry {
             var counts = [UInt64](repeating: 0, count: JobStatus.allCases.count)
             var runTimeMs: Double = 0
             let now = WallClock.nowMs()
-            for slot in state.tenants[tenant]?.slots ?? [] where !slot.isRemoved {
-                guard let job = slot.visibleFigures() else { continue }
-                if createdAfterMs != 0 && job.createdAtMs < createdAfterMs { continue }
-                if createdBeforeMs != 0 && job.createdAtMs >= createdBeforeMs { continue }
-                if JobRecord.isPastRetention(status: job.status, expiresAtMs: job.expiresAtMs, nowMs: now) { continue }
+            state.tenants[tenant]?.scan(statusMask: 0, backwards: false) { slot in
+                guard let job = slot.visibleFigures() else { return }
+                if createdAfterMs != 0 && job.createdAtMs < createdAfterMs { return }
+                if createdBeforeMs != 0 && job.createdAtMs >= createdBeforeMs { return }
+                if JobRecord.isPastRetention(status: job.status, expiresAtMs: job.expiresAtMs, nowMs: now) { return }
                 counts[Int(job.status.rawValue)] += 1
                 if job.status == .completed {
                     runTimeMs += Double(max(0, job.completedAtMs - job.createdAtMs))

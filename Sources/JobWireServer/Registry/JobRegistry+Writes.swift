@@ -288,6 +288,9 @@ extension JobRegistry {
         let slot = state.jobs.slot(jobID)
         if let slot {
             record.changeSequence = state.recordChange(slot, tenant: tenant, revision: event.revision)
+            if record.summary.status != before.status {
+                state.tenants[tenant]?.noteStatus(record.summary.status, of: slot)
+            }
         }
         let sequence = record.changeSequence
         let after = (summary: record.summary, encodedJob: record.encodedJob)

@@ -24,6 +24,8 @@ final class JobSlot: @unchecked Sendable {
     /// Set, under the lock, when the job leaves the registry: its entry in
     /// ``TenantJobs`` is then skipped until compacted away.
     var isRemoved = false
+    /// Where the slot is in its tenant's ``TenantJobs`` (under the lock).
+    var tenantPosition = 0
 
     /// The highest accepted revision, shifted left by one, with the needs-lock flag in bit 0.
     private let acceptance = Atomic<UInt64>(0)
@@ -64,6 +66,14 @@ final class JobSlot: @unchecked Sendable {
         let original = acceptance.bitwiseOr(1, ordering: .acquiringAndReleasing).oldValue
         let accepted = original >> 1
         if accepted > 0 && !record.isSettled { record.accept(revision: accepted) }
+    }
+
+    /// Under the lock: whether every change to the job is accepted, after
+    /// catching up with what the store accepted meanwhile.
+    var isSettledNow: Bool {
+        if record.isSettled { return true }
+        catchUp()
+        return record.isSettled
     }
 
     /// The numbers Stats counts, of the job readers see, read field by field
