@@ -6,7 +6,7 @@ Markdown table per scenario, writes them into docs/BENCHMARKS.md between the
 `bench-results` markers, and ends with the SUMMARY line. `make bench` builds
 everything first; `make bench-quick` passes --quick (short runs, small counts).
 
-    bench/run.py [--quick] [--no-docs] [--only a,b,c,d]
+    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f]
 
 Every server is started here on a free loopback port and stopped at the end.
 """
@@ -270,6 +270,41 @@ def scenario_fanout(settings: Settings, rows: list[Row]) -> None:
         rows.append(fanout_row("Redis PUBLISH/SUBSCRIBE", watchers, result, cpu, rss))
 
 
+def scenario_list_watch(settings: Settings, rows: list[Row]) -> None:
+    """(e) The fan-out of (b) at 1,000 watchers, each watcher once a WatchJob of its job and once a WatchJobs
+    (list-watch) whose query names its job: the same events delivered, so CPU per event compares the two paths —
+    the list-watch's filter checks every change against every watcher of the tenant."""
+    watchers = settings.watchers[0]
+    common = ["--watchers", watchers, "--jobs-watched", 100, "--rate", settings.fanout_rate,
+              "--seconds", settings.seconds, "--warmup", settings.warmup]
+    for mode, system in [("fanout", "JobWire WatchJob"), ("listfanout", "JobWire WatchJobs")]:
+        server = jobwired("--store", "memory", "--max-connections", str(watchers + 100),
+                          "--max-connections-per-address", "0")
+        try:
+            log(f"{system} fan-out, {watchers} watchers")
+            result, cpu, rss = measured(server, lambda: loadgen("--protocol", "jobwire", "--mode", mode,
+                                                                "--port", server.port, *common))
+        finally:
+            server.stop()
+        row = fanout_row(system, watchers, result, cpu, rss)
+        received = row.extra.get("received", 0)
+        row.extra["cpu_us_per_event"] = cpu * 1e6 / received if received else 0
+        rows.append(row)
+
+
+def scenario_list(settings: Settings) -> tuple[str, float]:
+    """(f) ListJobs with a status filter and a search among a million jobs against SQLite (bench/list_vs_sqlite.py)."""
+    jobs = 100_000 if settings is QUICK else 1_000_000
+    data_dir = Path(tempfile.gettempdir()) / f"jobwire-bench-list-{jobs}"
+    log(f"ListJobs vs SQLite among {jobs:,} jobs")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "list_vs_sqlite.py"), "--jobs", str(jobs),
+                             "--rounds", "10" if settings is QUICK else "30", "--data-dir", str(data_dir)],
+                            capture_output=True, text=True, check=True)
+    table = result.stdout.rsplit("list_vs_sqlite=", 1)[0].strip()
+    ratio_value = float(result.stdout.rsplit("list_vs_sqlite=", 1)[1].split()[0])
+    return "(f) " + table, ratio_value
+
+
 def fanout_row(system: str, watchers: int, result: dict, cpu: float, rss: float) -> Row:  # type: ignore[type-arg]
     row = Row(system, f"{watchers:,}", float(result["events_per_s"]), float(result["p50_us"]),
               float(result["p99_us"]), float(result["p999_us"]), float(result["max_us"]), cpu, rss)
@@ -430,6 +465,20 @@ def ratio(rows: list[Row], ours: str, theirs: str, setting: str) -> float:
     return mine.throughput / peer.throughput
 
 
+def list_watch_cpu_ratio(rows: list[Row]) -> float:
+    """WatchJob's server CPU per delivered event over WatchJobs': ≥ 1.0 means the list-watch costs no more."""
+    per_event = {row.system: row.extra.get("cpu_us_per_event", 0) for row in rows}
+    ours, single = per_event.get("JobWire WatchJobs", 0), per_event.get("JobWire WatchJob", 0)
+    return single / ours if ours and single else float("nan")
+
+
+def list_watch_p99_ms(rows: list[Row]) -> float:
+    for row in rows:
+        if row.system == "JobWire WatchJobs" and row.p99_us is not None:
+            return row.p99_us / 1000
+    return float("nan")
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     memory = next((int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
@@ -440,7 +489,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs and small counts (under 2 minutes)")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/BENCHMARKS.md")
-    parser.add_argument("--only", default="a,b,c,d", help="scenarios to run (default a,b,c,d)")
+    parser.add_argument("--only", default="a,b,c,d,e,f", help="scenarios to run (default a,b,c,d,e,f)")
     options = parser.parse_args()
     settings = QUICK if options.quick else FULL
     only = set(options.only.split(","))
@@ -453,6 +502,8 @@ def main() -> int:
     fanout_rows: list[Row] = []
     memory_rows: list[Row] = []
     durable_rows: list[Row] = []
+    list_watch_rows: list[Row] = []
+    list_table, list_ratio = "", float("nan")
     if "a" in only:
         scenario_get(settings, get_rows)
     if "b" in only:
@@ -461,6 +512,10 @@ def main() -> int:
         scenario_memory(settings, memory_rows)
     if "d" in only:
         scenario_durable(settings, durable_rows)
+    if "e" in only:
+        scenario_list_watch(settings, list_watch_rows)
+    if "f" in only:
+        list_table, list_ratio = scenario_list(settings)
 
     sections = [f"Machine: {machine()}. Mode: {'quick' if options.quick else 'full'} "
                 f"({settings.seconds:g} s per run after {settings.warmup:g} s warm-up). "
@@ -476,6 +531,15 @@ def main() -> int:
     if durable_rows:
         sections.append(latency_table("(d) Acknowledged durable writes, 64 clients, one write in flight each",
                                       "writes/s", durable_rows, "JobWire"))
+    if list_watch_rows:
+        table = latency_table(f"(e) List-watch fan-out: {settings.watchers[0]:,} watchers, 100 jobs updated "
+                              f"{settings.fanout_rate:g} times/s; WatchJob of one job vs WatchJobs filtered to it",
+                              "events/s", list_watch_rows, "JobWire WatchJob")
+        per_event = " ".join(f"{row.system}: {row.extra['cpu_us_per_event']:.1f} µs of server CPU per delivered event."
+                             for row in list_watch_rows)
+        sections.append(table + "\n\n" + per_event)
+    if list_table:
+        sections.append(list_table)
     report = "\n\n".join(sections)
     print(report)
 
@@ -485,7 +549,10 @@ def main() -> int:
                f"get_vs_grpc={ratio(get_rows, 'JobWire', 'grpc-swift', headline):.2f} "
                f"get_vs_echo={ratio(get_rows, 'JobWire', 'echo', headline):.2f} "
                f"watch_vs_redis_pubsub={ratio(fanout_rows, 'JobWire', 'Redis', watchers):.2f} "
-               f"durable_vs_redis_aof={ratio(durable_rows, 'JobWire', 'Redis', '64'):.2f}")
+               f"durable_vs_redis_aof={ratio(durable_rows, 'JobWire', 'Redis', '64'):.2f} "
+               f"list_vs_sqlite={list_ratio:.2f} "
+               f"listwatch_cpu_vs_watch={list_watch_cpu_ratio(list_watch_rows):.2f} "
+               f"listwatch_p99_ms={list_watch_p99_ms(list_watch_rows):.1f}")
     if not options.no_docs and not options.quick:
         subprocess.run([str(ROOT / "scripts" / "update-doc-block"), "--markdown", str(ROOT / "docs" / "BENCHMARKS.md"), "bench-results",
                         "cat", "/dev/stdin"], input=report + "\n\n" + summary, text=True, check=True)

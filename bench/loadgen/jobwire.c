@@ -19,6 +19,7 @@
 #define M_GET "/jobwire.v1.JobService/GetMetadata"
 #define M_UPDATE "/jobwire.v1.JobService/UpdateJob"
 #define M_WATCH "/jobwire.v1.JobService/WatchJob"
+#define M_WATCH_JOBS "/jobwire.v1.JobService/WatchJobs"
 #define WATCH_STREAM 1u
 
 static struct {
@@ -30,6 +31,7 @@ static struct {
     uint64_t round_robin;
     uint32_t timeout_ms;
     struct jobwire_probe *probe;
+    int list_watch;
 } jw;
 
 static const char *const status_names[] = {
@@ -149,6 +151,11 @@ void jobwire_init(uint64_t rng_seed, uint32_t timeout_ms)
     jw.rng = rng_seed ? rng_seed : 0x9e3779b97f4a7c15ull;
     jw.timeout_ms = timeout_ms;
     encode_das_configure();
+}
+
+void jobwire_use_list_watch(void)
+{
+    jw.list_watch = 1;
 }
 
 uint32_t jobwire_job_count(void)
@@ -440,6 +447,66 @@ static int handle_watch_event(struct conn *c, const uint8_t *msg, size_t len, si
     }
 }
 
+/* A JobsEvent of a list-watch whose query is one job's id: the snapshot
+ * (that job), SYNCED, then CHANGED events, as a WatchJob of the job sends. */
+static int handle_jobs_event(struct conn *c, const uint8_t *msg, size_t len, size_t frame_bytes)
+{
+    struct pb_reader r = pb_reader(msg, len);
+    struct pb_field f, id = { 0 }, task = { 0 };
+    uint64_t type = 0;
+    const uint8_t *job = NULL;
+    size_t job_len = 0, jobs = 0;
+    int rc;
+    while ((rc = pb_next(&r, &f)) == 1) {
+        if (f.num == 1 && f.wire == PB_VARINT)
+            type = f.u64;
+        else if (f.num == 3 && f.wire == PB_LEN) {
+            job = f.data;
+            job_len = f.len;
+            jobs++;
+        }
+    }
+    if (rc < 0 || jobs > 1 || (job != NULL && scan_job(job, job_len, &id, &task) < 0)) {
+        conn_fail(c, "a malformed JobsEvent (or one with %zu jobs)", jobs);
+        return -1;
+    }
+    if (job != NULL && !same_id(&id, jw.ids[c->watch_job])) {
+        conn_fail(c, "a JobsEvent of another job than the watcher's query names");
+        return -1;
+    }
+    uint32_t tjob = 0;
+    uint64_t seq = 0, sent = 0;
+    int tagged = job != NULL && task.len > 0 && fanout_tag_parse(task.data, task.len, &tjob, &seq, &sent) == 0;
+    switch (type) {
+    case JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_SNAPSHOT:
+        if (c->state != CONN_HANDSHAKE || job == NULL) {
+            conn_fail(c, "an unexpected SNAPSHOT event");
+            return -1;
+        }
+        fanout_watch_started(c, tagged ? seq : 0);
+        return 0;
+    case JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_SYNCED:
+        if (c->state != CONN_READY) {
+            conn_fail(c, "SYNCED without the watched job in the snapshot");
+            return -1;
+        }
+        return 0;
+    case JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_CHANGED:
+        if (c->state != CONN_READY || !tagged) {
+            conn_fail(c, "a CHANGED event %s", c->state != CONN_READY ? "before the SNAPSHOT" : "without an update tag");
+            return -1;
+        }
+        fanout_event(c, tjob, seq, sent, len, frame_bytes);
+        return 0;
+    case JOBWIRE__V1__JOBS_EVENT_TYPE__JOBS_EVENT_TYPE_BOOKMARK:
+        fanout_bookmark(c);
+        return 0;
+    default:
+        conn_fail(c, "a JobsEvent of type %" PRIu64 " the fan-out never causes", type);
+        return -1;
+    }
+}
+
 static int on_hello_ack(struct conn *c, const uint8_t *p, size_t len)
 {
     if (c->state != CONN_HANDSHAKE) {
@@ -467,6 +534,17 @@ static int on_hello_ack(struct conn *c, const uint8_t *p, size_t len)
             conn_fail(c, "--depth %u is above the server's max_concurrent_streams %u", c->depth, streams);
             return -1;
         }
+    }
+    if (c->role == JW_WATCHER && jw.list_watch) {
+        Jobwire__V1__ListJobsRequest filter = JOBWIRE__V1__LIST_JOBS_REQUEST__INIT;
+        filter.query = jw.ids[c->watch_job];
+        Jobwire__V1__WatchJobsRequest w = JOBWIRE__V1__WATCH_JOBS_REQUEST__INIT;
+        w.filter = &filter;
+        uint8_t req[128];
+        if (jobwire__v1__watch_jobs_request__get_packed_size(&w) > sizeof req)
+            return -1; /* cannot happen with our fields; never overrun the buffer */
+        size_t n = jobwire__v1__watch_jobs_request__pack(&w, req);
+        return send_call(c, WATCH_STREAM, M_WATCH_JOBS, req, n, 0);
     }
     if (c->role == JW_WATCHER) {
         Jobwire__V1__WatchJobRequest w = JOBWIRE__V1__WATCH_JOB_REQUEST__INIT;
@@ -572,7 +650,8 @@ static int on_reply(struct conn *c, const uint8_t *p, size_t len, size_t frame_b
             conn_fail(c, "a Reply for stream %" PRIu64 " on a watching connection", stream);
             return -1;
         }
-        return handle_watch_event(c, msg, msg_len, frame_bytes);
+        return jw.list_watch ? handle_jobs_event(c, msg, msg_len, frame_bytes)
+                             : handle_watch_event(c, msg, msg_len, frame_bytes);
     }
     struct slot *s = stream <= UINT32_MAX ? conn_slot_by_tag(c, (uint32_t)stream) : NULL;
     if (s == NULL) {

@@ -28,6 +28,9 @@ enum jobwire_role {
 };
 
 void jobwire_init(uint64_t rng_seed, uint32_t timeout_ms);
+/* Fan-out watchers use WatchJobs (a list-watch whose query is their job's id)
+ * instead of WatchJob. */
+void jobwire_use_list_watch(void);
 /* Job ids, one per line, instead of seeding. */
 void jobwire_load_ids(const char *path);
 /* Seeds n jobs over one pipelined connection; dies unless all are created. */

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "          --mode create   Configure of a small job (durable when jobwired runs with --data-dir)\n"
     "          --mode update   seed --jobs jobs, then UpdateJob (progress) round robin\n"
     "          --mode fanout   --watchers W WatchJob one of --jobs-watched jobs each; one connection updates\n"
+    "          --mode listfanout  as fanout, each watcher a WatchJobs whose query is its job's id\n"
     "                          them at --rate updates/s; delivery latency update sent -> event received\n"
     "  resp    --mode get      SET --jobs keys to the value, then GET random keys\n"
     "          --mode set      SET random keys among --jobs to the value\n"
@@ -376,14 +377,17 @@ int main(int argc, char **argv)
     struct engine e;
 
     if (is(o.protocol, "jobwire")) {
-        if (!is(o.mode, "get") && !is(o.mode, "create") && !is(o.mode, "update") && !is(o.mode, "fanout"))
-            usage_error("jobwire modes: get, create, update, fanout (not '%s')", o.mode);
+        if (!is(o.mode, "get") && !is(o.mode, "create") && !is(o.mode, "update") && !is(o.mode, "fanout") &&
+            !is(o.mode, "listfanout"))
+            usage_error("jobwire modes: get, create, update, fanout, listfanout (not '%s')", o.mode);
         if (engine_init(&e, &jobwire_proto, o.host, o.port) != 0)
             return 2;
         e.source_ips = o.source_ips;
         jobwire_init(o.seed, o.timeout_ms);
         struct seed_info seed = { 0 };
-        if (is(o.mode, "fanout")) {
+        if (is(o.mode, "listfanout"))
+            jobwire_use_list_watch();
+        if (is(o.mode, "fanout") || is(o.mode, "listfanout")) {
             jobwire_seed(&e, (uint32_t)o.jobs_watched, &seed.seed_s);
             fanout_main(&o, &e, JW_WATCHER, JW_UPDATER);
         }
