@@ -237,6 +237,36 @@ struct WatchJobsCatchUpTests {
         try RegistryWrite(start).reply()
     }
 
+    @Test("a change made before the tenant had watchers and still being stored holds the watcher back; one made after is pushed")
+    func changesInFlightWhenAWatcherStarts() throws {
+        let store = CommitOrderTests.ManualStore()
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store)
+        let created = try RegistryWrite { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: "default", completion: completion)
+        }
+        // Made with no watcher, not yet stored: nothing to push will come with it.
+        let sink = Sink()
+        let start = try registry.watchJobs(WatchJobsRequest(), tenant: "default", sink: sink, streamID: 1)
+        var step = registry.catchUpJobs(watcherID: start.watcherID, tenant: "default", from: start.position, since: start.head,
+                                        snapshot: true, pageSize: 100, maxBytes: 1 << 20)
+        #expect(step.waiting && !step.live && step.events.isEmpty, "the watcher waits for the store")
+        store.commit()
+        let job = try ConfigureResponse(decoding: try created.reply()).job
+        step = registry.catchUpJobs(watcherID: start.watcherID, tenant: "default", from: step.position, since: start.head,
+                                    snapshot: true, pageSize: 100, maxBytes: 1 << 20)
+        let events = try step.events.map { try JobsEvent(decoding: $0) }
+        #expect(step.live && events.map(\.type) == [.snapshot, .synced] && events[0].jobs == [job])
+
+        // Made while the tenant has a watcher: pushed once the store has it.
+        _ = try RegistryWrite { completion throws(JobWireError) in
+            try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 5), tenant: "default", completion: completion)
+        }
+        #expect(sink.pushed.withLock { $0.isEmpty })
+        store.commit()
+        let pushed = try sink.pushed.withLock { $0 }.map { try JobsEvent(decoding: $0) }
+        #expect(pushed.map(\.type) == [.changed] && pushed.first?.jobs.first?.progress == 5)
+    }
+
     @Test("a job sent in an early snapshot page that is deleted or leaves the filter before the snapshot ends gets a LEFT")
     func changesDuringTheSnapshot() throws {
         let registry = try JobRegistry(configuration: RegistryConfiguration(), store: InMemoryJobStore())

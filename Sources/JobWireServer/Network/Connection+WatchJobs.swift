@@ -65,6 +65,16 @@ extension Connection {
                 stream.snapshot = false
             }
             streams[streamID] = .jobs(stream)
+            if step.waiting {
+                // A change made before the tenant had watchers is still being stored (milliseconds).
+                let watcherID = stream.watcherID
+                loop.schedule(afterMs: 1) { [weak self] in
+                    guard let self, case .jobs(let current)? = self.streams[streamID], current.watcherID == watcherID else { return }
+                    self.continueJobsCatchUp(streamID)
+                    self.flush()
+                }
+                return
+            }
         }
     }
 

@@ -88,7 +88,7 @@ extension JobRegistry {
             persist(.expire(tombstone, sequence: record.sequence, removal: stored), in: &state,
                     accepted: { state in
                         removal.mark.accepted = true
-                        state.publishJobs(tenant: tenant, sequence: removal.sequence, jobID: jobID, before: shown, after: nil)
+                        state.publishJobs(tenant: tenant, jobID: jobID, JobsPush(sequence: removal.sequence, before: shown, after: nil))
                     },
                     completion: { _ in })
             if let horizon = state.pruneRemovals(keeping: configuration.retainedRemovals) {

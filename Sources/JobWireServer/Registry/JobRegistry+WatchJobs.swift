@@ -14,6 +14,16 @@ struct JobsWatcher {
     var live = false
 }
 
+/// What a change pushes to a tenant's WatchJobs watchers once accepted: its
+/// number and the job before and after it (nil before a creation, nil after a
+/// removal). Made at the change, under the lock, only when the tenant has
+/// watchers.
+struct JobsPush: Sendable {
+    let sequence: UInt64
+    let before: JobSummary?
+    let after: (summary: JobSummary, encodedJob: [UInt8])?
+}
+
 extension JobRegistry {
     /// How a WatchJobs stream starts.
     struct JobsWatchStart: Sendable {
@@ -40,6 +50,9 @@ extension JobRegistry {
         var live = false
         /// The watcher is gone (ended meanwhile).
         var ended = false
+        /// Not live yet, and nothing more to read now: a change made before
+        /// the tenant had watchers waits for the store; catch up again shortly.
+        var waiting = false
     }
 
     /// WatchJobs: checks the request, resolves its cursor and registers the
@@ -70,6 +83,7 @@ extension JobRegistry {
             }
             let watcherID = state.nextWatcherID
             state.nextWatcherID += 1
+            if state.jobsWatchers[tenant] == nil { state.jobsWatchedSince[tenant] = state.nextSequence }
             state.jobsWatchers[tenant, default: [:]][watcherID] = JobsWatcher(sink: sink, streamID: streamID,
                                                                               filter: JobFilter(filter))
             state.watchesPerTenant[tenant, default: 0] += 1
@@ -158,6 +172,13 @@ extension JobRegistry {
                 }
             }
             flushPage()
+            // A change the store has not accepted, made before the tenant had
+            // watchers, carries nothing to push: it is read from the log once
+            // accepted, so the watcher cannot turn live before it.
+            if let stoppedAt, stoppedAt < state.jobsWatchedSince[tenant] ?? .max {
+                step.waiting = true
+                return step
+            }
             // Live from here: every change after the last one read reaches the
             // watcher from the store's acceptance, through the lock. Changes
             // already handed to the store must come that way too.
@@ -183,7 +204,10 @@ extension JobRegistry {
     func unwatchJobs(watcherID: UInt64, tenant: String) {
         state.withLock { state in
             guard state.jobsWatchers[tenant]?.removeValue(forKey: watcherID) != nil else { return }
-            if state.jobsWatchers[tenant]?.isEmpty == true { state.jobsWatchers.removeValue(forKey: tenant) }
+            if state.jobsWatchers[tenant]?.isEmpty == true {
+                state.jobsWatchers.removeValue(forKey: tenant)
+                state.jobsWatchedSince.removeValue(forKey: tenant)
+            }
             if let count = state.watchesPerTenant[tenant], count > 1 {
                 state.watchesPerTenant[tenant] = count - 1
             } else {
@@ -214,7 +238,8 @@ extension RegistryState {
 
     /// Numbers a change to the job in `slot` (made under the lock, not yet
     /// accepted) and records it in its tenant's log. With WatchJobs watchers
-    /// on the tenant, its acceptance will come through the lock, to reach them.
+    /// on the tenant (``isWatched(_:)``), its acceptance will come through the
+    /// lock, to reach them.
     mutating func recordChange(_ slot: JobSlot, tenant: String, revision: UInt64) -> UInt64 {
         let sequence = nextSequence
         nextSequence += 1
@@ -227,11 +252,18 @@ extension RegistryState {
     }
 
     /// Records a new job's creation, numbered by its creation sequence.
-    mutating func recordCreation(_ slot: JobSlot, tenant: String) {
+    /// Returns whether the tenant has WatchJobs watchers (then the change's
+    /// acceptance comes through the lock, and must carry what they are pushed).
+    mutating func recordCreation(_ slot: JobSlot, tenant: String) -> Bool {
         slot.record.changeSequence = slot.record.sequence
         changes[tenant, default: TenantChanges()].append(ChangeEntry(sequence: slot.record.sequence, slot: slot, revision: 1))
-        if jobsWatchers[tenant] != nil { slot.requireLock() }
+        guard jobsWatchers[tenant] != nil else { return false }
+        slot.requireLock()
+        return true
     }
+
+    /// Whether the tenant has WatchJobs watchers.
+    func isWatched(_ tenant: String) -> Bool { jobsWatchers[tenant] != nil }
 
     /// Numbers a job's removal and records it; the mark is set once the store accepted it.
     mutating func recordRemoval(of jobID: String, tenant: String) -> (sequence: UInt64, mark: ChangeEntry.RemovalMark) {
@@ -262,10 +294,10 @@ extension RegistryState {
     /// ENTERED, CHANGED or LEFT for each, by whether the job matched its
     /// filter before and after. Each kind of event is encoded once, whatever
     /// the number of watchers.
-    func publishJobs(tenant: String, sequence: UInt64, jobID: String, before: JobSummary?,
-                     after: (summary: JobSummary, encodedJob: [UInt8])?) {
+    func publishJobs(tenant: String, jobID: String, _ push: JobsPush) {
         guard let watchers = jobsWatchers[tenant] else { return }
-        let cursor = ChangeCursor(epoch: epoch, position: sequence).encoded
+        let (before, after) = (push.before, push.after)
+        let cursor = ChangeCursor(epoch: epoch, position: push.sequence).encoded
         var encoded: [JobsEventType: [UInt8]] = [:]
         for (watcherID, watcher) in watchers where watcher.live {
             let matchedBefore = before.map { watcher.filter.matches($0) } ?? false
@@ -286,7 +318,7 @@ extension RegistryState {
                 encoded[type] = event
             }
             watcher.sink.deliver(streamID: watcher.streamID, watcherID: watcherID,
-                                 .jobs(sequence: sequence, encodedEvent: event))
+                                 .jobs(sequence: push.sequence, encodedEvent: event))
         }
     }
 }

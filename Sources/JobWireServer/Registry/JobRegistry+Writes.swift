@@ -85,14 +85,15 @@ extension JobRegistry {
             record.changeSequence = record.sequence
             let change = record.storedChange(appendedLogLines: [], event: creation.event)
             let slot = state.insert(record, key: creation.key)
-            state.recordCreation(slot, tenant: tenant)
             let reply = creation.reply
-            let sequence = record.sequence
-            let created = (summary: record.summary, encodedJob: record.encodedJob)
+            // What WatchJobs watchers are pushed, only when the tenant has some
+            // (see ``JobRegistry/catchUpJobs``): the common create carries no copy of the job.
+            let published = state.recordCreation(slot, tenant: tenant)
+                ? JobsPush(sequence: record.sequence, before: nil, after: (record.summary, record.encodedJob)) : nil
             persist(change, in: &state, acceptance: (slot, 1),
                     accepted: { state in
                         state.accept(jobID, revision: 1)
-                        state.publishJobs(tenant: tenant, sequence: sequence, jobID: jobID, before: nil, after: created)
+                        if let published { state.publishJobs(tenant: tenant, jobID: jobID, published) }
                     },
                     completion: { result in completion(result.map { reply }) })
             return state.takeAfterUnlock()
@@ -197,7 +198,8 @@ extension JobRegistry {
             persist(.remove(jobID: jobID, sequence: sequence, removal: stored), in: &state,
                     accepted: { state in
                         removal.mark.accepted = true
-                        state.publishJobs(tenant: tenant, sequence: removal.sequence, jobID: jobID, before: shown, after: nil)
+                        state.publishJobs(tenant: tenant, jobID: jobID,
+                                          JobsPush(sequence: removal.sequence, before: shown, after: nil))
                         if state.jobs[jobID]?.sequence == sequence { state.remove(jobID) }
                         state.releaseWaiters(of: jobID)
                         state.notify(jobID, .end(Status(code: .notFound, reason: Reason.jobDeleted,
@@ -266,7 +268,9 @@ extension JobRegistry {
     func apply(_ change: Change, to record: inout JobRecord, now: Int64, in state: inout RegistryState,
                completion: @escaping WriteCompletion) throws(JobWireError) {
         let retention = configuration.retentionMs
-        let before = record.summary
+        let watched = state.isWatched(record.summary.tenant)
+        let before = watched ? record.summary : nil
+        let statusBefore = record.summary.status
         let event = try record.commit(now: now, newLogLines: change.logLines, store: store) { job in
             change.edit(&job)
             if job.status.isTerminal {
@@ -288,18 +292,18 @@ extension JobRegistry {
         let slot = state.jobs.slot(jobID)
         if let slot {
             record.changeSequence = state.recordChange(slot, tenant: tenant, revision: event.revision)
-            if record.summary.status != before.status {
+            if record.summary.status != statusBefore {
                 state.tenants[tenant]?.noteStatus(record.summary.status, of: slot)
             }
         }
-        let sequence = record.changeSequence
-        let after = (summary: record.summary, encodedJob: record.encodedJob)
+        let published = watched
+            ? JobsPush(sequence: record.changeSequence, before: before, after: (record.summary, record.encodedJob)) : nil
         persist(record.storedChange(appendedLogLines: change.logLines, event: event), in: &state,
                 acceptance: slot.map { ($0, event.revision) },
                 accepted: { state in
                     state.accept(jobID, revision: event.revision)
                     state.publish(event, jobID: jobID, terminal: terminal)
-                    state.publishJobs(tenant: tenant, sequence: sequence, jobID: jobID, before: before, after: after)
+                    if let published { state.publishJobs(tenant: tenant, jobID: jobID, published) }
                 },
                 completion: { result in completion(result.map { reply }) })
     }

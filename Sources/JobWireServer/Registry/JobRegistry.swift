@@ -97,6 +97,10 @@ struct RegistryState: ~Copyable {
     /// (see JobRegistry+WatchJobs.swift).
     var changes: [String: TenantChanges] = [:]
     var jobsWatchers: [String: [UInt64: JobsWatcher]] = [:]
+    /// For each tenant with WatchJobs watchers, the first change number made
+    /// since it has had them: changes from there on carry what their watchers
+    /// are pushed; earlier ones, made with no watcher to tell, do not.
+    var jobsWatchedSince: [String: UInt64] = [:]
     /// The change numbers of retained removals, oldest first from `removalsHead`.
     var removals: [UInt64] = []
     var removalsHead = 0
