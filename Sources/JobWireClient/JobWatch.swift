@@ -69,84 +69,21 @@ public struct JobWatch: AsyncSequence, Sendable {
     }
 }
 
-/// Runs one watch: opens the call, forwards events, and on a retryable end
-/// reconnects and resumes after the last delivered revision.
-struct WatchDriver: Sendable {
+/// One watch (see ``ResumingStream``): resumes after the last delivered revision.
+struct WatchDriver: ResumingStream {
     let client: JobWireClient
     let jobID: String
     let logTail: UInt32
     var lastRevision: UInt64
     let output: AsyncThrowingStream<JobEvent, any Error>.Continuation
 
-    /// What the connection's handler passes to the driver.
-    enum Signal: Sendable {
-        case reply([UInt8])
-        case end(Status)
+    var method: Method { .watchJob }
+
+    func request() -> [UInt8] {
+        WatchJobRequest(jobID: jobID, afterRevision: lastRevision, logTail: logTail).encode()
     }
 
-    init(client: JobWireClient, jobID: String, logTail: UInt32, lastRevision: UInt64,
-         output: AsyncThrowingStream<JobEvent, any Error>.Continuation) {
-        self.client = client
-        self.jobID = jobID
-        self.logTail = logTail
-        self.lastRevision = lastRevision
-        self.output = output
-    }
-
-    mutating func run() async {
-        var attempt = 0
-        while !Task.isCancelled {
-            do {
-                let connection = try await client.manager.connection(deadline: .now + .seconds(3600))
-                let (signals, feed) = AsyncStream<Signal>.makeStream()
-                let handler = ClientConnection.CallHandler(onReply: { feed.yield(.reply($0)) },
-                                                           onEnd: { feed.yield(.end($0)); feed.finish() })
-                let request = WatchJobRequest(jobID: jobID, afterRevision: lastRevision, logTail: logTail)
-                guard let streamID = await connection.startCall(method: .watchJob, request: request.encode(), timeoutMs: 0,
-                                                                tenant: client.configuration.tenant ?? "",
-                                                                handler: handler) else {
-                    continue
-                }
-                let ended = try await withTaskCancellationHandler {
-                    try await consume(signals)
-                } onCancel: {
-                    connection.cancel(streamID: streamID)
-                }
-                switch ended {
-                case .finished:
-                    output.finish()
-                    return
-                case .retry(let delivered, let retryAfter):
-                    if delivered { attempt = 0 }
-                    var pause = attempt == 0 ? Duration.milliseconds(50) : client.configuration.backoff.delay(forAttempt: attempt - 1)
-                    if let retryAfter, retryAfter > pause { pause = retryAfter }
-                    attempt += 1
-                    try await Task.sleep(for: pause)
-                }
-            } catch is CancellationError {
-                break
-            } catch let error as JobWireError where RetryPolicy.watchEndIsRetryable(error) {
-                attempt += 1
-                var pause = client.configuration.backoff.delay(forAttempt: attempt - 1)
-                if let wait = error.retryAfter, wait > pause { pause = wait }
-                try? await Task.sleep(for: pause)
-            } catch {
-                output.finish(throwing: error)
-                return
-            }
-        }
-        output.finish(throwing: CancellationError())
-    }
-
-    enum Ending {
-        /// The job ended: the watch is complete.
-        case finished
-        /// Reconnect and resume; `delivered` says whether this attempt delivered anything,
-        /// `retryAfter` how long the server asked to wait (a rate limit), if it did.
-        case retry(delivered: Bool, retryAfter: Duration?)
-    }
-
-    private mutating func consume(_ signals: AsyncStream<Signal>) async throws -> Ending {
+    mutating func consume(_ signals: AsyncStream<StreamSignal>) async throws -> StreamEnding {
         var delivered = false
         for await signal in signals {
             switch signal {

@@ -79,55 +79,22 @@ public struct JobsView: Sendable, Equatable {
     }
 }
 
-/// Runs one WatchJobs: opens the call, forwards events, and on a retryable
-/// end reconnects and resumes after the last cursor.
-struct JobsWatchDriver: Sendable {
+/// One WatchJobs (see ``ResumingStream``): resumes after the last cursor.
+struct JobsWatchDriver: ResumingStream {
     let client: JobWireClient
     let filter: ListJobsRequest
     var cursor: String
     let output: AsyncThrowingStream<JobsEvent, any Error>.Continuation
 
-    mutating func run() async {
-        var attempt = 0
-        while !Task.isCancelled {
-            do {
-                let connection = try await client.manager.connection(deadline: .now + .seconds(3600))
-                let (signals, feed) = AsyncStream<WatchDriver.Signal>.makeStream()
-                let handler = ClientConnection.CallHandler(onReply: { feed.yield(.reply($0)) },
-                                                           onEnd: { feed.yield(.end($0)); feed.finish() })
-                let request = WatchJobsRequest(filter: filter, cursor: cursor)
-                guard let streamID = await connection.startCall(method: .watchJobs, request: request.encode(), timeoutMs: 0,
-                                                                tenant: client.configuration.tenant ?? "",
-                                                                handler: handler) else {
-                    continue
-                }
-                let delivered = try await withTaskCancellationHandler {
-                    try await consume(signals)
-                } onCancel: {
-                    connection.cancel(streamID: streamID)
-                }
-                if delivered { attempt = 0 }
-                let pause = attempt == 0 ? Duration.milliseconds(50) : client.configuration.backoff.delay(forAttempt: attempt - 1)
-                attempt += 1
-                try await Task.sleep(for: pause)
-            } catch is CancellationError {
-                break
-            } catch let error as JobWireError where RetryPolicy.watchEndIsRetryable(error) {
-                attempt += 1
-                var pause = client.configuration.backoff.delay(forAttempt: attempt - 1)
-                if let wait = error.retryAfter, wait > pause { pause = wait }
-                try? await Task.sleep(for: pause)
-            } catch {
-                output.finish(throwing: error)
-                return
-            }
-        }
-        output.finish(throwing: CancellationError())
+    var method: Method { .watchJobs }
+
+    func request() -> [UInt8] {
+        WatchJobsRequest(filter: filter, cursor: cursor).encode()
     }
 
-    /// Forwards events until the call ends; returns whether any was
-    /// delivered, or throws the end's error (retryable ones are caught by `run`).
-    private mutating func consume(_ signals: AsyncStream<WatchDriver.Signal>) async throws -> Bool {
+    /// Forwards events until the call ends: a retry (whether any was
+    /// delivered), or the end's error (retryable ones are retried by `run`).
+    mutating func consume(_ signals: AsyncStream<StreamSignal>) async throws -> StreamEnding {
         var delivered = false
         for await signal in signals {
             switch signal {
@@ -143,6 +110,6 @@ struct JobsWatchDriver: Sendable {
                                                         message: "the server ended the watch") : status)
             }
         }
-        return delivered
+        return .retry(delivered: delivered, retryAfter: nil)
     }
 }
