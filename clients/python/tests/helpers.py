@@ -177,8 +177,16 @@ class Server:
         options.setdefault("backoff", FAST_BACKOFF)
         return jobwire.aio.Client("127.0.0.1", self.port, api_key, **options)
 
-    def raw(self, hello: bool = True, api_key: str = "") -> RawConnection:
-        connection = RawConnection(self.port)
+    def raw(self, hello: bool = True, api_key: str = "", receive_buffer: int | None = None) -> RawConnection:
+        """A raw connection; `receive_buffer` makes its kernel receive buffer that small (set before connecting, so
+        the window is small from the start), for a reader whose unread bytes the kernel must not absorb."""
+        sock = None
+        if receive_buffer is not None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.settimeout(5)
+            sock.connect(("127.0.0.1", self.port))
+        connection = RawConnection(self.port, sock=sock)
         self._raw.append(connection)
         if hello:
             ack = connection.hello(api_key=api_key)

@@ -169,10 +169,10 @@ def test_a_pool_of_watching_workers_runs_every_job_exactly_once(server: Server) 
             assert job.status is JobStatus.COMPLETED and job.current_task == name
 
 
-def raw_watch(server: Server, **filters: Any) -> tuple[RawConnection, Iterator[JobsEvent]]:
+def raw_watch(server: Server, receive_buffer: int | None = None, **filters: Any) -> tuple[RawConnection, Iterator[JobsEvent]]:
     """A WatchJobs call on a socket read only as far as the test reads: a reader as slow as it likes. The events come
     decoded as the client decodes them."""
-    raw = server.raw()
+    raw = server.raw(receive_buffer=receive_buffer)
     raw.call(1, WATCH_JOBS, pb.WatchJobsRequest(filter=pb.ListJobsRequest(**filters)).SerializeToString())
 
     def events() -> Iterator[JobsEvent]:
@@ -190,11 +190,14 @@ def test_a_slow_reader_gets_the_latest_state_of_each_job_not_every_change(start_
     server = start_server("--max-output-buffer-bytes", "65536", *QUICK_BOOKMARKS)
     client = server.client()
     ids = [client.configure(BIG).job.job_id for _ in range(6)]
-    raw, events = raw_watch(server, type="big", statuses=[pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING], page_size=1)
+    # A 4 KiB receive buffer: what waits unread is the server's to hold (its socket's send buffer, at most a few MiB
+    # on loopback, then its own output bound), not the reader's kernel's.
+    raw, events = raw_watch(server, receive_buffer=4096, type="big",
+                            statuses=[pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING], page_size=1)
     view = JobsView()
     until_synced(events, view)
     changes = 0
-    for step in range(30):  # every change's event carries the whole job: far more than the socket takes unread
+    for step in range(6):  # 30 changes of ~320 KB events: more than twice what the server's socket takes unread
         for job_id in ids[:5]:
             client.update(job_id, progress=float(step))
             changes += 1
