@@ -106,6 +106,9 @@ struct JobWired: ParsableCommand {
     @Option(help: "Watches one tenant may have open at once (0: no limit).")
     var maxWatchesPerTenant = 0
 
+    @Option(help: "Deletes and expiries kept, across tenants, for WatchJobs clients resuming from before them; an older cursor resyncs.")
+    var watchRetainedRemovals = 10_000
+
     @Option(help: "Connections one client address may hold at once (0: no limit).")
     var maxConnectionsPerAddress = 4_096
 
@@ -126,7 +129,7 @@ struct JobWired: ParsableCommand {
                 --allow-unauthenticated if a trusted network or proxy guards the port.
                 """)
         }
-        guard maxJobsPerTenant >= 0, maxWatchesPerTenant >= 0, maxConnectionsPerAddress >= 0 else {
+        guard maxJobsPerTenant >= 0, maxWatchesPerTenant >= 0, maxConnectionsPerAddress >= 0, watchRetainedRemovals >= 0 else {
             throw ValidationError("per-tenant and per-address limits must be 0 (no limit) or positive")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -171,6 +174,7 @@ struct JobWired: ParsableCommand {
         configuration.registry.streamPorts = streamPorts?.range
         configuration.registry.maxJobsPerTenant = maxJobsPerTenant
         configuration.registry.maxWatchesPerTenant = maxWatchesPerTenant
+        configuration.registry.retainedRemovals = watchRetainedRemovals
         configuration.security.keyRate = rateLimit?.limit
         configuration.security.tenantRate = tenantRateLimit?.limit
         configuration.security.maxConnectionsPerAddress = maxConnectionsPerAddress

@@ -237,6 +237,42 @@ struct WatchJobsCatchUpTests {
         try RegistryWrite(start).reply()
     }
 
+    @Test("churn keeps the change log bounded: deleted jobs' records are let go, removals beyond those retained are dropped")
+    func boundedUnderChurn() throws {
+        var configuration = RegistryConfiguration()
+        configuration.retainedRemovals = 3_000
+        let registry = try JobRegistry(configuration: configuration, store: InMemoryJobStore())
+        weak var firstSlot: JobSlot?
+        var mostJobEntries = 0
+        for round in 0..<8_000 {
+            if round % 100 == 0 {
+                let jobEntries = registry.state.withLock { state in
+                    state.changes["default"]?.entries.filter { !$0.isRemoval }.count ?? 0
+                }
+                mostJobEntries = max(mostJobEntries, jobEntries)
+            }
+            let reply = try write { completion throws(JobWireError) in
+                try registry.configure(ConfigureRequest(job: Job(type: "t")), tenant: "default", completion: completion)
+            }
+            let job = try ConfigureResponse(decoding: reply).job
+            if round == 0 { firstSlot = registry.state.withLock { $0.jobs.slot(job.jobID) } }
+            _ = try write { completion throws(JobWireError) in
+                try registry.update(UpdateJobRequest(jobID: job.jobID, progress: 50), tenant: "default", completion: completion)
+            }
+            _ = try write { completion throws(JobWireError) in
+                try registry.delete(DeleteJobRequest(jobID: job.jobID), tenant: "default", completion: completion)
+            }
+        }
+        let (retained, horizon) = registry.state.withLock { state in
+            (state.removals.count - state.removalsHead, state.removalHorizon)
+        }
+        #expect(retained <= 3_000 + 1024, "removals beyond those retained are dropped (\(retained) kept)")
+        #expect(horizon > 0)
+        // Stale job entries are compacted once they are half of the job entries, however many removals are kept.
+        #expect(mostJobEntries <= 2 * 1024 + 2, "stale job entries are compacted away (at most \(mostJobEntries) at once)")
+        #expect(firstSlot == nil, "a deleted job's record is not held by the change log")
+    }
+
     @Test("a change made before the tenant had watchers and still being stored holds the watcher back; one made after is pushed")
     func changesInFlightWhenAWatcherStarts() throws {
         let store = CommitOrderTests.ManualStore()

@@ -98,11 +98,16 @@ struct ChangeEntry {
 /// Owned by the registry's state, under its lock.
 struct TenantChanges {
     private(set) var entries: [ChangeEntry] = []
-    /// Entries no longer current; dropped when they are half.
+    /// Job entries no longer current; dropped when they are half of the job
+    /// entries. Counted against those alone: a stale entry holds its job's
+    /// slot — a deleted job's whole record — until then, while removal entries
+    /// (an id each) may number the retained removals.
     private var staleEntries = 0
+    private var removalEntries = 0
 
     mutating func append(_ entry: ChangeEntry) {
         entries.append(entry)
+        if entry.isRemoval { removalEntries += 1 }
     }
 
     /// Restored jobs and removals arrive in any order: sort once.
@@ -112,11 +117,12 @@ struct TenantChanges {
         }
     }
 
-    /// An entry became stale (its job changed again or left).
+    /// A job entry became stale (its job changed again or left).
     mutating func noteStale(retainedRemovalsFrom horizon: UInt64) {
         staleEntries += 1
-        guard staleEntries > 1024, staleEntries * 2 > entries.count else { return }
+        guard staleEntries > 1024, staleEntries * 2 > entries.count - removalEntries else { return }
         entries.removeAll { entry in entry.isRemoval ? entry.sequence <= horizon : !entry.isCurrent }
+        removalEntries = entries.reduce(0) { $0 + ($1.isRemoval ? 1 : 0) }
         staleEntries = 0
     }
 

@@ -27,8 +27,9 @@ public struct RegistryConfiguration: Sendable {
     /// WatchJobs beyond it gets RESOURCE_EXHAUSTED / TOO_MANY_WATCHES.
     public var maxWatchesPerTenant: Int = 0
     /// Removals (deletes, expiries) kept for WatchJobs resumes, across all
-    /// tenants; a cursor from before the oldest one kept resyncs.
-    public var retainedRemovals: Int = 100_000
+    /// tenants (about 150 bytes each); a cursor from before the oldest one
+    /// kept resyncs.
+    public var retainedRemovals: Int = 10_000
 
     public init() {}
 }
