@@ -301,6 +301,19 @@ struct JobRecord: Sendable {
         return event
     }
 
+    /// The job left the registry: its encoding, decoded job, log, history and
+    /// waiting revisions go. Its slot may stay a while in its tenant's lists
+    /// (``TenantJobs``, ``TenantChanges``), which skip removed slots and read
+    /// at most its summary and sequence; without this each such entry kept a
+    /// deleted job's whole record, its history included, until compacted.
+    mutating func releaseForRemoval() {
+        encodedJob = []
+        decodedBox = nil
+        detailsBox = nil
+        awaitingBox = nil
+        creationWaits = false
+    }
+
     /// Records the creation event of a new job.
     mutating func recordCreation(_ event: StoredEvent) {
         details?.history.append(event)

@@ -279,6 +279,7 @@ struct RegistryState: ~Copyable {
         let tenant = record.summary.tenant
         Self.decrement(&jobsPerTenant, tenant)
         slot.isRemoved = true
+        slot.record.releaseForRemoval()
         tenants[tenant]?.noteRemoved()
         if tenants[tenant]?.isEmpty == true {
             tenants.removeValue(forKey: tenant)
