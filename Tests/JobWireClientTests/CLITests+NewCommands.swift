@@ -35,6 +35,8 @@ extension CLITests {
         #expect(CSVCheck.parse(ascending.stdout).dropFirst().map { $0[0] } == [high.jobID, low.jobID])
         let bad = try await jobwire(["list", "--sort", "size"], port: harness.port)
         #expect(bad.status == 64)
+        // Closed, not released: a released client's socket closes later, when a test counting descriptors may run.
+        await client.close()
     }
 
     @Test("stats --from/--to --json, usage --json and health --detailed --json")
@@ -67,6 +69,7 @@ extension CLITests {
             "components"] as? [[String: Any]])
         #expect(components.compactMap { $0["name"] as? String } == ["store", "disk", "event_loops"])
         #expect(components.allSatisfy { $0["state"] as? String == "ok" })
+        await client.close()
     }
 
     @Test("watch --all --json: one object per event, the snapshot, then live changes of matching jobs only")
@@ -93,5 +96,6 @@ extension CLITests {
         #expect(events[2]["job_id"] as? String == running.jobID)
         let usage = try await jobwire(["watch", running.jobID, "--all"], port: harness.port)
         #expect(usage.status == 64)
+        await client.close()
     }
 }

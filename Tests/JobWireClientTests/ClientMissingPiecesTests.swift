@@ -50,6 +50,10 @@ struct ClientMissingPiecesTests {
 
         let found = try await client.listPage(ListJobsRequest(query: "haifa", orderBy: .priority))
         #expect(found.jobs.map(\.jobID) == [job.jobID] && found.totalCount == 1)
+        // Closed here, not when released: a released client's socket closes later, on Dispatch's queue, and a test
+        // that counts the process's descriptors may be running by then.
+        await client.close()
+        await other.close()
     }
 
     @Test("stats by range, usage and detailed health")
@@ -67,6 +71,7 @@ struct ClientMissingPiecesTests {
         #expect(usage.keys.first?.methods.first { $0.method == Method.updateJob.rawValue }?.calls == 2)
         let health = try await client.health(detailed: true)
         #expect(health.status == .serving && health.components.map(\.name) == ["store", "disk", "event_loops"])
+        await client.close()
     }
 
     @Test("watchJobs: snapshot, live changes, and a resume across a server restart with no gap, no duplicate and no resync")
@@ -78,31 +83,36 @@ struct ClientMissingPiecesTests {
         let client = harness.client()
         let first = try await client.configure(Job(type: "watched")).job
         var view = JobsView()
-        var events = client.watchJobs(ListJobsRequest(type: "watched")).makeAsyncIterator()
-        var types: [JobsEventType] = []
-        while !view.isSynced, let event = try await events.next() {
-            view.apply(event)
-            types.append(event.type)
-        }
-        #expect(types == [.snapshot, .synced] && Set(view.jobs.keys) == [first.jobID])
-
-        // The server restarts (gracefully: the watch is told to go elsewhere) while jobs change.
-        harness.stop()
-        try harness.start()
         let writer = harness.client()
-        let second = try await writer.configure(Job(type: "watched")).job
-        let running = try await writer.update(UpdateJobRequest(jobID: first.jobID, status: .running))
-        _ = try await writer.configure(Job(type: "unrelated"))
-
         var seen: [JobsEvent] = []
-        while view.jobs[first.jobID]?.revision != running.revision || view.jobs[second.jobID] == nil,
-              let event = try await events.next() {
-            view.apply(event)
-            seen.append(event)
+        do {
+            var events = client.watchJobs(ListJobsRequest(type: "watched")).makeAsyncIterator()
+            var types: [JobsEventType] = []
+            while !view.isSynced, let event = try await events.next() {
+                view.apply(event)
+                types.append(event.type)
+            }
+            #expect(types == [.snapshot, .synced] && Set(view.jobs.keys) == [first.jobID])
+
+            // The server restarts (gracefully: the watch is told to go elsewhere) while jobs change.
+            harness.stop()
+            try harness.start()
+            let second = try await writer.configure(Job(type: "watched")).job
+            let running = try await writer.update(UpdateJobRequest(jobID: first.jobID, status: .running))
+            _ = try await writer.configure(Job(type: "unrelated"))
+
+            while view.jobs[first.jobID]?.revision != running.revision || view.jobs[second.jobID] == nil,
+                  let event = try await events.next() {
+                view.apply(event)
+                seen.append(event)
+            }
         }
+        // The watch's iterator is released above (its driver stops); the clients are closed before the test ends.
         #expect(!seen.contains { $0.type == .resync }, "the SQLite store's history resumes")
         #expect(seen.filter { $0.type != .synced }.count == 2, "each change once: \(seen.map(\.type))")
         let listed = try await writer.listPage(ListJobsRequest(type: "watched"))
         #expect(Dictionary(uniqueKeysWithValues: listed.jobs.map { ($0.jobID, $0) }) == view.jobs)
+        await client.close()
+        await writer.close()
     }
 }
