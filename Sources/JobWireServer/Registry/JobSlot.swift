@@ -79,12 +79,9 @@ final class JobSlot: @unchecked Sendable {
     /// The numbers Stats counts, of the job readers see, read field by field
     /// (see ``visibleMatches(_:nowMs:)``); nil while its creation waits.
     func visibleFigures() -> (status: JobStatus, createdAtMs: Int64, completedAtMs: Int64, expiresAtMs: Int64)? {
-        if !record.isSettled {
-            catchUp()
-            if !record.isSettled {
-                guard let summary = record.visible?.summary else { return nil }
-                return (summary.status, summary.createdAtMs, summary.completedAtMs, summary.expiresAtMs)
-            }
+        if !isSettledNow {
+            guard let summary = record.visible?.summary else { return nil }
+            return (summary.status, summary.createdAtMs, summary.completedAtMs, summary.expiresAtMs)
         }
         return (record.summary.status, record.summary.createdAtMs, record.summary.completedAtMs, record.summary.expiresAtMs)
     }
@@ -96,14 +93,11 @@ final class JobSlot: @unchecked Sendable {
     /// two thirds of a page's time); the text filters see the summary only
     /// for the jobs that pass.
     func visibleMatches(_ filter: JobFilter, nowMs: Int64) -> Bool {
-        if !record.isSettled {
-            catchUp()
-            if !record.isSettled {
-                guard let visible = record.visible else { return false }
-                return filter.matches(visible.summary)
-                    && !JobRecord.isPastRetention(status: visible.summary.status, expiresAtMs: visible.summary.expiresAtMs,
-                                                  nowMs: nowMs)
-            }
+        if !isSettledNow {
+            guard let visible = record.visible else { return false }
+            return filter.matches(visible.summary)
+                && !JobRecord.isPastRetention(status: visible.summary.status, expiresAtMs: visible.summary.expiresAtMs,
+                                              nowMs: nowMs)
         }
         let status = record.summary.status
         guard filter.matchesScalars(status: status, createdAtMs: record.summary.createdAtMs,
