@@ -20,19 +20,9 @@ extension JobJSON {
     /// INVALID_ARGUMENT errors that name the member; the server validates the
     /// values themselves as it does for every client.
     public static func spec(from bytes: [UInt8]) throws(JobWireError) -> Job {
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: Data(bytes))
-        } catch {
-            throw JobWireError(.invalidArgument, Reason.malformedMessage, "the job spec is not valid JSON")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw JobWireError(.invalidArgument, Reason.malformedMessage, "the job spec must be a JSON object")
-        }
-        if let unknown = object.keys.sorted().first(where: { !settableMembers.contains($0) && !outputOnlyMembers.contains($0) }) {
-            throw JobWireError(.invalidArgument, Reason.fieldNotAllowed, "unknown field \"\(unknown.prefix(100))\"")
-        }
-        let reader = SpecReader(object: object)
+        let object = try JSONMemberReader.object(from: bytes, what: "the job spec")
+        let reader = JSONMemberReader(object: object)
+        try reader.allowOnly(settableMembers.union(outputOnlyMembers))
         var job = Job()
         job.type = try reader.string("type") ?? ""
         job.labels = try reader.labels("labels") ?? [:]
@@ -47,7 +37,7 @@ extension JobJSON {
         job.frequenciesAmount = try reader.integer("frequencies_amount") ?? 0
         job.channelAmount = try reader.integer("channel_amount") ?? 0
         if let fields = try reader.object("metadata") {
-            let nested = SpecReader(object: fields, path: "metadata.")
+            let nested = JSONMemberReader(object: fields, path: "metadata.")
             job.metadata = StreamMetadata(
                 dx: try nested.number("dx") ?? 0, prr: try nested.number("prr") ?? 0,
                 fiberStartMeters: try nested.number("fiber_start_meters") ?? 0,
@@ -67,83 +57,5 @@ extension JobJSON {
             if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         }
         return nil
-    }
-}
-
-/// Reads typed members of a parsed JSON object, naming the member in every error.
-private struct SpecReader {
-    let object: [String: Any]
-    var path = ""
-
-    private func value(_ key: String) -> Any? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        return value
-    }
-
-    private func wrongType(_ key: String, _ expected: String) -> JobWireError {
-        JobWireError(.invalidArgument, Reason.malformedMessage, "\(path)\(key) must be \(expected)")
-    }
-
-    func string(_ key: String) throws(JobWireError) -> String? {
-        guard let value = value(key) else { return nil }
-        guard let text = value as? String else { throw wrongType(key, "a string") }
-        return text
-    }
-
-    func number(_ key: String) throws(JobWireError) -> Double? {
-        guard let value = value(key) else { return nil }
-        return try Self.number(value, orThrow: wrongType(key, "a number"))
-    }
-
-    func integer<Integer: FixedWidthInteger>(_ key: String) throws(JobWireError) -> Integer? {
-        guard let number = try number(key) else { return nil }
-        guard number.rounded() == number else { throw wrongType(key, "a whole number") }
-        guard let integer = Integer(exactly: number) else {
-            throw JobWireError(.invalidArgument, Reason.valueOutOfRange,
-                               "\(path)\(key) must be between \(Integer.min) and \(Integer.max)")
-        }
-        return integer
-    }
-
-    func numbers(_ key: String) throws(JobWireError) -> [Double]? {
-        guard let value = value(key) else { return nil }
-        guard let list = value as? [Any] else { throw wrongType(key, "a list of numbers") }
-        var numbers: [Double] = []
-        for element in list {
-            numbers.append(try Self.number(element, orThrow: wrongType(key, "a list of numbers")))
-        }
-        return numbers
-    }
-
-    func labels(_ key: String) throws(JobWireError) -> [String: String]? {
-        guard let value = value(key) else { return nil }
-        guard let labels = value as? [String: String] else { throw wrongType(key, "an object of strings") }
-        return labels
-    }
-
-    func object(_ key: String) throws(JobWireError) -> [String: Any]? {
-        guard let value = value(key) else { return nil }
-        guard let fields = value as? [String: Any] else { throw wrongType(key, "an object") }
-        return fields
-    }
-
-    func channelMap(_ key: String) throws(JobWireError) -> [UInt32: UInt32]? {
-        guard let object = try object(key) else { return nil }
-        var map: [UInt32: UInt32] = [:]
-        for (channel, index) in object {
-            let problem = JobWireError(.invalidArgument, Reason.malformedMessage,
-                                       "\(path)\(key) must map channel numbers to stream indexes, such as {\"1\": 0}")
-            guard let channel = UInt32(channel) else { throw problem }
-            let number = try Self.number(index, orThrow: problem)
-            guard let stream = UInt32(exactly: number) else { throw problem }
-            map[channel] = stream
-        }
-        return map
-    }
-
-    private static func number(_ value: Any, orThrow error: JobWireError) throws(JobWireError) -> Double {
-        // (On Linux a JSON 0 or 1 also bridges to Bool, so booleans cannot be told apart here.)
-        guard let number = value as? NSNumber, !(value is String) else { throw error }
-        return number.doubleValue
     }
 }

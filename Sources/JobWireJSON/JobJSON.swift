@@ -97,7 +97,7 @@ public enum JobJSON {
     }
 
     /// null for 0 ("not set"), else the ISO 8601 text.
-    static func time(_ milliseconds: Int64) -> JSONValue {
+    public static func time(_ milliseconds: Int64) -> JSONValue {
         milliseconds == 0 ? .null : .string(ISO8601.string(milliseconds: milliseconds))
     }
 

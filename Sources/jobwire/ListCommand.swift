@@ -84,8 +84,8 @@ struct List: AsyncParsableCommand {
         mutating func write(_ jobs: [Job]) {
             switch format {
             case .csv:
-                if !started { print(List.csvColumns.joined(separator: ","), terminator: "\r\n") }
-                for job in jobs { print(List.csvRow(job), terminator: "\r\n") }
+                if !started { print(JobCSV.header, terminator: "") }
+                for job in jobs { print(JobCSV.row(job), terminator: "") }
             case .json:
                 for job in jobs {
                     print(started ? "," : "[", terminator: "\n")
@@ -122,23 +122,6 @@ struct List: AsyncParsableCommand {
             // No trailing blanks after the last column.
             return String(padded.reversed().drop { $0 == " " }.reversed())
         }
-    }
-
-    static let csvColumns = ["job_id", "status", "type", "priority", "progress", "current_task", "stream_url", "stream_port",
-                             "created_at", "updated_at", "completed_at", "revision"]
-
-    static func csvRow(_ job: Job) -> String {
-        let fields = [job.jobID, job.status.name, job.type, "\(job.priority)", "\(job.progress)", job.currentTask,
-                      job.streamURL, "\(job.streamPort)", ISO8601.string(milliseconds: job.createdAtMs),
-                      ISO8601.string(milliseconds: job.updatedAtMs),
-                      job.completedAtMs == 0 ? "" : ISO8601.string(milliseconds: job.completedAtMs), "\(job.revision)"]
-        return fields.map(quote).joined(separator: ",")
-    }
-
-    /// RFC 4180: quote fields holding commas, quotes or line breaks; double the quotes.
-    private static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     static let tableHeader = ["JOB ID", "STATUS", "TYPE", "PRIORITY", "PROGRESS", "TASK", "STREAM", "CREATED"]

@@ -22,24 +22,9 @@ struct Health: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let health = try await global.client().health(detailed: detailed)
-            let status = switch health.status {
-            case .serving: "serving"
-            case .notServing: "not_serving"
-            case .draining: "draining"
-            case .unspecified: "unknown"
-            }
+            let status = MessageJSON.name(health.status)
             if json {
-                print(JSONValue.object([
-                    "status": .string(status), "store": .string(health.store), "store_state": .string(health.storeState),
-                    "server_version": .string(health.serverVersion), "uptime_ms": .int(health.uptimeMs),
-                    "components": .array(health.components.map { component in
-                        .object([
-                            "name": .string(component.name), "state": .string(component.state.name),
-                            "message": .string(component.message),
-                            "measures": .object(component.measures.sorted { $0.key < $1.key }.map { .init($0.key, .double($0.value)) }),
-                        ])
-                    }),
-                ]).text(pretty: true))
+                print(MessageJSON.health(health).text(pretty: true))
             } else {
                 print("\(status.replacingOccurrences(of: "_", with: " ")); store \(health.store) (\(health.storeState)); version \(health.serverVersion); up \(formatDuration(Double(health.uptimeMs) / 1000))")
                 for component in health.components {
@@ -89,20 +74,7 @@ struct Stats: AsyncParsableCommand {
             let stats = try await global.client().stats(tenant: tenant, createdAfterMs: from.flatMap(JobJSON.parseTime) ?? 0,
                                                         createdBeforeMs: to.flatMap(JobJSON.parseTime) ?? 0)
             if json {
-                print(JSONValue.object([
-                    "total_jobs": .int(Int64(clamping: stats.totalJobs)),
-                    "jobs": .object(stats.jobs.map { .init($0.status.name, .int(Int64(clamping: $0.count))) }),
-                    "success_rate": .double(stats.successRate),
-                    "average_run_time_ms": .double(stats.averageRunTimeMs),
-                    "date_range": .object(["from": from.map(JSONValue.string) ?? .null, "to": to.map(JSONValue.string) ?? .null]),
-                    "connections": .int(Int64(stats.connections)), "streams": .int(Int64(stats.streams)),
-                    "uptime_ms": .int(Int64(clamping: stats.uptimeMs)),
-                    "methods": .array(stats.methods.map {
-                        .object(["method": .string($0.method), "calls": .int(Int64(clamping: $0.calls)),
-                                 "errors": .int(Int64(clamping: $0.errors)), "p50_us": .int(Int64(clamping: $0.p50Us)),
-                                 "p99_us": .int(Int64(clamping: $0.p99Us)), "p999_us": .int(Int64(clamping: $0.p999Us))])
-                    }),
-                ]).text(pretty: true))
+                print(MessageJSON.stats(stats, from: from, to: to).text(pretty: true))
                 return
             }
             print("jobs: \(stats.totalJobs)" + (stats.jobs.isEmpty ? "" : " (" + stats.jobs.map { "\($0.status.name) \($0.count)" }.joined(separator: ", ") + ")"))
@@ -131,23 +103,7 @@ struct Usage: AsyncParsableCommand {
         try await runReportingErrors {
             let usage = try await global.client().usage(tenant: tenant)
             if json {
-                print(JSONValue.object([
-                    "tenant": .string(usage.tenant),
-                    "keys": .array(usage.keys.map { key in
-                        .object([
-                            "key_id": .string(key.keyID), "role": .string(key.role),
-                            "methods": .array(key.methods.map { method in
-                                .object([
-                                    "method": .string(method.method), "calls": .int(Int64(clamping: method.calls)),
-                                    "errors": .object(method.errors.map { .init($0.code.name, .int(Int64(clamping: $0.count))) }),
-                                ])
-                            }),
-                            "rate_limited": .int(Int64(clamping: key.rateLimited)),
-                            "bytes_in": .int(Int64(clamping: key.bytesIn)), "bytes_out": .int(Int64(clamping: key.bytesOut)),
-                            "last_used_at": key.lastUsedAtMs == 0 ? .null : .string(ISO8601.string(milliseconds: key.lastUsedAtMs)),
-                        ])
-                    }),
-                ]).text(pretty: true))
+                print(MessageJSON.usage(usage).text(pretty: true))
                 return
             }
             print("tenant \(usage.tenant): \(usage.keys.count) key\(usage.keys.count == 1 ? "" : "s") used since the server started")

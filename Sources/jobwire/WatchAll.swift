@@ -25,11 +25,7 @@ struct WatchAll {
             view.apply(event)
             count += 1
             if json {
-                print(JSONValue.object([
-                    "type": .string(event.type.name), "cursor": .string(event.cursor),
-                    "job_id": event.jobID.isEmpty ? .null : .string(event.jobID),
-                    "jobs": .array(event.jobs.map(JobJSON.value)),
-                ]).text())
+                print(MessageJSON.jobsEvent(event).text())
             } else if terminal {
                 // Snapshot pages draw once the snapshot is whole.
                 if view.isSynced && ContinuousClock.now - lastDraw >= Self.redrawInterval {
