@@ -28,6 +28,14 @@ extension WireMessage {
         }
     }
 
+    /// The message as the server would decode it from the wire: the same
+    /// validation (UUIDs, enums, ``Limits``) and the same canonical values.
+    /// Front ends that build requests from another encoding (JSON, a URL)
+    /// pass them through here, so no rule is written twice.
+    public func validated() throws(JobWireError) -> Self {
+        try Self(decoding: encode(), maxBytes: .max)
+    }
+
     public func encode() -> [UInt8] {
         var out: [UInt8] = []
         encode(appendingTo: &out)

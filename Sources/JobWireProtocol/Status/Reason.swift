@@ -119,4 +119,26 @@ public enum Reason {
     public static let tooManyJobs = "TOO_MANY_JOBS"
     /// RESOURCE_EXHAUSTED: the tenant has its maximum number of open watches.
     public static let tooManyWatches = "TOO_MANY_WATCHES"
+
+    // The HTTP front end's own (docs/HTTP.md): what only an HTTP request can get wrong.
+
+    /// INVALID_ARGUMENT (HTTP 400): an API key in the URL (`?api_key=`); send it in a header, or
+    /// open event streams with a stream token.
+    public static let apiKeyInURL = "API_KEY_IN_URL"
+    /// UNAUTHENTICATED (HTTP 401): a stream token that is unknown, expired, or whose key was revoked.
+    public static let invalidStreamToken = "INVALID_STREAM_TOKEN"
+    /// NOT_FOUND (HTTP 404): no route has this path.
+    public static let routeNotFound = "ROUTE_NOT_FOUND"
+    /// UNIMPLEMENTED (HTTP 405): the path exists, the method does not.
+    public static let methodNotAllowed = "METHOD_NOT_ALLOWED"
+    /// INVALID_ARGUMENT (HTTP 415): a body that is not `application/json`.
+    public static let unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+    /// INVALID_ARGUMENT (HTTP 400): a query parameter or header that is malformed or unknown.
+    public static let invalidParameter = "INVALID_PARAMETER"
+    /// RESOURCE_EXHAUSTED (HTTP 431): the request line and headers exceed the server's limit.
+    public static let headersTooLarge = "HEADERS_TOO_LARGE"
+    /// DEADLINE_EXCEEDED (HTTP 408): the request did not arrive whole in time (slow or stalled client).
+    public static let requestTimeout = "REQUEST_TIMEOUT"
+    /// INVALID_ARGUMENT (HTTP 400): bytes that are not HTTP/1.1.
+    public static let malformedRequest = "MALFORMED_REQUEST"
 }

@@ -3,7 +3,7 @@ import JobWireProtocol
 
 extension Connection: WatchSink {
     /// Called by the registry under its lock, from any thread: only enqueue.
-    func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
+    package func deliver(streamID: UInt32, watcherID: UInt64, _ delivery: WatchDelivery) {
         deliveries.post(LoopDeliveries.Item(connection: Unmanaged.passUnretained(self), streamID: streamID, watcherID: watcherID, delivery: delivery))
     }
 

@@ -10,13 +10,13 @@ import JobWireProtocol
 /// Numbers are per server history, so a cursor from another history (another
 /// data directory, a memory store that restarted) is refused by its epoch and
 /// answered with a resync, never misread.
-struct ChangeCursor: Equatable {
-    var epoch: String
-    var position: UInt64
+package struct ChangeCursor: Equatable {
+    package var epoch: String
+    package var position: UInt64
 
-    var encoded: String { epoch + "." + String(position, radix: 36) }
+    package var encoded: String { epoch + "." + String(position, radix: 36) }
 
-    init(epoch: String, position: UInt64) {
+    package init(epoch: String, position: UInt64) {
         self.epoch = epoch
         self.position = position
     }

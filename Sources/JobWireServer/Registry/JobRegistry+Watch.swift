@@ -4,11 +4,11 @@ extension JobRegistry {
     /// What a new watch sends first, and whether it goes on.
     public struct WatchStart: Sendable {
         /// Encoded `WatchEvent`s to send now, in order, with their revisions.
-        var events: [(revision: UInt64, encodedEvent: [UInt8])]
+        package var events: [(revision: UInt64, encodedEvent: [UInt8])]
         /// Set when the watch was registered: pass it to ``unwatch(jobID:watcherID:)``.
-        var watcherID: UInt64?
+        package var watcherID: UInt64?
         /// The last event carries a terminal status: the watch ends with OK after it.
-        var ended: Bool
+        package var ended: Bool
     }
 
     /// WatchJob: the first events (snapshot, resumed history or resync) and,

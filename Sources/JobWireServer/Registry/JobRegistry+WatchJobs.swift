@@ -26,33 +26,33 @@ struct JobsPush: Sendable {
 
 extension JobRegistry {
     /// How a WatchJobs stream starts.
-    struct JobsWatchStart: Sendable {
-        let watcherID: UInt64
+    package struct JobsWatchStart: Sendable {
+        package let watcherID: UInt64
         /// The position to catch up from (0 for a snapshot).
-        let position: UInt64
+        package let position: UInt64
         /// For a snapshot, the last change number made before it started: later
         /// changes may concern jobs it already sent (see ``JobRegistry/catchUpJobs(watcherID:tenant:from:since:snapshot:pageSize:maxBytes:)``).
-        let head: UInt64
+        package let head: UInt64
         /// Whether the catch-up is a snapshot (no cursor, or a resync).
-        let snapshot: Bool
+        package let snapshot: Bool
         /// The cursor could not be resumed: a RESYNC event goes first.
-        let resync: Bool
-        let epoch: String
+        package let resync: Bool
+        package let epoch: String
     }
 
     /// What one step of a catch-up produced.
-    struct JobsCatchUp: Sendable {
+    package struct JobsCatchUp: Sendable {
         /// Encoded `JobsEvent`s, in order.
-        var events: [[UInt8]] = []
+        package var events: [[UInt8]] = []
         /// The position reached: the cursor of the last event.
-        var position: UInt64
+        package var position: UInt64
         /// The watcher is live now (a SYNCED event is the last of `events`).
-        var live = false
+        package var live = false
         /// The watcher is gone (ended meanwhile).
-        var ended = false
+        package var ended = false
         /// Not live yet, and nothing more to read now: a change made before
         /// the tenant had watchers waits for the store; catch up again shortly.
-        var waiting = false
+        package var waiting = false
     }
 
     /// WatchJobs: checks the request, resolves its cursor and registers the

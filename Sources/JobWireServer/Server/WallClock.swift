@@ -12,12 +12,12 @@ public enum WallClock {
 }
 
 /// Time for measuring durations (latencies, idle times): never goes back.
-enum MonotonicClock {
-    static func nowNs() -> UInt64 {
+package enum MonotonicClock {
+    package static func nowNs() -> UInt64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
-    static func nowMs() -> Int64 { Int64(nowNs() / 1_000_000) }
+    package static func nowMs() -> Int64 { Int64(nowNs() / 1_000_000) }
 }

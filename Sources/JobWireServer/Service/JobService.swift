@@ -26,13 +26,13 @@ public final class JobService: Sendable {
     public let registry: JobRegistry
     let store: any JobStore
     /// Counters every front end adds to: connections, open streams, calls by method and outcome.
-    let stats = ServerStats()
+    package let stats = ServerStats()
     /// Each key's calls, errors and bytes, for Usage; front ends record into a session's account.
     let usageLedger = UsageLedger()
     /// The components front ends and subsystems add to detailed Health.
     private let healthChecks = Locked<[@Sendable () -> ComponentHealth]>([])
     /// Set when the server begins its graceful shutdown.
-    let draining = Atomic<Bool>(false)
+    package let draining = Atomic<Bool>(false)
     /// The accepted keys (nil: development mode); replaced on reload.
     private let keys: Locked<KeyRing?>
     private let rateLimiter: RateLimiter
@@ -72,6 +72,14 @@ public final class JobService: Sendable {
         return Principal(entry) == principal
     }
 
+    /// Whether a principal authenticated earlier still holds under the
+    /// current keys (a front end that remembers principals, such as the HTTP
+    /// front end's stream tokens, checks this on every use).
+    package func isCurrent(_ principal: Principal) -> Bool {
+        guard let keys = keys.withLock({ $0 }) else { return true }
+        return isCurrent(principal, in: keys)
+    }
+
     /// Admits one call: the principal's role may make it, it may act for the
     /// tenant asked for (empty: its own), and the key's and tenant's rate
     /// limits let it through. Checked before the request is decoded, so a
@@ -92,7 +100,7 @@ public final class JobService: Sendable {
     }
 
     /// The usage counters of `principal`'s key, for a session to record its calls and bytes into.
-    func account(for principal: Principal) -> KeyAccount {
+    package func account(for principal: Principal) -> KeyAccount {
         usageLedger.account(for: principal)
     }
 
@@ -220,12 +228,12 @@ public final class JobService: Sendable {
     /// WatchJob: the first events to send and, unless the job has ended, a
     /// registration that hands every later change to `sink` (see
     /// ``JobRegistry/WatchStart``). End it with ``unwatch(jobID:watcherID:)``.
-    func watch(_ request: WatchJobRequest, caller: Caller, sink: any WatchSink,
+    package func watch(_ request: WatchJobRequest, caller: Caller, sink: any WatchSink,
                streamID: UInt32) throws(JobWireError) -> JobRegistry.WatchStart {
         try registry.watch(request, tenant: caller.tenant, sink: sink, streamID: streamID)
     }
 
-    func unwatch(jobID: String, watcherID: UInt64) {
+    package func unwatch(jobID: String, watcherID: UInt64) {
         registry.unwatch(jobID: jobID, watcherID: watcherID)
     }
 
@@ -234,22 +242,22 @@ public final class JobService: Sendable {
     /// ``catchUpJobs(watcherID:tenant:from:since:snapshot:pageSize:maxBytes:)``
     /// at its own pace, after which changes are pushed to `sink`. End it with
     /// ``unwatchJobs(watcherID:tenant:)``.
-    func watchJobs(_ request: WatchJobsRequest, caller: Caller, sink: any WatchSink,
+    package func watchJobs(_ request: WatchJobsRequest, caller: Caller, sink: any WatchSink,
                    streamID: UInt32) throws(JobWireError) -> JobRegistry.JobsWatchStart {
         try registry.watchJobs(request, tenant: caller.tenant, sink: sink, streamID: streamID)
     }
 
-    func catchUpJobs(watcherID: UInt64, tenant: String, from position: UInt64, since: UInt64, snapshot: Bool,
+    package func catchUpJobs(watcherID: UInt64, tenant: String, from position: UInt64, since: UInt64, snapshot: Bool,
                      pageSize: Int, maxBytes: Int) -> JobRegistry.JobsCatchUp {
         registry.catchUpJobs(watcherID: watcherID, tenant: tenant, from: position, since: since, snapshot: snapshot,
                              pageSize: pageSize, maxBytes: maxBytes)
     }
 
-    func pauseJobsWatch(watcherID: UInt64, tenant: String) {
+    package func pauseJobsWatch(watcherID: UInt64, tenant: String) {
         registry.pauseJobsWatch(watcherID: watcherID, tenant: tenant)
     }
 
-    func unwatchJobs(watcherID: UInt64, tenant: String) {
+    package func unwatchJobs(watcherID: UInt64, tenant: String) {
         registry.unwatchJobs(watcherID: watcherID, tenant: tenant)
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// Counters for Stats: calls, errors and latency per method, open
 /// connections and streams. Updated from every event loop; each piece
 /// has its own lock or atomic, held for a few instructions.
-final class ServerStats: Sendable {
+package final class ServerStats: Sendable {
     private struct MethodCounters {
         var calls: UInt64 = 0
         var errors: UInt64 = 0
@@ -13,11 +13,11 @@ final class ServerStats: Sendable {
     }
 
     private let methods: Locked<[Method: MethodCounters]> = Locked([:])
-    let connections = Atomic<Int>(0)
-    let streams = Atomic<Int>(0)
+    package let connections = Atomic<Int>(0)
+    package let streams = Atomic<Int>(0)
     let startedAtNs = MonotonicClock.nowNs()
 
-    func record(_ method: Method, code: StatusCode, startedAtNs: UInt64) {
+    package func record(_ method: Method, code: StatusCode, startedAtNs: UInt64) {
         let micros = (MonotonicClock.nowNs() &- startedAtNs) / 1_000
         methods.withLock { methods in
             methods[method, default: MethodCounters()].calls += 1

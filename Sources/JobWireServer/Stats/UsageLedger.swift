@@ -37,7 +37,7 @@ final class UsageLedger: Sendable {
 }
 
 /// One API key's counters (see ``UsageLedger``).
-final class KeyAccount: Sendable {
+package final class KeyAccount: Sendable {
     /// The key id reported when the server runs without keys.
     static let developmentKeyID = "development"
 
@@ -62,7 +62,7 @@ final class KeyAccount: Sendable {
     }
 
     /// A call of `method` ended with `code` (and `reason`).
-    func record(_ method: Method, code: StatusCode, reason: String) {
+    package func record(_ method: Method, code: StatusCode, reason: String) {
         calls.withLock { calls in
             calls[method, default: Calls()].calls += 1
             if code != .ok {
@@ -75,11 +75,11 @@ final class KeyAccount: Sendable {
         lastUsedAtMs.store(WallClock.nowMs(), ordering: .relaxed)
     }
 
-    func received(bytes: Int) {
+    package func received(bytes: Int) {
         bytesIn.add(UInt64(bytes), ordering: .relaxed)
     }
 
-    func sent(bytes: Int) {
+    package func sent(bytes: Int) {
         bytesOut.add(UInt64(bytes), ordering: .relaxed)
     }
 
