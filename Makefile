@@ -1,7 +1,7 @@
 # JobWire: every entry point a developer or CI needs.
 #
 #   make test          install what is missing, check generated code and docs, build, run every test (Swift and Python)
-#   make run           release build of jobwired, then run it on 127.0.0.1:7420 with its store in ./data (RUN_ARGS adds flags)
+#   make run           release build of jobwired, then run it on 127.0.0.1:7420 (binary) and :7480 (HTTP/JSON, SSE) with its store in ./data (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
 #   make bench         JobWire side by side with the echo limit, Redis, grpc-swift and FastAPI; SUMMARY line at the end
@@ -17,6 +17,8 @@
 #   make test-python   the Python client's conformance suite against the debug jobwired and jobwire (build them first)
 #   make test-hostile  the hostile-network suite (slowloris, partial frames, 10,000 idle connections, ...) against the debug jobwired
 #   make check-python-proto  fail when clients/python's generated protobuf code differs from proto/
+#   make check-openapi  fail when the OpenAPI document compiled into jobwired differs from docs/openapi.json
+#   make test-openapi   Schemathesis against the debug jobwired's /v1/openapi.json (build it first), under a minute
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -26,7 +28,7 @@ SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 python3-venv
-BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk
+BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 RUN_ARGS ?=
@@ -34,8 +36,9 @@ RUN_ARGS ?=
 BENCH_SECONDS ?= 10
 CRASH_ROUNDS ?= 30
 FUZZ_SECONDS ?= 60
+OPENAPI_EXAMPLES ?= 20
 
-.PHONY: test build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto
+.PHONY: test build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi
 
 # Installs the Debian packages named in $(1) that are missing.
 define apt-install
@@ -110,6 +113,17 @@ test-hostile: py-client
 check-python-proto: pyenv
 	$(PYTHON) $(PY_CLIENT)/scripts/generate --check
 
+## Fails when Sources/JobWireHTTP/OpenAPIDocument+Generated.swift differs from what docs/openapi.json generates
+## (run scripts/generate-openapi and commit the result).
+check-openapi:
+	scripts/generate-openapi --check
+
+## Schemathesis against the real jobwired, on free ports: every /v1 operation of the document it serves, at most
+## OPENAPI_EXAMPLES cases per operation and phase, no server errors and every response in its schema; the event
+## streams and the CSV export driven by hand (scripts/schemathesis-check).
+test-openapi: $(PY_CLIENT_VENV)/.installed
+	bin="$(JOBWIRE_BIN)"; $(PY_CLIENT_VENV)/bin/python scripts/schemathesis-check --jobwired "$$bin/jobwired" --max-examples $(OPENAPI_EXAMPLES)
+
 golden: pyenv
 	$(PYTHON) scripts/golden/make_fixtures.py
 
@@ -125,8 +139,9 @@ check-docs:
 build: deps
 	scripts/swift-build-strict build
 
-test: deps pyenv check-proto check-python-proto
+test: deps pyenv check-proto check-python-proto check-openapi
 	scripts/swift-build-strict build --build-tests
+	scripts/check-embedding
 	$(MAKE) --no-print-directory check-docs
 	@# Every target in one process, as plain `swift test` runs them: I/O tests run on threads
 	@# of their own (Tests/JobWireTestSupport), so none starves Swift's cooperative threads.

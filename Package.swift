@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "JobWireServer", targets: ["JobWireServer"]),
         .library(name: "JobWireClient", targets: ["JobWireClient"]),
         .library(name: "JobWireJSON", targets: ["JobWireJSON"]),
+        .library(name: "JobWireHTTP", targets: ["JobWireHTTP"]),
         .executable(name: "jobwired", targets: ["jobwired"]),
         .executable(name: "jobwire", targets: ["jobwire"]),
     ],
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // protoc-c output for proto/jobwire/v1/jobwire.proto, produced by
@@ -68,6 +70,23 @@ let package = Package(
             name: "JobWireJSON",
             dependencies: ["JobWireProtocol"]
         ),
+        // The HTTP/JSON and Server-Sent Events front end: SwiftNIO's HTTP/1.1 codec in front of
+        // the same JobService the binary port calls. Only jobwired links it: an app that embeds
+        // JobWireClient builds none of NIO.
+        .target(
+            name: "JobWireHTTP",
+            dependencies: [
+                "JobWireServer",
+                "JobWireProtocol",
+                "JobWireJSON",
+                "JobWireKeys",
+                "JobWireSync",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Argument types that jobwired and jobwire share (one duration syntax for both).
         .target(
             name: "JobWireCommandLine",
@@ -78,6 +97,7 @@ let package = Package(
             name: "jobwired",
             dependencies: [
                 "JobWireServer",
+                "JobWireHTTP",
                 "JobWireKeys",
                 "JobWireCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -133,6 +153,12 @@ let package = Package(
         .testTarget(
             name: "JobWireServerTests",
             dependencies: ["JobWireServer", "JobWireProtocol", "JobWireKeys", "JobWireSync", "JobWireTestSupport"]
+        ),
+        .testTarget(
+            name: "JobWireHTTPTests",
+            dependencies: ["JobWireHTTP", "JobWireServer", "JobWireProtocol", "JobWireJSON", "JobWireTestSupport",
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "JobWireClientTests",

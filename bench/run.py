@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_support as support  # noqa: E402
+import http_get  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".build" / "release"
@@ -489,7 +490,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs and small counts (under 2 minutes)")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/BENCHMARKS.md")
-    parser.add_argument("--only", default="a,b,c,d,e,f", help="scenarios to run (default a,b,c,d,e,f)")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g", help="scenarios to run (default a,b,c,d,e,f,g)")
     options = parser.parse_args()
     settings = QUICK if options.quick else FULL
     only = set(options.only.split(","))
@@ -504,6 +505,7 @@ def main() -> int:
     durable_rows: list[Row] = []
     list_watch_rows: list[Row] = []
     list_table, list_ratio = "", float("nan")
+    http_table, http_vs_nginx, http_vs_fastapi = "", float("nan"), float("nan")
     if "a" in only:
         scenario_get(settings, get_rows)
     if "b" in only:
@@ -516,6 +518,9 @@ def main() -> int:
         scenario_list_watch(settings, list_watch_rows)
     if "f" in only:
         list_table, list_ratio = scenario_list(settings)
+    if "g" in only:
+        http_table, http_vs_nginx, http_vs_fastapi = http_get.measure(BIN, seconds=settings.seconds,
+                                                                      rounds=1 if settings is QUICK else 3)
 
     sections = [f"Machine: {machine()}. Mode: {'quick' if options.quick else 'full'} "
                 f"({settings.seconds:g} s per run after {settings.warmup:g} s warm-up). "
@@ -540,6 +545,8 @@ def main() -> int:
         sections.append(table + "\n\n" + per_event)
     if list_table:
         sections.append(list_table)
+    if http_table:
+        sections.append(http_table)
     report = "\n\n".join(sections)
     print(report)
 
@@ -552,7 +559,8 @@ def main() -> int:
                f"durable_vs_redis_aof={ratio(durable_rows, 'JobWire', 'Redis', '64'):.2f} "
                f"list_vs_sqlite={list_ratio:.2f} "
                f"listwatch_cpu_vs_watch={list_watch_cpu_ratio(list_watch_rows):.2f} "
-               f"listwatch_p99_ms={list_watch_p99_ms(list_watch_rows):.1f}")
+               f"listwatch_p99_ms={list_watch_p99_ms(list_watch_rows):.1f} "
+               f"http_get_vs_nginx={http_vs_nginx:.2f} http_get_vs_fastapi={http_vs_fastapi:.2f}")
     if not options.no_docs and not options.quick:
         subprocess.run([str(ROOT / "scripts" / "update-doc-block"), "--markdown", str(ROOT / "docs" / "BENCHMARKS.md"), "bench-results",
                         "cat", "/dev/stdin"], input=report + "\n\n" + summary, text=True, check=True)

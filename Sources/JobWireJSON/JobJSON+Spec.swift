@@ -38,6 +38,7 @@ extension JobJSON {
         job.channelAmount = try reader.integer("channel_amount") ?? 0
         if let fields = try reader.object("metadata") {
             let nested = JSONMemberReader(object: fields, path: "metadata.")
+            try nested.allowOnly(["dx", "prr", "fiber_start_meters", "fiber_length_meters", "sw_version"])
             job.metadata = StreamMetadata(
                 dx: try nested.number("dx") ?? 0, prr: try nested.number("prr") ?? 0,
                 fiberStartMeters: try nested.number("fiber_start_meters") ?? 0,
@@ -51,8 +52,11 @@ extension JobJSON {
     /// seconds, or a plain date) as milliseconds since the epoch.
     public static func parseTime(_ text: String) -> Int64? {
         let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
-                                                       [.withFullDate]] {
+        // A plain date only when the text is one: the date-only format also reads the date at
+        // the front of a longer text (a time without a zone) and would answer that day's midnight.
+        let formats: [ISO8601DateFormatter.Options] = text.count == 10
+            ? [[.withFullDate]] : [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]]
+        for options in formats {
             formatter.formatOptions = options
             if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         }

@@ -94,8 +94,14 @@ public enum MessageJSON {
         }
     }
 
-    /// An error as every JSON front end answers it.
+    /// An error as every JSON front end answers it: `{"error": {...}}`.
     public static func error(_ status: Status) -> JSONValue {
+        .object(["error": Self.status(status)])
+    }
+
+    /// A status's members (`code`, `reason`, `message`, `retry_after_ms` when set), as an error
+    /// body holds them and as a batch result's `error` member is.
+    public static func status(_ status: Status) -> JSONValue {
         var members: [JSONValue.Member] = [
             .init("code", .string(status.code.name)), .init("reason", .string(status.reason)),
             .init("message", .string(status.message)),
@@ -103,6 +109,6 @@ public enum MessageJSON {
         if status.retryAfterMs > 0 {
             members.append(.init("retry_after_ms", .int(Int64(status.retryAfterMs))))
         }
-        return .object(["error": .object(members)])
+        return .object(members)
     }
 }

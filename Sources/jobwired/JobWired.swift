@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import JobWireCommandLine
+import JobWireHTTP
 import JobWireKeys
 import JobWireProtocol
 import JobWireServer
@@ -17,7 +18,8 @@ struct JobWired: ParsableCommand {
         commandName: "jobwired",
         abstract: "The JobWire job metadata and status server.",
         discussion: """
-            Prints one line, "jobwired listening on HOST:PORT", when it is ready, then logs to stderr. \
+            Prints "jobwired listening on HOST:PORT" and then "jobwired http listening on HOST:PORT" (unless \
+            --no-http) when it is ready, then logs to stderr. \
             SIGTERM or SIGINT drains connections and exits 0; SIGHUP reloads --keys. See docs/OPERATIONS.md \
             and docs/SECURITY.md.
             """,
@@ -112,6 +114,9 @@ struct JobWired: ParsableCommand {
     @Option(help: "Connections one client address may hold at once (0: no limit).")
     var maxConnectionsPerAddress = 4_096
 
+    @OptionGroup(title: "HTTP/JSON and Server-Sent Events")
+    var http: HTTPOptions
+
     func validate() throws {
         if store == .sqlite && dataDir == nil { throw ValidationError("--store sqlite needs --data-dir") }
         if (checkStore || backupTo != nil) && dataDir == nil { throw ValidationError("--check-store and --backup-to need --data-dir") }
@@ -122,9 +127,10 @@ struct JobWired: ParsableCommand {
         guard maxConnections > 0, maxStreamsPerConnection > 0, maxOutputBufferBytes >= 64 * 1024 else {
             throw ValidationError("connection and stream limits must be positive; the output buffer at least 64 KiB")
         }
-        if keys == nil && !allowUnauthenticated && !Self.isLoopback(host) && !checkStore && backupTo == nil {
+        let hosts = http.noHTTP ? [host] : [host, http.httpHost ?? host]
+        if keys == nil && !allowUnauthenticated && hosts.contains(where: { !Self.isLoopback($0) }) && !checkStore && backupTo == nil {
             throw ValidationError("""
-                refusing to listen on \(host) without API keys: anyone who can reach it could read, change and \
+                refusing to listen on \(hosts.first { !Self.isLoopback($0) } ?? host) without API keys: anyone who can reach it could read, change and \
                 cancel every job. Give --keys FILE (see `jobwire keys create`), listen on 127.0.0.1, or pass \
                 --allow-unauthenticated if a trusted network or proxy guards the port.
                 """)
@@ -154,7 +160,7 @@ struct JobWired: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "jobwired")
-        DescriptorLimit.raise(toServe: maxConnections, logger: logger)
+        DescriptorLimit.raise(toServe: maxConnections + (http.noHTTP ? 0 : http.httpMaxConnections), logger: logger)
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -192,6 +198,9 @@ struct JobWired: ParsableCommand {
 
         let server: JobWireServer
         let boundPort: Int
+        let httpConfiguration = http.configuration(defaultHost: host, maxOutputBufferBytes: maxOutputBufferBytes)
+        var httpFrontEnd: HTTPFrontEnd?
+        var httpPort = 0
         let jobStore: any JobStore
         do {
             jobStore = switch store ?? (dataDir == nil ? .memory : .sqlite) {
@@ -201,6 +210,11 @@ struct JobWired: ParsableCommand {
             }
             server = try JobWireServer(configuration: configuration, store: jobStore, logger: logger)
             boundPort = try server.start()
+            if !http.noHTTP {
+                let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger)
+                httpPort = try front.start()
+                httpFrontEnd = front
+            }
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
@@ -208,14 +222,18 @@ struct JobWired: ParsableCommand {
 
         // Writes to a closed socket must fail with EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)
-        let signals = SignalHandlers(server: server, logger: logger, store: jobStore)
+        let signals = SignalHandlers(server: server, http: httpFrontEnd, logger: logger, store: jobStore)
         signals.install()
         jobStore.onStop { reason in signals.storeStopped(reason) }
 
-        // The one line on stdout, written directly so it is never held in a buffer.
-        let ready = Array("jobwired listening on \(host):\(boundPort)\n".utf8)
+        // The ready lines on stdout, written directly so they are never held in a buffer.
+        var readyText = "jobwired listening on \(host):\(boundPort)\n"
+        if httpFrontEnd != nil {
+            readyText += "jobwired http listening on \(httpConfiguration.host):\(httpPort)\n"
+        }
+        let ready = Array(readyText.utf8)
         _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-        logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)",
+        logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)", "http-port": "\(httpPort)",
                                           "jobs": "\(server.registry.jobCount)"])
         // Nothing runs on the main queue, so the main thread only waits for signals
         // (their handler writes to the pipe; the rest happens on Dispatch queues). Not
@@ -265,6 +283,7 @@ extension JobWired {
 /// A Dispatch read source on the pipe does the rest on an ordinary queue.
 final class SignalHandlers: @unchecked Sendable {
     private let server: JobWireServer
+    private let http: HTTPFrontEnd?
     private let logger: Logger
     private let store: any JobStore
     private let queue = DispatchQueue(label: "jobwired.signals")
@@ -272,8 +291,9 @@ final class SignalHandlers: @unchecked Sendable {
     private var source: DispatchSourceRead?
     private var stopping = false
 
-    init(server: JobWireServer, logger: Logger, store: any JobStore) {
+    init(server: JobWireServer, http: HTTPFrontEnd?, logger: Logger, store: any JobStore) {
         self.server = server
+        self.http = http
         self.logger = logger
         self.store = store
     }
@@ -345,9 +365,19 @@ final class SignalHandlers: @unchecked Sendable {
         stopping = true
         let logger = self.logger
         let store = self.store
-        server.shutdown {
-            logger.info("stopped", metadata: ["store-commits": "\(store.commits)", "exit-status": "\(exitCode)"])
-            exit(exitCode)
+        let server = self.server
+        let drainTimeoutMs = server.configuration.drainTimeoutMs
+        // HTTP first: its event streams end and its requests finish while the store still commits.
+        let stopBinaryPort: @Sendable () -> Void = {
+            server.shutdown {
+                logger.info("stopped", metadata: ["store-commits": "\(store.commits)", "exit-status": "\(exitCode)"])
+                exit(exitCode)
+            }
+        }
+        if let http {
+            http.shutdown(timeoutMs: drainTimeoutMs, completion: stopBinaryPort)
+        } else {
+            stopBinaryPort()
         }
     }
 }

@@ -5,6 +5,7 @@ The binaries come from the environment: ``JOBWIRED`` (the server) and
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import pathlib
@@ -31,6 +32,7 @@ T = TypeVar("T")
 FAST_BACKOFF = jobwire.Backoff(initial=0.05, multiplier=1.5, jitter=0.1, maximum=0.3)
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 _READY = re.compile(r"^jobwired listening on (.+):(\d+)$")
+_HTTP_READY = re.compile(r"^jobwired http listening on (.+):(\d+)$")
 #: Set by `make sanitize` when JOBWIRED is built with a sanitizer: servers are then stopped, not killed, at the end
 #: of a test so that LeakSanitizer runs, and their logs are checked for reports either way.
 SANITIZER = os.environ.get("JOBWIRE_SANITIZER", "")
@@ -98,15 +100,18 @@ class Server:
         self.args = args
         self.keys_file = keys_file
         self.port = 0
+        #: The HTTP/JSON and Server-Sent Events port (``--http-port``): 0 until the first start picks one.
+        self.http_port = 0
         self.process: subprocess.Popen[str] | None = None
         self.log_path = directory / "jobwired.log"
         self._clients: list[jobwire.Client] = []
         self._raw: list[RawConnection] = []
+        self._streams: list[EventStream] = []
 
     def start(self) -> None:
-        """Starts jobwired (on the same port as before, when restarting) and waits for its ready line."""
-        command = [binary("JOBWIRED"), "--port", str(self.port), "--data-dir", str(self.data_dir),
-                   "--log-level", "warning", *self.args]
+        """Starts jobwired (on the same ports as before, when restarting) and waits for its two ready lines."""
+        command = [binary("JOBWIRED"), "--port", str(self.port), "--http-port", str(self.http_port),
+                   "--data-dir", str(self.data_dir), "--log-level", "warning", *self.args]
         if self.keys_file is not None:
             command += ["--keys", str(self.keys_file)]
         if self.file_size_limit_kib is not None:
@@ -128,6 +133,14 @@ class Server:
             self.process.kill()
             raise AssertionError(f"jobwired did not start ({line!r}): {self.log_path.read_text()[-2000:]}")
         self.port = int(match.group(2))
+        # The second line may already sit in the pipe's read buffer, where select() would not see it: read it in a
+        # thread, with a deadline.
+        line = _read_line(self.process.stdout, 15).strip()
+        http_match = _HTTP_READY.match(line)
+        if http_match is None:
+            self.process.kill()
+            raise AssertionError(f"jobwired printed no HTTP ready line ({line!r}): {self.log_path.read_text()[-2000:]}")
+        self.http_port = int(http_match.group(2))
 
     def stop(self) -> int:
         """SIGTERM: the server drains (GoAway) and exits; returns its exit status."""
@@ -193,11 +206,83 @@ class Server:
             assert ack.WhichOneof("kind") == "hello_ack", ack
         return connection
 
+    # HTTP/JSON and Server-Sent Events (the --http-port front end).
+
+    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             api_key: str | None = None, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+        """One request on a fresh connection: (status, headers with lower-case names, body bytes).
+
+        A dict or list `body` is sent as JSON (content-type application/json unless `headers` name one); bytes and
+        str as they are. `api_key` goes in ``Authorization: Bearer KEY``.
+        """
+        sent = dict(headers or {})
+        if api_key is not None:
+            sent["Authorization"] = f"Bearer {api_key}"
+        payload: bytes | None
+        if isinstance(body, (dict, list)):
+            payload = json.dumps(body).encode()
+            if not any(name.lower() == "content-type" for name in sent):
+                sent["Content-Type"] = "application/json"
+        elif isinstance(body, str):
+            payload = body.encode()
+        else:
+            payload = body
+        connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        try:
+            connection.request(method, path, body=payload, headers=sent)
+            response = connection.getresponse()
+            data = response.read()
+            return response.status, _header_dict(response.getheaders()), data
+        finally:
+            connection.close()
+
+    def json(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             api_key: str | None = None) -> tuple[int, dict[str, str], Any]:
+        """:meth:`http` with the body parsed as JSON (None when empty)."""
+        status, answer_headers, data = self.http(method, path, body, headers, api_key)
+        if not data:
+            return status, answer_headers, None
+        try:
+            return status, answer_headers, json.loads(data)
+        except ValueError as failure:
+            raise AssertionError(f"{method} {path} answered {status} with a body that is not JSON: {data[:300]!r}") \
+                from failure
+
+    def raw_http(self, data: bytes, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+        """Sends `data` as it is on a fresh connection and reads one response: for what http.client will not send."""
+        sock = socket.create_connection(("127.0.0.1", self.http_port), timeout=timeout)
+        try:
+            try:
+                sock.sendall(data)
+            except OSError:
+                pass  # the server may answer and close before taking everything; its answer is still readable
+            response = http.client.HTTPResponse(sock, method="GET")
+            response.begin()
+            body = response.read()
+            return response.status, _header_dict(response.getheaders()), body
+        finally:
+            sock.close()
+
+    def sse(self, path: str, headers: dict[str, str] | None = None, api_key: str | None = None,
+            timeout: float = 5.0) -> EventStream:
+        """Opens an event stream, checking for 200 and ``content-type: text/event-stream``; `timeout` bounds each
+        wait for an event."""
+        stream = EventStream.open(self.http_port, path, headers, api_key, timeout)
+        self._streams.append(stream)
+        if stream.status != 200 or not stream.headers.get("content-type", "").startswith("text/event-stream"):
+            body = stream.rest()
+            stream.close()
+            raise AssertionError(f"GET {path} answered {stream.status} {stream.headers} {body[:500]!r}, "
+                                 "not an event stream")
+        return stream
+
     def cleanup(self) -> None:
         for client in self._clients:
             client.close()
         for connection in self._raw:
             connection.close()
+        for stream in self._streams:
+            stream.close()
         if self.process is not None:
             if self.process.poll() is None:
                 if SANITIZED:
@@ -210,6 +295,204 @@ class Server:
         if self.log_path.exists():
             reports = _SANITIZER_REPORT.findall(self.log())
             assert not reports, f"jobwired's sanitizer reported {reports}: {self.log()[-6000:]}"
+
+
+def _read_line(stream: Any, timeout: float) -> str:
+    """One line of a text stream, or "" when none came within `timeout` seconds."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else ""
+
+
+def _header_dict(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Headers by lower-case name; a repeated header's values joined with ", " (RFC 9110)."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        name = name.lower()
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
+
+
+def error_of(body: Any) -> tuple[str, str]:
+    """(code, reason) of the JSON error body every route answers, after checking its shape:
+    ``{"error": {"code", "reason", "message"}}`` (and ``retry_after_ms`` when the server asks to wait)."""
+    assert isinstance(body, dict) and list(body) == ["error"], body
+    error = body["error"]
+    assert isinstance(error, dict) and list(error)[:3] == ["code", "reason", "message"], error
+    assert set(error) <= {"code", "reason", "message", "retry_after_ms"}, error
+    assert all(isinstance(error[name], str) for name in ("code", "reason", "message")), error
+    assert error["message"], "every error says what went wrong"
+    return error["code"], error["reason"]
+
+
+class EventStream:
+    """One Server-Sent Events response read off a raw socket: its status and headers, then its events.
+
+    Each event is a dict: ``id`` (None when the event had no ``id:`` line), ``event`` (``message`` when unnamed)
+    and ``data`` parsed as JSON. Comments (``: heartbeat``) and ``retry:`` lines are skipped. :meth:`next` returns
+    None once the response ended: the chunked body's last chunk, or the connection closing.
+    """
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        self.sock = sock
+        self.timeout = timeout
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        #: Set when the body ended with the last chunk; `closed_by_server` when the connection closed instead.
+        self.ended = False
+        self.closed_by_server = False
+        self.comments: list[str] = []
+        self.retry_advice: list[int] = []
+        self._raw = b""
+        self._text = b""
+        self._chunked = False
+        self._remaining: int | None = None
+        self._deadline = 0.0
+
+    @classmethod
+    def open(cls, port: int, path: str, headers: dict[str, str] | None, api_key: str | None,
+             timeout: float) -> EventStream:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        stream = cls(sock, timeout)
+        sent = {"Host": f"127.0.0.1:{port}", "Accept": "text/event-stream", **(headers or {})}
+        if api_key is not None:
+            sent["Authorization"] = f"Bearer {api_key}"
+        head = f"GET {path} HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in sent.items()) + "\r\n"
+        sock.sendall(head.encode())
+        stream._read_head()
+        return stream
+
+    def _receive(self) -> bytes:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no event within {self.timeout} s")
+        self.sock.settimeout(remaining)
+        try:
+            return self.sock.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"no event within {self.timeout} s") from None
+        except ConnectionResetError:
+            return b""
+
+    def _read_head(self) -> None:
+        self._deadline = time.monotonic() + self.timeout
+        while b"\r\n\r\n" not in self._raw:
+            chunk = self._receive()
+            if not chunk:
+                raise AssertionError(f"the connection closed before a response head: {self._raw!r}")
+            self._raw += chunk
+        head, self._raw = self._raw.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split(" ")[1])
+        self.headers = _header_dict([tuple(line.split(":", 1)) for line in lines[1:]])  # type: ignore[misc]
+        self.headers = {name: value.strip() for name, value in self.headers.items()}
+        self._chunked = "chunked" in self.headers.get("transfer-encoding", "").lower()
+        if "content-length" in self.headers:
+            self._remaining = int(self.headers["content-length"])
+        elif self.status in (204, 304):
+            self._remaining = 0
+
+    def _more_body(self) -> bool:
+        """Moves decoded body bytes into the event text; False once the body ended."""
+        if self.ended or self.closed_by_server:
+            return False
+        while True:
+            if self._chunked:
+                if b"\r\n" in self._raw:
+                    size_line, rest = self._raw.split(b"\r\n", 1)
+                    size = int(size_line.split(b";")[0], 16)
+                    if size == 0:
+                        self.ended = True
+                        return False
+                    if len(rest) >= size + 2:
+                        assert rest[size:size + 2] == b"\r\n", f"a chunk does not end with CRLF: {rest[:size + 8]!r}"
+                        self._text += rest[:size]
+                        self._raw = rest[size + 2:]
+                        return True
+            elif self._remaining is not None:
+                if self._remaining == 0:
+                    self.ended = True
+                    return False
+                if self._raw:
+                    taken = self._raw[:self._remaining]
+                    self._raw = self._raw[len(taken):]
+                    self._remaining -= len(taken)
+                    self._text += taken
+                    return True
+            elif self._raw:
+                self._text += self._raw
+                self._raw = b""
+                return True
+            chunk = self._receive()
+            if not chunk:
+                self.closed_by_server = True
+                return False
+            self._raw += chunk
+
+    def next(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The next event, or None once the response ended; fails after `timeout` (default: the stream's) s without
+        one."""
+        self._deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        fields: dict[str, Any] = {}
+        data: list[str] = []
+        while True:
+            while b"\n" not in self._text:
+                if not self._more_body():
+                    if self._text:
+                        raise AssertionError(f"the stream ended inside an event: {self._text!r}")
+                    return None
+            raw_line, self._text = self._text.split(b"\n", 1)
+            line = raw_line.decode().rstrip("\r")
+            if line == "":
+                if data:
+                    return {"id": fields.get("id"), "event": fields.get("event", "message"),
+                            "data": json.loads("\n".join(data))}
+                fields = {}
+                continue
+            if line.startswith(":"):
+                self.comments.append(line[1:].strip())
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data.append(value)
+            elif name == "retry":
+                self.retry_advice.append(int(value))
+            elif name in ("id", "event"):
+                fields[name] = value
+            else:
+                raise AssertionError(f"an unknown event stream field: {line!r}")
+
+    def take(self, count: int, skip: tuple[str, ...] = ("bookmark",)) -> list[dict[str, Any]]:
+        """The next `count` events other than those named in `skip`; fails if the stream ends first."""
+        taken: list[dict[str, Any]] = []
+        while len(taken) < count:
+            event = self.next()
+            assert event is not None, f"the stream ended after {taken}"
+            if event["event"] not in skip:
+                taken.append(event)
+        return taken
+
+    def until_end(self, skip: tuple[str, ...] = ("bookmark",)) -> list[dict[str, Any]]:
+        """Every event up to the end of the response."""
+        events: list[dict[str, Any]] = []
+        while (event := self.next()) is not None:
+            if event["event"] not in skip:
+                events.append(event)
+        return events
+
+    def rest(self) -> bytes:
+        """The body bytes left (for a response that is not an event stream), read until it ends."""
+        self._deadline = time.monotonic() + self.timeout
+        while self._more_body():
+            pass
+        text, self._text = self._text, b""
+        return text
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 class RawConnection:

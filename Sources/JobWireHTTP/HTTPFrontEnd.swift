@@ -1,0 +1,119 @@
+import Dispatch
+import JobWireJSON
+import JobWireProtocol
+import JobWireServer
+import JobWireSync
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// jobwired's HTTP/JSON and Server-Sent Events listener: SwiftNIO's HTTP/1.1
+/// codec in front of the same ``JobService`` as the binary port, so keys,
+/// tenants, roles, rate limits, limits and Stats are one set.
+///
+///     let http = HTTPFrontEnd(server: server, configuration: HTTPConfiguration(), logger: logger)
+///     let port = try http.start()
+///     …
+///     http.shutdown { … }
+public final class HTTPFrontEnd: Sendable {
+    private let api: HTTPAPI
+    private let group: MultiThreadedEventLoopGroup
+    private let connections: HTTPConnections
+    private let channel = Locked<(any Channel)?>(nil)
+
+    public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger) {
+        self.api = HTTPAPI(service: server.service, configuration: configuration,
+                           serverConfiguration: server.configuration, logger: logger)
+        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.connections = HTTPConnections(limit: configuration.maxConnections)
+        let connections = self.connections
+        server.service.addHealthCheck {
+            ComponentHealth(name: "http", state: .ok, measures: ["connections": Double(connections.count)])
+        }
+    }
+
+    /// Binds and starts serving; returns the port (the one picked when the configuration says 0).
+    public func start() throws(JobWireError) -> Int {
+        let api = self.api
+        let connections = self.connections
+        let configuration = api.configuration
+        let limits = {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = configuration.maxHeaderBytes
+            limits.maxHeaderFieldSize = configuration.maxHeaderBytes
+            limits.maxHeaderFieldCount = configuration.maxHeaderFields
+            return limits
+        }()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark,
+                                value: .init(low: configuration.maxStreamBufferBytes / 2, high: configuration.maxStreamBufferBytes))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = HTTPConnectionHandler(api: api, connections: connections)
+                    guard connections.add(handler, on: channel.eventLoop) else {
+                        try channel.pipeline.syncOperations.addHandler(ConnectionLimitReached())
+                        return
+                    }
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(RequestTimeouts(requestTimeoutMs: configuration.requestTimeoutMs,
+                                                            idleTimeoutMs: configuration.idleTimeoutMs))
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
+                                                             withOutboundHeaderValidation: true,
+                                                             withEncoderConfiguration: .init(),
+                                                             withDecoderLimitConfiguration: limits)
+                    try pipeline.addHandler(handler)
+                }
+            }
+        do {
+            let bound = try bootstrap.bind(host: configuration.host, port: configuration.port).wait()
+            channel.withLock { $0 = bound }
+            return bound.localAddress?.port ?? configuration.port
+        } catch {
+            throw JobWireError(.unavailable, Reason.connectFailed,
+                               "cannot listen for HTTP on \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+
+    public var port: Int? { channel.withLock { $0?.localAddress?.port } }
+
+    /// Stops accepting, ends event streams (each with an `error` event saying
+    /// the server is shutting down), lets requests in progress finish, and
+    /// closes every connection within `timeoutMs`.
+    public func shutdown(timeoutMs: Int, completion: @escaping @Sendable () -> Void) {
+        let listener = channel.withLock { $0 }
+        listener?.close(promise: nil)
+        connections.drainAll()
+        let group = self.group
+        let connections = self.connections
+        let deadline = DispatchTime.now() + .milliseconds(timeoutMs)
+        @Sendable func waitForConnections() {
+            if connections.count == 0 || DispatchTime.now() >= deadline {
+                group.shutdownGracefully { _ in completion() }
+                return
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(10), execute: waitForConnections)
+        }
+        waitForConnections()
+    }
+}
+
+/// Over `--http-max-connections`: answered 503 at once and closed.
+private final class ConnectionLimitReached: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        let body = MessageJSON.error(Status(code: .unavailable, reason: Reason.tooManyConnections,
+                                            message: "the server has its maximum number of HTTP connections; retry later")).encoded()
+        var buffer = context.channel.allocator.buffer(capacity: body.count + 128)
+        buffer.writeString("HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: \(body.count)\r\n\r\n")
+        buffer.writeBytes(body)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}

@@ -1,0 +1,109 @@
+import JobWireJSON
+import JobWireProtocol
+import NIOCore
+
+/// The first handler of every HTTP connection, on raw bytes: a request must
+/// arrive whole within `requestTimeoutMs` of its first byte (against clients
+/// that trickle headers or bodies: slowloris), and a keep-alive connection
+/// may sit idle between requests for `idleTimeoutMs`. Event streams and
+/// pending write calls are neither: they are the server's to finish.
+///
+/// The connection handler tells it where the exchange is with outbound user
+/// events (``Event``).
+final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Event: Sendable {
+        /// A whole request arrived: the server is answering.
+        case requestReceived
+        /// The answer went out: the connection is idle.
+        case responseSent
+    }
+
+    private enum Phase {
+        case idle
+        case reading
+        case answering
+    }
+
+    private let requestTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private var phase = Phase.idle
+    private var timer: Scheduled<Void>?
+
+    init(requestTimeoutMs: Int, idleTimeoutMs: Int) {
+        self.requestTimeout = .milliseconds(Int64(requestTimeoutMs))
+        self.idleTimeout = .milliseconds(Int64(idleTimeoutMs))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context, idleTimeout) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context, idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if phase == .idle {
+            phase = .reading
+            arm(context, requestTimeout)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let event = event as? Event else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        switch event {
+        case .requestReceived:
+            phase = .answering
+            timer?.cancel()
+            timer = nil
+        case .responseSent:
+            phase = .idle
+            arm(context, idleTimeout)
+        }
+        promise?.succeed(())
+    }
+
+    private func arm(_ context: ChannelHandlerContext, _ delay: TimeAmount) {
+        timer?.cancel()
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: delay) {
+            loopBound.value.handler.expired(loopBound.value.context)
+        }
+    }
+
+    private func expired(_ context: ChannelHandlerContext) {
+        timer = nil
+        switch phase {
+        case .idle:
+            context.close(promise: nil)
+        case .reading:
+            // The request never arrived whole, so there is no HTTP exchange to answer within: the
+            // canned 408 goes to the socket as it is, then the connection closes.
+            let body = MessageJSON.error(Status(code: .deadlineExceeded, reason: Reason.requestTimeout,
+                                                message: "the request did not arrive whole within the server's request timeout")).encoded()
+            var buffer = context.channel.allocator.buffer(capacity: body.count + 128)
+            buffer.writeString("HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: \(body.count)\r\n\r\n")
+            buffer.writeBytes(body)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        case .answering:
+            break
+        }
+    }
+}
