@@ -148,6 +148,7 @@ test: deps pyenv check-proto check-python-proto check-openapi
 	JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-hostile
+	$(MAKE) --no-print-directory test-openapi
 	scripts/fuzz 3
 
 ## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.

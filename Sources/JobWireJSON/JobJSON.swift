@@ -101,9 +101,9 @@ public enum JobJSON {
         milliseconds == 0 ? .null : .string(ISO8601.string(milliseconds: milliseconds))
     }
 
-    /// Whether `bytes` are one JSON text (any value, as RFC 8259 allows).
+    /// Whether `bytes` are one JSON text (any value, as RFC 8259 allows), strictly.
     private static func isJSON(_ bytes: [UInt8]) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+        StrictJSON.isValid(bytes)
     }
 
     /// Without the whitespace JSON allows around a value, so the embedding stays one line.
