@@ -129,7 +129,7 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
     }
 
     private func sendLive(_ event: Pending) {
-        let bytes = api.events.bytes(key: "j\(jobID)/\(event.revision)", encoded: event.encodedEvent) {
+        let bytes = api.events.bytes(key: "j" + jobID, encoded: event.encodedEvent) {
             Self.sse(event.encodedEvent)
         }
         send(revision: event.revision, bytes: bytes)

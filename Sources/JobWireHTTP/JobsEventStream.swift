@@ -116,7 +116,7 @@ final class JobsEventStream: StreamingBody, DeliveryTarget {
             api.service.pauseJobsWatch(watcherID: watcherID, tenant: tenant)
             return
         }
-        writer.write(api.events.bytes(key: "t\(tenant)/\(sequence)", encoded: encodedEvent) { Self.sse(encodedEvent) })
+        writer.write(api.events.bytes(key: "t" + tenant, encoded: encodedEvent) { Self.sse(encodedEvent) })
         writer.flush()
         position = sequence
         lastSentAtMs = MonotonicClock.nowMs()

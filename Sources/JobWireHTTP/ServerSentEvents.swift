@@ -41,9 +41,12 @@ enum ServerSentEvents {
 /// Each event's SSE bytes, made once for all the streams that send it.
 ///
 /// The registry encodes each change once and hands the same encoding to
-/// every watcher; streams on both event loops ask here with a key naming the
-/// change, and the encoding it was made from confirms the entry (so a key
-/// that meets a different event never answers with the wrong bytes).
+/// every watcher; streams on both event loops ask here with a key naming
+/// where the change happened (a job, a tenant), and the encoding it was made
+/// from confirms the entry (so a key never answers with another event's
+/// bytes). Only the latest few events of each key are kept: the cache is for
+/// a change reaching its watchers, not a history (a held-back stream that
+/// misses encodes its event itself).
 final class EventEncodingCache: Sendable {
     private struct Entry: Sendable {
         let encoded: [UInt8]
@@ -64,7 +67,7 @@ final class EventEncodingCache: Sendable {
         let bytes = try make()
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            // A change reaches watchers as one of a few kinds (entered, changed, left): keep each.
+            // The latest few: a change reaches list watchers as one of a few kinds (entered, changed, left).
             var list = entries[key] ?? []
             if list.count >= 4 { list.removeFirst() }
             list.append(Entry(encoded: encoded, bytes: bytes))
