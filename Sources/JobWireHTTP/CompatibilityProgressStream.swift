@@ -120,7 +120,7 @@ final class CompatibilityProgressStream: StreamingBody, DeliveryTarget {
     private func sendLive(_ event: Pending) {
         // Made once for every 003 stream of the job ("p": not JobEventStream's "j" events).
         let jobID = self.jobID
-        let bytes = api.events.bytes(key: "p\(jobID)/\(event.revision)", encoded: event.encodedEvent) {
+        let bytes = api.events.bytes(key: "p" + jobID, encoded: event.encodedEvent) {
             Self.sse(jobID: jobID, event.encodedEvent)
         }
         send(revision: event.revision, bytes: bytes)

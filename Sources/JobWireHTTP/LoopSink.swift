@@ -9,11 +9,11 @@ protocol DeliveryTarget: AnyObject {
 /// The registry's view of an event stream: it calls ``deliver`` under its
 /// lock from any thread, and the sink only hands the delivery to the
 /// stream's event loop.
-final class LoopSink<Target: DeliveryTarget>: WatchSink {
-    private let target: NIOLoopBound<Target>
+final class LoopSink: WatchSink {
+    private let target: NIOLoopBound<any DeliveryTarget>
     private let eventLoop: any EventLoop
 
-    init(_ target: Target, eventLoop: any EventLoop) {
+    init(_ target: any DeliveryTarget, eventLoop: any EventLoop) {
         self.target = NIOLoopBound(target, eventLoop: eventLoop)
         self.eventLoop = eventLoop
     }
