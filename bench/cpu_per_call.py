@@ -34,7 +34,7 @@ def run(binary: str, scenario: str, seconds: float) -> dict[str, float]:
         flags = ["--data-dir", data]
     if scenario == "fanout":
         flags += ["--max-connections", "10100", "--max-connections-per-address", "0"]
-    server = support.start("jobwired", [binary, "--port", "0", "--log-level", "error", *flags],
+    server = support.start("jobwired", [binary, "--port", "0", "--no-http", "--log-level", "error", *flags],
                            r"jobwired listening on [^:]+:(\d+)")
     load = {
         "get": ["--mode", "get", "--connections", "64", "--depth", "1", "--jobs", "10000"],

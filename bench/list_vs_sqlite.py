@@ -129,7 +129,7 @@ def main() -> int:
         count_sql = f"SELECT count(*) FROM jobs WHERE {SQL_MATCH}"
         arguments = ("default", STATUSES[options.status], options.query.lower())
 
-        server = support.start("jobwired", [str(BIN / "jobwired"), "--port", "0", "--log-level", "error",
+        server = support.start("jobwired", [str(BIN / "jobwired"), "--port", "0", "--no-http", "--log-level", "error",
                                             "--data-dir", str(data_dir)], r"jobwired listening on [^:]+:(\d+)")
         try:
             client = RawJobWire(server.port)

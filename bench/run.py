@@ -101,7 +101,7 @@ def measured(server: support.Server, run):  # type: ignore[no-untyped-def]
 
 
 def jobwired(*flags: str) -> support.Server:
-    return support.start("jobwired", [str(BIN / "jobwired"), "--port", "0", "--log-level", "error", *flags],
+    return support.start("jobwired", [str(BIN / "jobwired"), "--port", "0", "--no-http", "--log-level", "error", *flags],
                          r"jobwired listening on [^:]+:(\d+)")
 
 

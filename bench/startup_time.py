@@ -25,7 +25,7 @@ import bench_support as support
 
 def time_start(binary: str, data_dir: str) -> float:
     started = time.monotonic()
-    server = support.start("jobwired", [binary, "--port", "0", "--log-level", "error", "--data-dir", data_dir],
+    server = support.start("jobwired", [binary, "--port", "0", "--no-http", "--log-level", "error", "--data-dir", data_dir],
                            r"jobwired listening on [^:]+:(\d+)", timeout=600)
     seconds = time.monotonic() - started
     server.stop()

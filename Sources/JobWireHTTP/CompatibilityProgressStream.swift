@@ -38,7 +38,7 @@ final class CompatibilityProgressStream: StreamingBody, DeliveryTarget {
         let after = request.headers.first(name: "last-event-id").flatMap { UInt64($0) } ?? 0
         let stream = CompatibilityProgressStream(api: api, jobID: jobID, after: after)
         let watch = WatchJobRequest(jobID: jobID, afterRevision: after)
-        let start = try api.service.watch(watch, caller: caller, sink: LoopSink(stream, eventLoop: request.eventLoop), streamID: 0)
+        let start = try api.service.watch(watch, caller: caller, sink: LoopSink(stream, mailbox: api.mailbox(for: request.eventLoop)), streamID: 0)
         if start.ended && start.events.isEmpty {
             // Resumed after the end: nothing will follow. 204 stops EventSource's reconnecting.
             return .response(HTTPResponse(status: .noContent))
@@ -96,8 +96,11 @@ final class CompatibilityProgressStream: StreamingBody, DeliveryTarget {
                 return
             }
             sendLive(event)
-            writer.flush()
         }
+    }
+
+    func flushDeliveries() {
+        writer?.flush()
     }
 
     /// As ``JobEventStream``: a plain change replaces the plain change before it.

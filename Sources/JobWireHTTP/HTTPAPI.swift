@@ -22,13 +22,22 @@ final class HTTPAPI: Sendable {
     let jobJSON = JobJSONCache()
     let events = EventEncodingCache()
     let streamTokens: StreamTokens
+    /// Each event loop's mailbox for the registry's deliveries, by loop.
+    private let mailboxes: [ObjectIdentifier: LoopMailbox]
 
-    init(service: JobService, configuration: HTTPConfiguration, serverConfiguration: ServerConfiguration, logger: Logger) {
+    init(service: JobService, configuration: HTTPConfiguration, serverConfiguration: ServerConfiguration, logger: Logger,
+         eventLoops: [any EventLoop]) {
+        self.mailboxes = Dictionary(uniqueKeysWithValues: eventLoops.map { (ObjectIdentifier($0), LoopMailbox(eventLoop: $0)) })
         self.service = service
         self.configuration = configuration
         self.serverConfiguration = serverConfiguration
         self.logger = logger
         self.streamTokens = StreamTokens(ttlMs: Int64(configuration.streamTokenTTLMs))
+    }
+
+    /// The mailbox of the loop a stream lives on (every loop of the front end has one).
+    func mailbox(for eventLoop: any EventLoop) -> LoopMailbox {
+        mailboxes[ObjectIdentifier(eventLoop)] ?? LoopMailbox(eventLoop: eventLoop)
     }
 
     // MARK: Authentication

@@ -3,6 +3,7 @@ import JobWireProtocol
 import JobWireServer
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// One HTTP connection: assembles each request (head and bounded body) from
 /// NIO's HTTP/1.1 decoder, routes it, and writes the answer: whole, once a
@@ -38,14 +39,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private let api: HTTPAPI
     private let connections: HTTPConnections
+    /// The connection's first handler, on the same loop.
+    private let timeouts: RequestTimeouts
     private var state = State.idle
     private var context: ChannelHandlerContext?
     /// Set when the server drains: finish the exchange in progress, then close.
     private var draining = false
 
-    init(api: HTTPAPI, connections: HTTPConnections) {
+    init(api: HTTPAPI, connections: HTTPConnections, timeouts: RequestTimeouts) {
         self.api = api
         self.connections = connections
+        self.timeouts = timeouts
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -56,6 +60,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         if case .responding(let exchange) = state {
             exchange.body?.stop(draining: false)
             if exchange.body != nil {
+                streamEnded()
                 // A stream's client went away: the call ends there.
                 api.record(exchange.routed, code: .cancelled, reason: Reason.connectionLost, bytesOut: exchange.bytesOut,
                            startedAtNs: exchange.startedAtNs)
@@ -90,7 +95,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             state = .receiving(head, body)
         case .end:
             guard case .receiving(let head, let body) = state else { return }
-            context.triggerUserOutboundEvent(RequestTimeouts.Event.requestReceived, promise: nil)
+            timeouts.requestReceived()
             handle(context, head, body)
         }
     }
@@ -181,7 +186,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         state = .idle
         if keepAlive && !draining {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            context.triggerUserOutboundEvent(RequestTimeouts.Event.responseSent, promise: nil)
+            timeouts.responseSent()
         } else {
             state = .closed
             let channel = context.channel
@@ -205,6 +210,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let context, case .responding(var exchange) = state else { return }
         exchange.body = body
         state = .responding(exchange)
+        // Counted with the binary port's open streams, in Stats.
+        api.service.stats.streams.add(1, ordering: .relaxed)
         var head = HTTPResponseHead(version: exchange.head.version, status: body.status, headers: body.headers)
         api.addCORSHeaders(to: &head.headers, for: exchange.head)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -254,14 +261,20 @@ extension HTTPConnectionHandler: StreamWriter {
         context?.flush()
     }
 
+    private func streamEnded() {
+        api.service.stats.streams.subtract(1, ordering: .relaxed)
+    }
+
     func finish(code: StatusCode, reason: String) {
         guard let context, case .responding(let exchange) = state, exchange.body != nil else { return }
+        streamEnded()
         api.record(exchange.routed, code: code, reason: reason, bytesOut: exchange.bytesOut, startedAtNs: exchange.startedAtNs)
         endExchange(context, keepAlive: exchange.keepAlive)
     }
 
     func abort(code: StatusCode, reason: String) {
         guard let context, case .responding(let exchange) = state, exchange.body != nil else { return }
+        streamEnded()
         api.record(exchange.routed, code: code, reason: reason, bytesOut: exchange.bytesOut, startedAtNs: exchange.startedAtNs)
         state = .closed
         context.close(promise: nil)

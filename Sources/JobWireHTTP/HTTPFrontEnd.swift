@@ -23,10 +23,11 @@ public final class HTTPFrontEnd: Sendable {
     private let channel = Locked<(any Channel)?>(nil)
 
     public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger) {
-        self.api = HTTPAPI(service: server.service, configuration: configuration,
-                           serverConfiguration: server.configuration, logger: logger)
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.api = HTTPAPI(service: server.service, configuration: configuration,
+                           serverConfiguration: server.configuration, logger: logger,
+                           eventLoops: Array(group.makeIterator()))
         self.connections = HTTPConnections(limit: configuration.maxConnections)
         let connections = self.connections
         server.service.addHealthCheck {
@@ -54,14 +55,15 @@ public final class HTTPFrontEnd: Sendable {
                                 value: .init(low: configuration.maxStreamBufferBytes / 2, high: configuration.maxStreamBufferBytes))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = HTTPConnectionHandler(api: api, connections: connections)
+                    let timeouts = RequestTimeouts(requestTimeoutMs: configuration.requestTimeoutMs,
+                                                   idleTimeoutMs: configuration.idleTimeoutMs)
+                    let handler = HTTPConnectionHandler(api: api, connections: connections, timeouts: timeouts)
                     guard connections.add(handler, on: channel.eventLoop) else {
                         try channel.pipeline.syncOperations.addHandler(ConnectionLimitReached())
                         return
                     }
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(RequestTimeouts(requestTimeoutMs: configuration.requestTimeoutMs,
-                                                            idleTimeoutMs: configuration.idleTimeoutMs))
+                    try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
                                                              withOutboundHeaderValidation: true,
                                                              withEncoderConfiguration: .init(),

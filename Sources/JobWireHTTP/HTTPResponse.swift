@@ -21,7 +21,12 @@ struct HTTPResponse {
 
     /// JSON bytes with their content type.
     static func json(_ bytes: [UInt8], status: HTTPResponseStatus = .ok) -> HTTPResponse {
-        var response = HTTPResponse(status: status, body: ByteBuffer(bytes: bytes))
+        json(ByteBuffer(bytes: bytes), status: status)
+    }
+
+    /// JSON already in a buffer (a cached encoding, shared, not copied).
+    static func json(_ buffer: ByteBuffer, status: HTTPResponseStatus = .ok) -> HTTPResponse {
+        var response = HTTPResponse(status: status, body: buffer)
         response.headers.add(name: "content-type", value: "application/json")
         return response
     }

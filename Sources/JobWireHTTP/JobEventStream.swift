@@ -45,7 +45,7 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
     private static func open(_ watch: WatchJobRequest, caller: Caller, api: HTTPAPI,
                              eventLoop: any EventLoop) throws(JobWireError) -> RouteResult {
         let stream = JobEventStream(api: api, jobID: watch.jobID, after: watch.afterRevision)
-        let start = try api.service.watch(watch, caller: caller, sink: LoopSink(stream, eventLoop: eventLoop), streamID: 0)
+        let start = try api.service.watch(watch, caller: caller, sink: LoopSink(stream, mailbox: api.mailbox(for: eventLoop)), streamID: 0)
         if start.ended && start.events.isEmpty {
             // Resumed after the terminal event: nothing will follow. 204 stops EventSource's reconnecting.
             return .response(HTTPResponse(status: .noContent))
@@ -107,8 +107,11 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
                 return
             }
             sendLive(event)
-            writer.flush()
         }
+    }
+
+    func flushDeliveries() {
+        writer?.flush()
     }
 
     /// As on the binary port: a plain change replaces the plain change before it.

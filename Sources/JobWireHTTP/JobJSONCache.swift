@@ -1,6 +1,7 @@
 import JobWireJSON
 import JobWireProtocol
 import JobWireSync
+import NIOCore
 
 /// A job's JSON, made once per revision and shared by every request and
 /// event stream that sends it, like the registry's cached protobuf encoding.
@@ -13,7 +14,8 @@ final class JobJSONCache: Sendable {
     struct Entry: Sendable {
         let encodedJob: [UInt8]
         let revision: UInt64
-        let json: [UInt8]
+        /// The JSON text, ready to write: every response shares this storage.
+        let json: ByteBuffer
         let value: JSONValue
     }
 
@@ -42,6 +44,6 @@ final class JobJSONCache: Sendable {
     static func make(_ encodedJob: [UInt8]) throws(JobWireError) -> Entry {
         let job = try Job(decoding: encodedJob)
         let value = JobJSON.value(job)
-        return Entry(encodedJob: encodedJob, revision: job.revision, json: value.encoded(), value: value)
+        return Entry(encodedJob: encodedJob, revision: job.revision, json: ByteBuffer(bytes: value.encoded()), value: value)
     }
 }

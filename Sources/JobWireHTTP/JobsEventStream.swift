@@ -42,7 +42,7 @@ final class JobsEventStream: StreamingBody, DeliveryTarget {
         }
         let watch = try WatchJobsRequest(filter: try HTTPAPI.listRequest(from: request), cursor: cursor).validated()
         let stream = JobsEventStream(api: api, tenant: caller.tenant, pageSize: watch.filter.pageSize)
-        let start = try api.service.watchJobs(watch, caller: caller, sink: LoopSink(stream, eventLoop: request.eventLoop), streamID: 0)
+        let start = try api.service.watchJobs(watch, caller: caller, sink: LoopSink(stream, mailbox: api.mailbox(for: request.eventLoop)), streamID: 0)
         stream.begin(start)
         return .streaming(stream)
     }
@@ -117,9 +117,12 @@ final class JobsEventStream: StreamingBody, DeliveryTarget {
             return
         }
         writer.write(api.events.bytes(key: "t" + tenant, encoded: encodedEvent) { Self.sse(encodedEvent) })
-        writer.flush()
         position = sequence
         lastSentAtMs = MonotonicClock.nowMs()
+    }
+
+    func flushDeliveries() {
+        writer?.flush()
     }
 
     func resume() {

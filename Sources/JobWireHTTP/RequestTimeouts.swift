@@ -8,20 +8,13 @@ import NIOCore
 /// may sit idle between requests for `idleTimeoutMs`. Event streams and
 /// pending write calls are neither: they are the server's to finish.
 ///
-/// The connection handler tells it where the exchange is with outbound user
-/// events (``Event``).
-final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
+/// The connection handler, on the same loop, tells it where the exchange is
+/// by calling ``requestReceived()`` and ``responseSent()`` (an inbound-only
+/// handler: responses do not pass through it).
+final class RequestTimeouts: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-
-    enum Event: Sendable {
-        /// A whole request arrived: the server is answering.
-        case requestReceived
-        /// The answer went out: the connection is idle.
-        case responseSent
-    }
 
     private enum Phase {
         case idle
@@ -33,6 +26,7 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     private let idleTimeout: TimeAmount
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
 
     init(requestTimeoutMs: Int, idleTimeoutMs: Int) {
         self.requestTimeout = .milliseconds(Int64(requestTimeoutMs))
@@ -40,7 +34,14 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { arm(context, idleTimeout) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -62,21 +63,18 @@ final class RequestTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard let event = event as? Event else {
-            context.triggerUserOutboundEvent(event, promise: promise)
-            return
-        }
-        switch event {
-        case .requestReceived:
-            phase = .answering
-            timer?.cancel()
-            timer = nil
-        case .responseSent:
-            phase = .idle
-            arm(context, idleTimeout)
-        }
-        promise?.succeed(())
+    /// A whole request arrived: the server is answering, with no deadline of this handler's.
+    func requestReceived() {
+        phase = .answering
+        timer?.cancel()
+        timer = nil
+    }
+
+    /// The answer went out: the connection is idle until the next request's first byte.
+    func responseSent() {
+        guard let context else { return }
+        phase = .idle
+        arm(context, idleTimeout)
     }
 
     private func arm(_ context: ChannelHandlerContext, _ delay: TimeAmount) {

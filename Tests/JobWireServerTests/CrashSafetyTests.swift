@@ -34,7 +34,7 @@ struct CrashSafetyTests {
 
         init(dataDirectory: String) throws {
             process.executableURL = DaemonTests.executable
-            process.arguments = ["--port", "0", "--data-dir", dataDirectory, "--log-level", "error"]
+            process.arguments = ["--port", "0", "--no-http", "--data-dir", dataDirectory, "--log-level", "error"]
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice

@@ -15,10 +15,12 @@ struct DaemonTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("jobwired")
     }
 
+    /// Starts jobwired; its HTTP listener on a free port unless `arguments` say otherwise (tests run side by side).
     private func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = arguments
+        let http = arguments.contains("--http-port") || arguments.contains("--no-http") ? [] : ["--http-port", "0"]
+        process.arguments = arguments + http
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -38,7 +40,7 @@ struct DaemonTests {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test("prints exactly one ready line, serves, and exits 0 on SIGTERM after a GoAway")
+    @Test("prints its two ready lines, serves, and exits 0 on SIGTERM after a GoAway")
     func readyServeAndStop() throws {
         let (process, output, _) = try launch(["--port", "0", "--log-level", "error", "--stream-ports", "40000-40009"])
         defer { if process.isRunning { process.terminate() } }
@@ -46,6 +48,11 @@ struct DaemonTests {
         let prefix = "jobwired listening on 127.0.0.1:"
         #expect(line.hasPrefix(prefix))
         let port = try #require(Int(line.dropFirst(prefix.count)))
+        let httpLine = firstLine(output)
+        let httpPrefix = "jobwired http listening on 127.0.0.1:"
+        #expect(httpLine.hasPrefix(httpPrefix))
+        let httpPort = try #require(Int(httpLine.dropFirst(httpPrefix.count)))
+        #expect(httpPort > 0 && httpPort != port)
 
         let client = try TestClient(port: port)
         try client.hello()
@@ -58,12 +65,12 @@ struct DaemonTests {
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         let rest = output.fileHandleForReading.readDataToEndOfFile()
-        #expect(rest.isEmpty, "nothing but the ready line on stdout")
+        #expect(rest.isEmpty, "nothing but the ready lines on stdout")
     }
 
     @Test("invalid flags are refused with a non-zero exit", arguments: [
         ["--stream-ports", "50000-40000"], ["--port", "70000"], ["--max-frame-bytes", "10"], ["--log-level", "loud"],
-        ["--retention", "soon"],
+        ["--retention", "soon"], ["--http-port", "70000"], ["--http-heartbeat", "1ms"],
     ])
     func invalidFlags(arguments: [String]) throws {
         let (process, _, errors) = try launch(arguments)

@@ -153,7 +153,7 @@ var port = options.port ?? 0
 if options.port == nil {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: options.server)
-    process.arguments = ["--port", "0", "--log-level", "error"] + (options.dataDirectory.map { ["--data-dir", $0] } ?? [])
+    process.arguments = ["--port", "0", "--no-http", "--log-level", "error"] + (options.dataDirectory.map { ["--data-dir", $0] } ?? [])
     let output = Pipe()
     process.standardOutput = output
     try process.run()
