@@ -260,6 +260,21 @@ def scenario_fanout(settings: Settings, rows: list[Row]) -> None:
         rows.append(fanout_row("JobWire WatchJob", watchers, result, cpu, rss))
         payload = int(result.get("event_bytes", 0)) or 512
 
+        http_port = support.free_port()
+        server = support.start("jobwired", [str(BIN / "jobwired"), "--port", "0", "--http-port", str(http_port),
+                                            "--log-level", "error", "--store", "memory",
+                                            "--http-max-connections", str(watchers + 100),
+                                            "--max-connections-per-address", "0"],
+                               r"jobwired listening on [^:]+:(\d+)")
+        try:
+            log(f"jobwire SSE fan-out, {watchers} event streams")
+            result, cpu, rss = measured(server, lambda: loadgen("--protocol", "jobwire", "--mode", "ssefanout",
+                                                                "--port", server.port, "--http-port", http_port,
+                                                                *common))
+        finally:
+            server.stop()
+        rows.append(fanout_row("JobWire SSE", watchers, result, cpu, rss))
+
         server = redis("--appendonly", "no")
         try:
             log(f"redis pub/sub, {watchers} subscribers")
@@ -473,6 +488,13 @@ def list_watch_cpu_ratio(rows: list[Row]) -> float:
     return single / ours if ours and single else float("nan")
 
 
+def sse_fanout_p99_ms(rows: list[Row], watchers: str) -> float:
+    for row in rows:
+        if row.system == "JobWire SSE" and row.setting == watchers and row.p99_us is not None:
+            return row.p99_us / 1000
+    return float("nan")
+
+
 def list_watch_p99_ms(rows: list[Row]) -> float:
     for row in rows:
         if row.system == "JobWire WatchJobs" and row.p99_us is not None:
@@ -530,7 +552,9 @@ def main() -> int:
                                       "req/s", get_rows, "JobWire"))
     if fanout_rows:
         sections.append(latency_table(f"(b) Watch fan-out: 100 jobs updated {settings.fanout_rate:g} times/s in all; "
-                                      "delivery latency update sent → event received", "events/s", fanout_rows, "JobWire"))
+                                      "delivery latency update sent → event received (JobWire SSE: the updates are "
+                                      "HTTP PATCHes, the watchers GET /v1/jobs/ID/events)", "events/s", fanout_rows,
+                                      "JobWire"))
     if memory_rows:
         sections.append(memory_table(memory_rows))
     if durable_rows:
@@ -560,7 +584,8 @@ def main() -> int:
                f"list_vs_sqlite={list_ratio:.2f} "
                f"listwatch_cpu_vs_watch={list_watch_cpu_ratio(list_watch_rows):.2f} "
                f"listwatch_p99_ms={list_watch_p99_ms(list_watch_rows):.1f} "
-               f"http_get_vs_nginx={http_vs_nginx:.2f} http_get_vs_fastapi={http_vs_fastapi:.2f}")
+               f"http_get_vs_nginx={http_vs_nginx:.2f} http_get_vs_fastapi={http_vs_fastapi:.2f} "
+               f"sse_fanout_p99_ms={sse_fanout_p99_ms(fanout_rows, watchers):.1f}")
     if not options.no_docs and not options.quick:
         subprocess.run([str(ROOT / "scripts" / "update-doc-block"), "--markdown", str(ROOT / "docs" / "BENCHMARKS.md"), "bench-results",
                         "cat", "/dev/stdin"], input=report + "\n\n" + summary, text=True, check=True)

@@ -163,6 +163,11 @@ uint32_t jobwire_job_count(void)
     return jw.nids;
 }
 
+const char *jobwire_job_id(uint32_t index)
+{
+    return jw.ids[index % jw.nids];
+}
+
 static void ids_alloc(uint32_t n)
 {
     free(jw.ids);

@@ -36,6 +36,8 @@ void jobwire_load_ids(const char *path);
 /* Seeds n jobs over one pipelined connection; dies unless all are created. */
 void jobwire_seed(struct engine *e, uint32_t n, double *seconds);
 uint32_t jobwire_job_count(void);
+/* The id of a seeded (or loaded) job, by index. */
+const char *jobwire_job_id(uint32_t index);
 
 /* GetMetadata of the first job: its encoded Job (Reply.message) and the
  * sizes of the request and the response on the wire. */

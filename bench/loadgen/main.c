@@ -15,6 +15,7 @@
 #include "echoproto.h"
 #include "engine.h"
 #include "fanout.h"
+#include "sse.h"
 #include "jobwire.h"
 #include "report.h"
 #include "resp.h"
@@ -27,6 +28,8 @@ static const char usage_text[] =
     "          --mode update   seed --jobs jobs, then UpdateJob (progress) round robin\n"
     "          --mode fanout   --watchers W WatchJob one of --jobs-watched jobs each; one connection updates\n"
     "          --mode listfanout  as fanout, each watcher a WatchJobs whose query is its job's id\n"
+    "          --mode ssefanout   as fanout over the HTTP port (--http-port): watchers GET /v1/jobs/ID/events,\n"
+    "                             the updater PATCHes /v1/jobs/ID; the jobs are seeded through --port\n"
     "                          them at --rate updates/s; delivery latency update sent -> event received\n"
     "  resp    --mode get      SET --jobs keys to the value, then GET random keys\n"
     "          --mode set      SET random keys among --jobs to the value\n"
@@ -60,6 +63,7 @@ static const char usage_text[] =
 struct options {
     const char *protocol, *mode, *host;
     int port;
+    int http_port;           /* ssefanout: jobwired's HTTP port */
     int connections;
     uint32_t depth;
     double seconds, warmup, drain;
@@ -112,13 +116,14 @@ static void parse_options(int argc, char **argv, struct options *o)
     enum {
         O_PROTOCOL = 1000, O_MODE, O_HOST, O_PORT, O_CONNECTIONS, O_DEPTH, O_SECONDS, O_REQUESTS, O_WARMUP, O_DRAIN,
         O_JOBS, O_IDS, O_DUMP_JOB, O_TIMEOUT, O_VALUE_FILE, O_VALUE_BYTES, O_REQUEST_BYTES, O_RESPONSE_BYTES,
-        O_WATCHERS, O_JOBS_WATCHED, O_RATE, O_SOURCE_IPS, O_SEED, O_ALLOW_ERRORS, O_QUIET, O_HELP,
+        O_WATCHERS, O_JOBS_WATCHED, O_RATE, O_SOURCE_IPS, O_SEED, O_ALLOW_ERRORS, O_QUIET, O_HELP, O_HTTP_PORT,
     };
     static const struct option longopts[] = {
         { "protocol", required_argument, 0, O_PROTOCOL },
         { "mode", required_argument, 0, O_MODE },
         { "host", required_argument, 0, O_HOST },
         { "port", required_argument, 0, O_PORT },
+        { "http-port", required_argument, 0, O_HTTP_PORT },
         { "connections", required_argument, 0, O_CONNECTIONS },
         { "depth", required_argument, 0, O_DEPTH },
         { "seconds", required_argument, 0, O_SECONDS },
@@ -162,6 +167,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_MODE: o->mode = optarg; break;
         case O_HOST: o->host = optarg; break;
         case O_PORT: o->port = (int)parse_u64("--port", optarg, 1, 65535); break;
+        case O_HTTP_PORT: o->http_port = (int)parse_u64("--http-port", optarg, 1, 65535); break;
         case O_CONNECTIONS: o->connections = (int)parse_u64("--connections", optarg, 1, 100000); break;
         case O_DEPTH: o->depth = (uint32_t)parse_u64("--depth", optarg, 1, 10000); break;
         case O_SECONDS: o->seconds = parse_seconds("--seconds", optarg, 0.001, 86400); break;
@@ -378,8 +384,8 @@ int main(int argc, char **argv)
 
     if (is(o.protocol, "jobwire")) {
         if (!is(o.mode, "get") && !is(o.mode, "create") && !is(o.mode, "update") && !is(o.mode, "fanout") &&
-            !is(o.mode, "listfanout"))
-            usage_error("jobwire modes: get, create, update, fanout, listfanout (not '%s')", o.mode);
+            !is(o.mode, "listfanout") && !is(o.mode, "ssefanout"))
+            usage_error("jobwire modes: get, create, update, fanout, listfanout, ssefanout (not '%s')", o.mode);
         if (engine_init(&e, &jobwire_proto, o.host, o.port) != 0)
             return 2;
         e.source_ips = o.source_ips;
@@ -390,6 +396,16 @@ int main(int argc, char **argv)
         if (is(o.mode, "fanout") || is(o.mode, "listfanout")) {
             jobwire_seed(&e, (uint32_t)o.jobs_watched, &seed.seed_s);
             fanout_main(&o, &e, JW_WATCHER, JW_UPDATER);
+        }
+        if (is(o.mode, "ssefanout")) {
+            if (o.http_port == 0)
+                usage_error("--mode ssefanout needs --http-port");
+            jobwire_seed(&e, (uint32_t)o.jobs_watched, &seed.seed_s);
+            struct engine http;
+            if (engine_init(&http, &sse_proto, o.host, o.http_port) != 0)
+                return 2;
+            http.source_ips = o.source_ips;
+            fanout_main(&o, &http, SSE_WATCHER, SSE_UPDATER);
         }
         if (is(o.mode, "create"))
             return closed_loop_main(&o, &e, JW_CREATE, NULL, NULL);

@@ -232,3 +232,43 @@ def test_without_the_flag_no_origin_is_allowed(server: Server) -> None:
     assert "access-control-allow-origin" not in headers
     status, headers, _ = server.http("GET", "/v1/jobs", headers={"Origin": ORIGIN})
     assert status == 200 and "access-control-allow-origin" not in headers
+
+
+#: Every /v1 call with the least role that may make it (Role.required(for:), docs/SECURITY.md "Roles").
+ROLE_RANK = {"reader": 0, "client": 1, "worker": 2, "admin": 3}
+
+
+def test_the_role_by_route_matrix(keyed_server: Server, keyring: Keyring) -> None:
+    """Each role against each route: refused with 403 PERMISSION_DENIED exactly below the route's least role, and
+    never refused for its role above it (the answer is then the call's own)."""
+    owner = keyring["acme-admin"]
+    for role in ROLE_RANK:
+        key = keyring[f"acme-{role}"]
+        job = create(keyed_server, owner)
+        failed = create(keyed_server, owner)
+        status, _, _ = keyed_server.json("POST", f"/v1/jobs/{failed['job_id']}:cancel", None, api_key=owner)
+        assert status == 200
+        path, failed_path = f"/v1/jobs/{job['job_id']}", f"/v1/jobs/{failed['job_id']}"
+        routes: list[tuple[str, str, str, Any]] = [
+            ("reader", "GET", "/v1/jobs", None), ("reader", "GET", path, None),
+            ("reader", "POST", "/v1/jobs:batchGet", {"job_ids": [job["job_id"]]}),
+            ("reader", "GET", "/v1/health", None), ("reader", "GET", "/v1/health/detailed", None),
+            ("reader", "GET", "/v1/stats", None), ("reader", "GET", "/v1/usage", None),
+            ("client", "POST", "/v1/jobs", {"type": "matrix"}),
+            ("client", "POST", f"{path}:setPriority", {"priority": 3}),
+            ("client", "POST", f"{failed_path}:retry", None),
+            ("worker", "PATCH", path, {"status": "running", "progress": 1.0}),
+            ("client", "POST", f"{path}:cancel", None),
+            ("client", "DELETE", path, None),
+        ]
+        for least, method, target, body in routes:
+            status, _, answer = keyed_server.json(method, target, body, api_key=key)
+            if ROLE_RANK[role] < ROLE_RANK[least]:
+                assert status == 403 and error_of(answer) == ("PERMISSION_DENIED", "PERMISSION_DENIED"), \
+                    (role, method, target, status, answer)
+            else:
+                assert 200 <= status < 300, (role, method, target, status, answer)
+        for target in (f"/v1/jobs/{failed['job_id']}/events", "/v1/events"):
+            stream = keyed_server.sse(target, api_key=key)
+            assert stream.status == 200, (role, target)
+            stream.close()
