@@ -133,7 +133,7 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
 
     private func sendLive(_ event: Pending) {
         let bytes = api.events.bytes(key: "j" + jobID, encoded: event.encodedEvent) {
-            Self.sse(event.encodedEvent)
+            Self.sse(event.encodedEvent, jobJSON: api.jobJSON)
         }
         send(revision: event.revision, bytes: bytes)
         if event.isTerminal { finish(.ok, "") }
@@ -146,12 +146,18 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
     }
 
     /// An encoded WatchEvent as its SSE event (live events once for all
-    /// their streams, through ``EventEncodingCache``). An event that does not decode
-    /// (never expected: the registry made it) is sent as an error event.
-    static func sse(_ encodedEvent: [UInt8]) -> ByteBuffer {
+    /// their streams, through ``EventEncodingCache``, their job's JSON from
+    /// `jobJSON`, shared with reads and the writer's answer). An event that
+    /// does not decode (never expected: the registry made it) is sent as an
+    /// error event.
+    static func sse(_ encodedEvent: [UInt8], jobJSON: JobJSONCache? = nil) -> ByteBuffer {
         do throws(JobWireError) {
             let event = try WatchEvent(decoding: encodedEvent)
-            let data = MessageJSON.watchEvent(type: event.type, revision: event.revision, job: event.job.map(JobJSON.value),
+            let job = event.job.map { job -> JSONValue in
+                guard let jobJSON, job.logTail.isEmpty else { return JobJSON.value(job) }
+                return .raw(jobJSON.json(of: job))
+            }
+            let data = MessageJSON.watchEvent(type: event.type, revision: event.revision, job: job,
                                               newLogLines: event.newLogLines)
             return ServerSentEvents.event(id: String(event.revision), name: MessageJSON.name(event.type), data: data.encoded())
         } catch {

@@ -16,6 +16,8 @@ final class JobJSONCache: Sendable {
         let revision: UInt64
         /// The JSON text, ready to write: every response shares this storage.
         let json: ByteBuffer
+        /// The same text, for embedding in an event (`JSONValue.raw`).
+        let jsonBytes: [UInt8]
         let value: JSONValue
     }
 
@@ -40,10 +42,31 @@ final class JobJSONCache: Sendable {
         return entry
     }
 
+    /// The JSON text of a decoded job without log lines (a live event's):
+    /// the cached one when the job is at the cached revision (a job id and a
+    /// revision name one state of one job), else made and cached. So a
+    /// change answered to its writer, sent to its watchers and read by
+    /// pollers is turned into JSON once.
+    func json(of job: Job) -> [UInt8] {
+        if let cached = entries.withLock({ $0[job.jobID] }), cached.revision == job.revision {
+            return cached.jsonBytes
+        }
+        let entry = Self.make(job, encodedJob: job.encode())
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[job.jobID] = entry
+        }
+        return entry.jsonBytes
+    }
+
     /// The JSON of a job that is not cached (one with a log tail, a snapshot).
     static func make(_ encodedJob: [UInt8]) throws(JobWireError) -> Entry {
-        let job = try Job(decoding: encodedJob)
+        make(try Job(decoding: encodedJob), encodedJob: encodedJob)
+    }
+
+    private static func make(_ job: Job, encodedJob: [UInt8]) -> Entry {
         let value = JobJSON.value(job)
-        return Entry(encodedJob: encodedJob, revision: job.revision, json: ByteBuffer(bytes: value.encoded()), value: value)
+        let bytes = value.encoded()
+        return Entry(encodedJob: encodedJob, revision: job.revision, json: ByteBuffer(bytes: bytes), jsonBytes: bytes, value: value)
     }
 }

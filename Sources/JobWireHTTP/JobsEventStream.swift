@@ -116,7 +116,7 @@ final class JobsEventStream: StreamingBody, DeliveryTarget {
             api.service.pauseJobsWatch(watcherID: watcherID, tenant: tenant)
             return
         }
-        writer.write(api.events.bytes(key: "t" + tenant, encoded: encodedEvent) { Self.sse(encodedEvent) })
+        writer.write(api.events.bytes(key: "t" + tenant, encoded: encodedEvent) { Self.sse(encodedEvent, jobJSON: api.jobJSON) })
         position = sequence
         lastSentAtMs = MonotonicClock.nowMs()
     }
@@ -131,11 +131,16 @@ final class JobsEventStream: StreamingBody, DeliveryTarget {
         writer?.flush()
     }
 
-    /// An encoded JobsEvent as its SSE event.
-    static func sse(_ encodedEvent: [UInt8]) -> ByteBuffer {
+    /// An encoded JobsEvent as its SSE event; with `jobJSON`, each job's JSON
+    /// is the one reads and other streams share.
+    static func sse(_ encodedEvent: [UInt8], jobJSON: JobJSONCache? = nil) -> ByteBuffer {
         do throws(JobWireError) {
             let event = try JobsEvent(decoding: encodedEvent)
-            return ServerSentEvents.event(id: event.cursor, name: event.type.name, data: MessageJSON.jobsEvent(event).encoded())
+            let data = MessageJSON.jobsEvent(event) { job in
+                guard let jobJSON, job.logTail.isEmpty else { return JobJSON.value(job) }
+                return .raw(jobJSON.json(of: job))
+            }
+            return ServerSentEvents.event(id: event.cursor, name: event.type.name, data: data.encoded())
         } catch {
             return ServerSentEvents.event(id: nil, name: "error", data: MessageJSON.error(error.status).encoded())
         }

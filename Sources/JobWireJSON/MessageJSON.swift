@@ -68,11 +68,12 @@ public enum MessageJSON {
 
     /// One WatchJobs event: its type, cursor, the jobs it carries and (for
     /// LEFT of a removed job) the id alone.
-    public static func jobsEvent(_ event: JobsEvent) -> JSONValue {
+    /// `job` makes each job's JSON (a front end passes its cache of them).
+    public static func jobsEvent(_ event: JobsEvent, job: (Job) -> JSONValue = JobJSON.value) -> JSONValue {
         .object([
             "type": .string(event.type.name), "cursor": .string(event.cursor),
             "job_id": event.jobID.isEmpty ? .null : .string(event.jobID),
-            "jobs": .array(event.jobs.map(JobJSON.value)),
+            "jobs": .array(event.jobs.map(job)),
         ])
     }
 

@@ -310,7 +310,11 @@ final class SignalHandlers: @unchecked Sendable {
         let readEnd = fds[0]
         queue.sync {
             let source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: queue)
-            source.setEventHandler { [unowned self] in
+            // A strong capture, on purpose: the source and this object keep each other for the process's
+            // life. The main thread's `withExtendedLifetime` does not: its closure never returns, so an
+            // optimized build may release `signals` at once, cancelling the source; a release jobwired with
+            // the memory store (nothing else holding it) then ignored SIGTERM.
+            source.setEventHandler { [self] in
                 var number: UInt8 = 0
                 while read(readEnd, &number, 1) == 1 { self.received(Int32(number)) }
             }
