@@ -12,7 +12,7 @@ import NIOCore
 /// check, and a changed job can never be answered with stale JSON.
 final class JobJSONCache: Sendable {
     struct Entry: Sendable {
-        let encodedJob: [UInt8]
+        var encodedJob: [UInt8]
         let revision: UInt64
         /// The JSON text, ready to write: every response shares this storage.
         let json: ByteBuffer
@@ -31,10 +31,20 @@ final class JobJSONCache: Sendable {
 
     /// The JSON of a job without log lines, from its encoding.
     func entry(jobID: String, encodedJob: [UInt8]) throws(JobWireError) -> Entry {
-        if let cached = entries.withLock({ $0[jobID] }), cached.encodedJob == encodedJob {
+        let cached = entries.withLock { $0[jobID] }
+        if let cached, cached.encodedJob == encodedJob {
             return cached
         }
-        let entry = try Self.make(encodedJob)
+        let job = try Job(decoding: encodedJob)
+        var entry: Entry
+        if let cached, cached.revision == job.revision {
+            // Made from a live event's job (re-encoded by Swift, so other bytes for the same revision):
+            // the JSON stands; keep these bytes so the next read is an identity hit.
+            entry = cached
+            entry.encodedJob = encodedJob
+        } else {
+            entry = Self.make(job, encodedJob: encodedJob)
+        }
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[jobID] = entry

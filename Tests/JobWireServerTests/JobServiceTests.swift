@@ -53,7 +53,9 @@ struct JobServiceTests {
         security.keys = KeyRing(keys.file)
         let service = try Self.service(security)
 
-        for (key, message) in [("", "requires an API key"), (keys.client.dropLast() + "0", "unknown or revoked")] {
+        // The client key with its last character changed (to another one: a key may end in "0").
+        let altered = keys.client.dropLast() + (keys.client.hasSuffix("0") ? "1" : "0")
+        for (key, message) in [("", "requires an API key"), (altered, "unknown or revoked")] {
             let error = #expect(throws: JobWireError.self) { try service.authenticate(apiKey: String(key)) }
             #expect(error?.code == .unauthenticated && error?.reason == Reason.invalidAPIKey)
             #expect(error?.message.contains(message) == true)
