@@ -124,3 +124,22 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    """wrk --latency's report as numbers: rps, p50_us, p99_us, max_us; fails on errors or an unknown format."""
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk got error responses:\n{output[-2000:]}")
+
+    def microseconds(text: str) -> float:
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[unit]
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"\s50%\s+(\S+)", output)
+    p99 = re.search(r"\s99%\s+(\S+)", output)
+    top = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output)
+    if rate is None or p50 is None or p99 is None or top is None:
+        raise RuntimeError(f"wrk output not understood:\n{output[-2000:]}")
+    return {"rps": float(rate.group(1)), "p50_us": microseconds(p50.group(1)), "p99_us": microseconds(p99.group(1)),
+            "max_us": microseconds(top.group(1))}

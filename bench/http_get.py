@@ -8,7 +8,6 @@ http_get_vs_fastapi); runs alone too: `python3 bench/http_get.py BIN_DIR`.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import statistics
 import subprocess
@@ -36,19 +35,7 @@ TYPICAL_JOB = {
 def wrk(url: str, connections: int, seconds: float) -> dict[str, float]:
     output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
                             capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in output:
-        raise RuntimeError(f"wrk got error responses:\n{output[-2000:]}")
-
-    def microseconds(text: str) -> float:
-        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[unit]
-
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p50 = re.search(r"\s50%\s+(\S+)", output)
-    p99 = re.search(r"\s99%\s+(\S+)", output)
-    if rate is None or p50 is None or p99 is None:
-        raise RuntimeError(f"wrk output not understood:\n{output[-2000:]}")
-    return {"rps": float(rate.group(1)), "p50_us": microseconds(p50.group(1)), "p99_us": microseconds(p99.group(1))}
+    return support.parse_wrk(output)
 
 
 def nginx(root: Path) -> support.Server:

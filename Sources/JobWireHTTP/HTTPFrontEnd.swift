@@ -1,5 +1,4 @@
 import Dispatch
-import JobWireJSON
 import JobWireProtocol
 import JobWireServer
 import JobWireSync
@@ -110,12 +109,9 @@ private final class ConnectionLimitReached: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     func channelActive(context: ChannelHandlerContext) {
-        let body = MessageJSON.error(Status(code: .unavailable, reason: Reason.tooManyConnections,
-                                            message: "the server has its maximum number of HTTP connections; retry later")).encoded()
-        var buffer = context.channel.allocator.buffer(capacity: body.count + 128)
-        buffer.writeString("HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: \(body.count)\r\n\r\n")
-        buffer.writeBytes(body)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        ClosingResponse.write("503 Service Unavailable", Status(
+            code: .unavailable, reason: Reason.tooManyConnections,
+            message: "the server has its maximum number of HTTP connections; retry later"),
+            extraHeaders: "retry-after: 1\r\n", on: context)
     }
 }

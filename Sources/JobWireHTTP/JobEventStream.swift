@@ -4,7 +4,8 @@ import JobWireServer
 import NIOCore
 import NIOHTTP1
 
-/// `GET /v1/jobs/{id}/events`: WatchJob as Server-Sent Events.
+/// `GET /v1/jobs/{id}/events`: WatchJob as Server-Sent Events (and, in
+/// 003's dialect, `GET /events/{id}/progress`; see ``JobEventDialect``).
 ///
 /// Each event's `id:` is its revision; `Last-Event-ID` (or `?after_revision=`)
 /// resumes after it with no gap and no duplicate, as WatchJob's
@@ -18,6 +19,7 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
     let headers = ServerSentEvents.headers
     private let api: HTTPAPI
     private let jobID: String
+    private let dialect: JobEventDialect
     private var watcherID: UInt64?
     private var lastRevision: UInt64
     private var firstEvents: [(revision: UInt64, encodedEvent: [UInt8])]
@@ -39,15 +41,16 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
             after = revision
         }
         let watch = try WatchJobRequest(jobID: jobID, afterRevision: after, logTail: try HTTPAPI.integer("log_tail", in: request) ?? 0).validated()
-        return try open(watch, caller: caller, api: api, eventLoop: request.eventLoop)
+        return try open(watch, caller: caller, api: api, eventLoop: request.eventLoop, dialect: .v1)
     }
 
-    private static func open(_ watch: WatchJobRequest, caller: Caller, api: HTTPAPI,
-                             eventLoop: any EventLoop) throws(JobWireError) -> RouteResult {
-        let stream = JobEventStream(api: api, jobID: watch.jobID, after: watch.afterRevision)
+    /// Starts the watch and answers its stream, or 204 when the watch resumes
+    /// after the job's end (nothing will follow; 204 stops EventSource).
+    static func open(_ watch: WatchJobRequest, caller: Caller, api: HTTPAPI, eventLoop: any EventLoop,
+                     dialect: JobEventDialect) throws(JobWireError) -> RouteResult {
+        let stream = JobEventStream(api: api, jobID: watch.jobID, after: watch.afterRevision, dialect: dialect)
         let start = try api.service.watch(watch, caller: caller, sink: LoopSink(stream, mailbox: api.mailbox(for: eventLoop)), streamID: 0)
         if start.ended && start.events.isEmpty {
-            // Resumed after the terminal event: nothing will follow. 204 stops EventSource's reconnecting.
             return .response(HTTPResponse(status: .noContent))
         }
         stream.watcherID = start.watcherID
@@ -56,9 +59,10 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
         return .streaming(stream)
     }
 
-    private init(api: HTTPAPI, jobID: String, after: UInt64) {
+    private init(api: HTTPAPI, jobID: String, after: UInt64, dialect: JobEventDialect) {
         self.api = api
         self.jobID = jobID
+        self.dialect = dialect
         self.lastRevision = after
         self.firstEvents = []
     }
@@ -77,9 +81,8 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
         for event in firstEvents {
             // Snapshots carry each watcher's own log tail: made for this stream alone. A resync
             // names a revision below a Last-Event-ID from elsewhere; later changes follow it.
-            writer.write(Self.sse(event.encodedEvent))
+            send(dialect.event(jobID, event.encodedEvent, nil))
             lastRevision = event.revision
-            lastSentAtMs = MonotonicClock.nowMs()
         }
         firstEvents = []
         writer.flush()
@@ -96,7 +99,7 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
         case .jobs:
             return
         case .end(let status):
-            writer.write(ServerSentEvents.event(id: nil, name: "error", data: MessageJSON.error(status).encoded()))
+            if let error = dialect.error { writer.write(error(status)) }
             finish(status.code, status.reason)
         case .event(let revision, let encodedEvent, let isStatusTransition, let isTerminal):
             guard revision > lastRevision else { return }
@@ -132,37 +135,20 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
     }
 
     private func sendLive(_ event: Pending) {
-        let bytes = api.events.bytes(key: "j" + jobID, encoded: event.encodedEvent) {
-            Self.sse(event.encodedEvent, jobJSON: api.jobJSON)
-        }
-        send(revision: event.revision, bytes: bytes)
+        let (jobID, dialect, jobJSON) = (self.jobID, self.dialect, api.jobJSON)
+        send(api.events.bytes(key: dialect.cacheKey + jobID, encoded: event.encodedEvent) {
+            dialect.event(jobID, event.encodedEvent, jobJSON)
+        })
+        lastRevision = max(lastRevision, event.revision)
         if event.isTerminal { finish(.ok, "") }
     }
 
-    private func send(revision: UInt64, bytes: ByteBuffer) {
+    /// Writes an event; one with nothing to say is not written (an empty
+    /// write must never reach the chunked body: it would end it).
+    private func send(_ bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0 else { return }
         writer?.write(bytes)
-        lastRevision = max(lastRevision, revision)
         lastSentAtMs = MonotonicClock.nowMs()
-    }
-
-    /// An encoded WatchEvent as its SSE event (live events once for all
-    /// their streams, through ``EventEncodingCache``, their job's JSON from
-    /// `jobJSON`, shared with reads and the writer's answer). An event that
-    /// does not decode (never expected: the registry made it) is sent as an
-    /// error event.
-    static func sse(_ encodedEvent: [UInt8], jobJSON: JobJSONCache? = nil) -> ByteBuffer {
-        do throws(JobWireError) {
-            let event = try WatchEvent(decoding: encodedEvent)
-            let job = event.job.map { job -> JSONValue in
-                guard let jobJSON, job.logTail.isEmpty else { return JobJSON.value(job) }
-                return .raw(jobJSON.json(of: job))
-            }
-            let data = MessageJSON.watchEvent(type: event.type, revision: event.revision, job: job,
-                                              newLogLines: event.newLogLines)
-            return ServerSentEvents.event(id: String(event.revision), name: MessageJSON.name(event.type), data: data.encoded())
-        } catch {
-            return ServerSentEvents.event(id: nil, name: "error", data: MessageJSON.error(error.status).encoded())
-        }
     }
 
     private func scheduleHeartbeat() {
@@ -171,8 +157,10 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
             guard let self, !self.ended, let writer = self.writer else { return }
             if MonotonicClock.nowMs() - self.lastSentAtMs >= interval {
                 writer.write(ServerSentEvents.heartbeat)
-                let bookmark = WatchEvents.encode(type: .bookmark, revision: self.lastRevision, encodedJob: nil, logLines: [])
-                writer.write(Self.sse(bookmark))
+                if self.dialect.bookmarks {
+                    let bookmark = WatchEvents.encode(type: .bookmark, revision: self.lastRevision, encodedJob: nil, logLines: [])
+                    writer.write(self.dialect.event(self.jobID, bookmark, nil))
+                }
                 writer.flush()
                 self.lastSentAtMs = MonotonicClock.nowMs()
             }
@@ -190,8 +178,9 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
     func stop(draining: Bool) {
         guard !ended else { return }
         if draining, let writer {
+            // The client reconnects with Last-Event-ID, to another node or after the restart.
             let status = Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down; reconnect")
-            writer.write(ServerSentEvents.event(id: nil, name: "error", data: MessageJSON.error(status).encoded()))
+            if let error = dialect.error { writer.write(error(status)) }
             finish(.unavailable, Reason.serverShuttingDown)
             return
         }

@@ -61,7 +61,9 @@ final class JobJSONCache: Sendable {
         if let cached = entries.withLock({ $0[job.jobID] }), cached.revision == job.revision {
             return cached.jsonBytes
         }
-        let entry = Self.make(job, encodedJob: job.encode())
+        // No encoding to remember (making one costs more than the JSON): the next read of this
+        // revision matches the entry by its revision and stores its own bytes then.
+        let entry = Self.make(job, encodedJob: [])
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[job.jobID] = entry

@@ -63,12 +63,20 @@ final class LoopMailbox: Sendable {
         }
     }
 
-    /// On the loop: every delivery posted so far, in order, then one flush per stream.
+    /// Deliveries one task handles before it lets the loop read and write
+    /// sockets again (the rest follow in another task): a burst of changes
+    /// to many streams never holds a request up for longer than one share.
+    static let deliveriesPerTurn = 256
+
+    /// On the loop: the oldest deliveries posted, in order, then one flush per stream touched.
     private func drain() {
-        let batch = state.withLock { state -> [Item] in
-            state.scheduled = false
-            defer { state.items.removeAll(keepingCapacity: true) }
-            return state.items
+        let (batch, more) = state.withLock { state -> (ArraySlice<Item>, Bool) in
+            let count = min(state.items.count, Self.deliveriesPerTurn)
+            let batch = state.items[..<count]
+            state.items.removeFirst(count)
+            // Still scheduled while items are left: this task queues the next one below.
+            state.scheduled = !state.items.isEmpty
+            return (batch, state.scheduled)
         }
         var touched: [ObjectIdentifier: any DeliveryTarget] = [:]
         for item in batch {
@@ -78,6 +86,10 @@ final class LoopMailbox: Sendable {
         }
         for target in touched.values {
             target.flushDeliveries()
+        }
+        if more {
+            // More were waiting: they go on after the loop's I/O (a task queued now runs in the next turn).
+            eventLoop.execute { self.drain() }
         }
     }
 }

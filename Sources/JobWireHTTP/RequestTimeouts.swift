@@ -1,4 +1,3 @@
-import JobWireJSON
 import JobWireProtocol
 import NIOCore
 
@@ -91,15 +90,9 @@ final class RequestTimeouts: ChannelInboundHandler, RemovableChannelHandler {
         case .idle:
             context.close(promise: nil)
         case .reading:
-            // The request never arrived whole, so there is no HTTP exchange to answer within: the
-            // canned 408 goes to the socket as it is, then the connection closes.
-            let body = MessageJSON.error(Status(code: .deadlineExceeded, reason: Reason.requestTimeout,
-                                                message: "the request did not arrive whole within the server's request timeout")).encoded()
-            var buffer = context.channel.allocator.buffer(capacity: body.count + 128)
-            buffer.writeString("HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: \(body.count)\r\n\r\n")
-            buffer.writeBytes(body)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            ClosingResponse.write("408 Request Timeout", Status(
+                code: .deadlineExceeded, reason: Reason.requestTimeout,
+                message: "the request did not arrive whole within the server's request timeout"), on: context)
         case .answering:
             break
         }
