@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import selectors
 import socket
 import struct
 import threading
@@ -587,3 +588,12 @@ class Updater:
 
     def check(self) -> None:
         assert not self.failures, f"{len(self.failures)} updates of {self.name} failed: {self.failures[:5]}"
+
+
+def close_opened(done: list[socket.socket], selector: selectors.BaseSelector) -> None:
+    """After a failure while opening many connections: closes those open and those still connecting, so a failed
+    scenario leaves no descriptor behind for the next."""
+    for sock in done:
+        sock.close()
+    for key in list(selector.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]

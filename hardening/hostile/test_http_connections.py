@@ -25,8 +25,8 @@ import jobwire
 import pytest
 from helpers import EventStream, Server, wait_for
 
-from support import (CALL_TIMEOUT_S, GONE_ERRNOS, KIB, PROCESS_ALLOWANCE_KIB, Scenario, StartServer, nofile_limits,
-                     recv_available, rss_kib)
+from support import (CALL_TIMEOUT_S, GONE_ERRNOS, KIB, PROCESS_ALLOWANCE_KIB, close_opened, nofile_limits,
+                     recv_available, rss_kib, Scenario, StartServer)
 from test_idle_connections import soft_nofile
 from http_support import (ANSWER_WAIT_S, CLOCK_TOLERANCE_S, HTTPScenario, HTTP_CONNECTION_KIB, Response,
                           assert_one_error, connect, parse_responses, read_until_closed)
@@ -236,10 +236,7 @@ def open_silent_connections(port: int, count: int, scenario: Scenario) -> list[s
                 done.append(sock)
             scenario.rss.sample()
     except BaseException:
-        for sock in done:
-            sock.close()
-        for key in list(selector.get_map().values()):
-            key.fileobj.close()  # type: ignore[union-attr]
+        close_opened(done, selector)
         raise
     finally:
         selector.close()

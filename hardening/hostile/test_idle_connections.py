@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from helpers import Server
-from support import (IDLE_CONNECTION_KIB, PROCESS_ALLOWANCE_KIB, FrameBuffer, Scenario, StartServer, hello_bytes, kind,
-                     nofile_limits, recv_available, rss_kib)
+from support import (IDLE_CONNECTION_KIB, PROCESS_ALLOWANCE_KIB, close_opened, FrameBuffer, hello_bytes, kind,
+                     nofile_limits, recv_available, rss_kib, Scenario, StartServer)
 
 CONNECTIONS = 10_000
 #: Descriptors the test process needs besides the connections (pytest, the clients, /proc reads).
@@ -104,10 +104,7 @@ def open_idle_connections(port: int, count: int, scenario: Scenario) -> list[soc
                     in_flight -= 1
             scenario.rss.sample()
     except BaseException:
-        for sock in done:
-            sock.close()
-        for key in list(selector.get_map().values()):
-            key.fileobj.close()  # type: ignore[union-attr]
+        close_opened(done, selector)
         raise
     finally:
         selector.close()
