@@ -73,7 +73,16 @@ final class CSVExport: StreamingBody {
         }
     }
 
-    func stop(draining: Bool) {
+    /// A drain lets the export finish (a request in progress, within the drain
+    /// timeout); a revoked key cuts it short, so the client sees a truncated
+    /// transfer, never a short success.
+    func stop(ending status: Status?) {
+        guard let status else {
+            done = true
+            return
+        }
+        guard status.reason != Reason.serverShuttingDown, !done else { return }
         done = true
+        writer?.abort(code: status.code, reason: status.reason)
     }
 }

@@ -267,7 +267,7 @@ extension HTTPAPI {
         let principal: Principal
         do {
             try Self.allowOnly([], in: request)
-            principal = try self.principal(of: request, allowStreamToken: false)
+            principal = try self.principal(of: request, allowStreamToken: false).principal
         } catch {
             return Routed(.response(.error(error)))
         }

@@ -43,8 +43,9 @@ final class HTTPAPI: Sendable {
     // MARK: Authentication
 
     /// Who the request is from: `Authorization: Bearer KEY` or `X-API-Key: KEY`
-    /// (the REST services' header), or on event streams `?stream_token=`.
-    func principal(of request: HTTPRequest, allowStreamToken: Bool) throws(JobWireError) -> Principal {
+    /// (the REST services' header), or on event streams `?stream_token=`; and
+    /// the principal whose key must stay valid (for a token, its minter's).
+    func principal(of request: HTTPRequest, allowStreamToken: Bool) throws(JobWireError) -> (principal: Principal, authority: Principal) {
         if request.parameter("api_key") != nil || request.parameter("apiKey") != nil {
             throw JobWireError(.invalidArgument, Reason.apiKeyInURL,
                                "API keys are not accepted in URLs (they end up in logs); send Authorization: Bearer KEY, or for EventSource mint a stream token with POST /v1/stream-tokens")
@@ -57,9 +58,10 @@ final class HTTPAPI: Sendable {
                 throw JobWireError(.unauthenticated, Reason.invalidStreamToken,
                                    "the stream token is unknown, expired or its key was revoked; mint another")
             }
-            return grant.principal
+            return (grant.principal, grant.minter)
         }
-        return try service.authenticate(apiKey: Self.apiKey(in: request.headers) ?? "")
+        let principal = try service.authenticate(apiKey: Self.apiKey(in: request.headers) ?? "")
+        return (principal, principal)
     }
 
     static func apiKey(in headers: HTTPHeaders) -> String? {
@@ -78,8 +80,9 @@ final class HTTPAPI: Sendable {
     func call(_ method: Method, _ request: HTTPRequest, allowStreamToken: Bool = false,
               _ body: (Caller) throws(JobWireError) -> RouteResult) -> Routed {
         let principal: Principal
+        let authority: Principal
         do {
-            principal = try self.principal(of: request, allowStreamToken: allowStreamToken)
+            (principal, authority) = try self.principal(of: request, allowStreamToken: allowStreamToken)
         } catch {
             return Routed(.response(.error(error)), method: method)
         }
@@ -88,7 +91,7 @@ final class HTTPAPI: Sendable {
         do throws(JobWireError) {
             let tenant = request.headers.first(name: "x-jobwire-tenant") ?? ""
             let caller = try service.admit(principal, to: method, tenant: tenant)
-            return Routed(try body(caller), method: method, account: account)
+            return Routed(try body(caller), method: method, account: account, authority: authority)
         } catch {
             return Routed(.response(.error(error)), method: method, account: account)
         }

@@ -58,7 +58,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelInactive(context: ChannelHandlerContext) {
         if case .responding(let exchange) = state {
-            exchange.body?.stop(draining: false)
+            exchange.body?.stop(ending: nil)
             if exchange.body != nil {
                 streamEnded()
                 // A stream's client went away: the call ends there.
@@ -238,10 +238,20 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             state = .closed
             context.close(promise: nil)
         case .responding(let exchange):
-            exchange.body?.stop(draining: true)
+            exchange.body?.stop(ending: Status(code: .unavailable, reason: Reason.serverShuttingDown,
+                                               message: "the server is shutting down; reconnect"))
         case .receiving, .discarding, .closed:
             break
         }
+    }
+
+    /// After a keys reload: a streaming body whose key was revoked (or now
+    /// grants another tenant or role) ends, as the binary port closes such a
+    /// connection; the client authenticates again to go on.
+    func recheckKey() {
+        guard case .responding(let exchange) = state, let body = exchange.body, let authority = exchange.routed.authority,
+              !api.service.isCurrent(authority) else { return }
+        body.stop(ending: Status(code: .unauthenticated, reason: Reason.invalidAPIKey, message: "the API key was revoked or changed"))
     }
 }
 

@@ -31,6 +31,14 @@ final class HTTPConnections: Sendable {
         _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(handler)) }
     }
 
+    /// Asks every connection to end a stream whose key no longer holds, each on its own loop.
+    func recheckKeys() {
+        for entry in entries.withLock({ Array($0.values) }) {
+            let handler = entry.handler
+            entry.eventLoop.execute { handler.value.recheckKey() }
+        }
+    }
+
     /// Asks every connection to drain, each on its own loop.
     func drainAll() {
         for entry in entries.withLock({ Array($0.values) }) {

@@ -82,6 +82,13 @@ public final class HTTPFrontEnd: Sendable {
 
     public var port: Int? { channel.withLock { $0?.localAddress?.port } }
 
+    /// After the job service's keys were reloaded (SIGHUP): event streams and
+    /// exports whose key was revoked, or now grants another tenant or role,
+    /// end with UNAUTHENTICATED / INVALID_API_KEY (docs/SECURITY.md).
+    public func keysReloaded() {
+        connections.recheckKeys()
+    }
+
     /// Stops accepting, ends event streams (each with an `error` event saying
     /// the server is shutting down), lets requests in progress finish, and
     /// closes every connection within `timeoutMs`.

@@ -175,13 +175,13 @@ final class JobEventStream: StreamingBody, DeliveryTarget {
         writer?.finish(code: code, reason: reason)
     }
 
-    func stop(draining: Bool) {
+    func stop(ending status: Status?) {
         guard !ended else { return }
-        if draining, let writer {
-            // The client reconnects with Last-Event-ID, to another node or after the restart.
-            let status = Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down; reconnect")
+        if let status, let writer {
+            // Draining: the client reconnects with Last-Event-ID, to another node or after the restart.
+            // A revoked key: the client needs another key first.
             if let error = dialect.error { writer.write(error(status)) }
-            finish(.unavailable, Reason.serverShuttingDown)
+            finish(status.code, status.reason)
             return
         }
         ended = true

@@ -161,14 +161,13 @@ final class JobsEventStream: StreamingBody, DeliveryTarget {
         }
     }
 
-    func stop(draining: Bool) {
+    func stop(ending status: Status?) {
         guard !ended else { return }
-        if draining, let writer {
-            let status = Status(code: .unavailable, reason: Reason.serverShuttingDown, message: "the server is shutting down; reconnect")
+        if let status, let writer {
             writer.write(ServerSentEvents.event(id: nil, name: "error", data: MessageJSON.error(status).encoded()))
             ended = true
             api.service.unwatchJobs(watcherID: watcherID, tenant: tenant)
-            writer.finish(code: .unavailable, reason: Reason.serverShuttingDown)
+            writer.finish(code: status.code, reason: status.reason)
             return
         }
         ended = true

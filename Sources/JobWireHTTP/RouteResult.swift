@@ -23,14 +23,18 @@ struct Routed {
     var method: Method?
     /// Whose call it was (nil when it failed before authentication).
     var account: KeyAccount?
+    /// The principal whose key must stay valid while a streaming body runs:
+    /// the key's own, or the key that minted the stream token.
+    var authority: Principal?
 
     /// A request that reached no route (unparseable, or refused before it was read whole).
     static var unrouted: Routed { Routed(.response(HTTPResponse(status: .badRequest))) }
 
-    init(_ result: RouteResult, method: Method? = nil, account: KeyAccount? = nil) {
+    init(_ result: RouteResult, method: Method? = nil, account: KeyAccount? = nil, authority: Principal? = nil) {
         self.result = result
         self.method = method
         self.account = account
+        self.authority = authority
     }
 }
 
@@ -60,6 +64,9 @@ protocol StreamingBody: AnyObject {
     func start(_ writer: any StreamWriter)
     /// The socket drained after it had no room.
     func resume()
-    /// The connection closed or the server is draining: release everything; write nothing more.
-    func stop(draining: Bool)
+    /// Ends the body before its end. With `status`, the server ended it (it
+    /// drains, or the caller's key was revoked): say so where the format has a
+    /// way, then finish. Without, the connection closed: release everything
+    /// and write nothing more.
+    func stop(ending status: Status?)
 }

@@ -350,6 +350,7 @@ final class SignalHandlers: @unchecked Sendable {
         if signalNumber == SIGHUP {
             do {
                 try server.reloadKeys()
+                http?.keysReloaded()
             } catch {
                 logger.error("SIGHUP: keys not reloaded, the old ones stay: \(error)")
             }

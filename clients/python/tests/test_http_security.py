@@ -183,6 +183,32 @@ def test_a_revoked_keys_stream_tokens_stop_working(keyed_server: Server, keyring
     assert status == 200, "other keys go on"
 
 
+def test_open_streams_of_a_revoked_key_end_with_invalid_api_key(keyed_server: Server, keyring: Keyring) -> None:
+    revoked, kept = keyring["acme-client"], keyring["acme-reader"]
+    job = create(keyed_server, keyring["acme-worker"])
+    status, _, grant = keyed_server.json("POST", "/v1/stream-tokens", api_key=revoked)
+    assert status == 201
+    by_header = keyed_server.sse(f"/v1/jobs/{job['job_id']}/events", api_key=revoked)
+    by_token = keyed_server.sse(f"/v1/events?stream_token={grant['token']}")
+    other = keyed_server.sse("/v1/events", api_key=kept)
+    assert by_header.next()["event"] == "snapshot"
+    assert [by_token.next()["event"], by_token.next()["event"]] == ["snapshot", "synced"]
+    assert [other.next()["event"], other.next()["event"]] == ["snapshot", "synced"]
+
+    revoke_key(keyring.path, revoked)
+    keyed_server.reload_keys()
+    for stream in (by_header, by_token):
+        ending = stream.next()
+        assert ending is not None and ending["event"] == "error", ending
+        assert error_of(ending["data"]) == ("UNAUTHENTICATED", "INVALID_API_KEY")
+        assert stream.next() is None and stream.ended, "the response ends after the error event"
+    # A stream of a key that stays goes on: it sees the next change.
+    status, _, _ = keyed_server.json("PATCH", f"/v1/jobs/{job['job_id']}", {"progress": 5},
+                                     api_key=keyring["acme-worker"])
+    assert status == 200
+    assert other.next()["event"] == "changed"
+
+
 def test_rate_limited_calls_are_429_with_retry_after(start_server: StartServer) -> None:
     server = start_server("--tenant-rate-limit", "2/2")
     assert server.json("GET", "/v1/health")[0] == 200
