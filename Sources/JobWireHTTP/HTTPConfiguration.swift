@@ -26,6 +26,8 @@ public struct HTTPConfiguration: Sendable {
     public var corsOrigins: [String] = []
     /// Serve the endpoints of the REST services JobWire replaces (docs/HTTP.md).
     public var compatibilityRoutes = true
+    /// Serve the dashboard at `/` (its files are compiled in).
+    public var dashboard = true
     /// How long a stream token (`POST /v1/stream-tokens`) opens event streams.
     public var streamTokenTTLMs = 10 * 60_000
 

@@ -25,6 +25,9 @@ struct HTTPOptions: ParsableArguments {
     @Flag(help: "Do not serve the endpoints of the REST services JobWire replaces (/metadata, /status, /jobs, …).")
     var noHTTPCompat = false
 
+    @Flag(help: "Do not serve the dashboard at / (the API stays).")
+    var noDashboard = false
+
     @Option(help: "How long an HTTP request may take to arrive whole (against slow clients).")
     var httpRequestTimeout = DurationArgument(milliseconds: 10_000)
 
@@ -57,6 +60,7 @@ struct HTTPOptions: ParsableArguments {
         configuration.maxConnections = httpMaxConnections
         configuration.corsOrigins = httpCORSOrigin
         configuration.compatibilityRoutes = !noHTTPCompat
+        configuration.dashboard = !noDashboard
         configuration.requestTimeoutMs = Int(httpRequestTimeout.milliseconds)
         configuration.idleTimeoutMs = Int(httpIdleTimeout.milliseconds)
         configuration.heartbeatIntervalMs = Int(httpHeartbeat.milliseconds)
