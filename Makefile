@@ -1,7 +1,7 @@
 # JobWire: every entry point a developer or CI needs.
 #
-#   make test          install what is missing, check generated code and docs, build, run every test (Swift and Python)
-#   make run           release build of jobwired, then run it on 127.0.0.1:7420 (binary) and :7480 (HTTP/JSON, SSE) with its store in ./data (RUN_ARGS adds flags)
+#   make test          install what is missing, check generated code and docs, build, run every test (Swift, Python, the browser)
+#   make run           release build of jobwired, then run it on 127.0.0.1:7420 (binary) and :7480 (HTTP/JSON, SSE, the dashboard at /) with its store in ./data (RUN_ARGS adds flags)
 #   make build         debug build (warnings are errors)
 #   make bench-codec   release build of the codec micro-benchmark, then run it
 #   make bench         JobWire side by side with the echo limit, Redis, grpc-swift and FastAPI; SUMMARY line at the end
@@ -19,6 +19,10 @@
 #   make check-python-proto  fail when clients/python's generated protobuf code differs from proto/
 #   make check-openapi  fail when the OpenAPI document compiled into jobwired differs from docs/openapi.json
 #   make test-openapi   Schemathesis against the debug jobwired's /v1/openapi.json (build it first), under a minute
+#   make test-browser   the dashboard and clients/js in Debian's chromium (headless, Playwright) against the debug jobwired
+#   make generate-dashboard  compile web/dashboard and clients/js/jobwire.js into jobwired (commit the result)
+#   make check-dashboard     fail when the dashboard compiled into jobwired differs from web/dashboard and clients/js
+#   make screenshots    regenerate docs/images/dashboard-*.png from the real page (debug build)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -29,6 +33,8 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 python3-venv
 BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
+## The browser tests' browser: Debian's chromium (Playwright drives it; its own browser downloads are never used).
+BROWSER_APT_PACKAGES := chromium fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 RUN_ARGS ?=
@@ -38,7 +44,8 @@ CRASH_ROUNDS ?= 30
 FUZZ_SECONDS ?= 60
 OPENAPI_EXAMPLES ?= 20
 
-.PHONY: test build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi
+.PHONY: test build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi \
+	browser-deps test-browser generate-dashboard check-dashboard screenshots
 
 # Installs the Debian packages named in $(1) that are missing.
 define apt-install
@@ -124,6 +131,32 @@ check-openapi:
 test-openapi: $(PY_CLIENT_VENV)/.installed
 	bin="$(JOBWIRE_BIN)"; $(PY_CLIENT_VENV)/bin/python scripts/schemathesis-check --jobwired "$$bin/jobwired" --max-examples $(OPENAPI_EXAMPLES)
 
+## Debian's chromium, and Playwright (web/tests/requirements.txt) in the Python client's virtual environment.
+browser-deps: $(PY_CLIENT_VENV)/.browser-installed
+$(PY_CLIENT_VENV)/.browser-installed: web/tests/requirements.txt $(PY_CLIENT_VENV)/.installed
+	$(call apt-install,$(BROWSER_APT_PACKAGES))
+	$(PY_CLIENT_VENV)/bin/python -m pip install -q --disable-pip-version-check -r web/tests/requirements.txt
+	touch $@
+
+## The dashboard in a real browser against the real jobwired: every scenario leaves a screenshot in web/tests/artifacts.
+test-browser: py-client browser-deps
+	bin="$(JOBWIRE_BIN)"; JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" \
+	  $(PY_CLIENT_VENV)/bin/python -m pytest web/tests
+
+generate-dashboard:
+	scripts/generate-dashboard
+
+## Fails when Sources/JobWireHTTP/DashboardAssets+Generated.swift differs from web/dashboard and clients/js/jobwire.js
+## (run scripts/generate-dashboard and commit the result).
+check-dashboard:
+	scripts/generate-dashboard --check
+
+## The README's pictures, taken from the real page with demo jobs (web/tests/screenshots.py).
+screenshots: deps py-client browser-deps
+	scripts/swift-build-strict build
+	bin="$(JOBWIRE_BIN)"; JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" \
+	  $(PY_CLIENT_VENV)/bin/python web/tests/screenshots.py docs/images
+
 golden: pyenv
 	$(PYTHON) scripts/golden/make_fixtures.py
 
@@ -139,7 +172,7 @@ check-docs:
 build: deps
 	scripts/swift-build-strict build
 
-test: deps pyenv check-proto check-python-proto check-openapi
+test: deps pyenv check-proto check-python-proto check-openapi check-dashboard
 	scripts/swift-build-strict build --build-tests
 	scripts/check-embedding
 	$(MAKE) --no-print-directory check-docs
@@ -149,6 +182,7 @@ test: deps pyenv check-proto check-python-proto check-openapi
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-hostile
 	$(MAKE) --no-print-directory test-openapi
+	$(MAKE) --no-print-directory test-browser
 	scripts/fuzz 3
 
 ## Builds jobwired in release mode and runs it in the foreground; Ctrl-C drains and stops it.
