@@ -132,3 +132,57 @@ def test_an_unknown_job_says_so(page: Page, start_server: StartServer) -> None:
 
 def job_at(client, job_id: str):
     return wait_for(lambda: client.get_metadata(job_id), what="the job")
+
+
+def test_filters_and_sort_are_kept_in_the_url_and_applied_live(page: Page, start_server: StartServer) -> None:
+    server = start_server()
+    client = server.client()
+    encode = client.configure(JobSpec(type="encode", labels={"site": "haifa"}, priority=1)).job
+    probe = client.configure(JobSpec(type="probe", labels={"site": "eilat"}, priority=9)).job
+    client.update(encode.job_id, status=JobStatus.RUNNING, current_task="camera north")
+    open_dashboard(page, server)
+    expect(page.locator("#jobs-table tbody tr")).to_have_count(2)
+
+    page.get_by_label("Running", exact=True).check()
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/?status=running")
+    expect(page.locator("#jobs-table tbody tr")).to_have_count(1)
+    expect(row(page, encode.job_id)).to_be_visible()
+    page.get_by_label("Running", exact=True).uncheck()
+
+    page.get_by_label("Search", exact=True).fill("north")
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/?search=north")
+    expect(page.locator("#jobs-table tbody tr")).to_have_count(1)
+    page.get_by_label("Search", exact=True).fill("")
+    page.get_by_label("Type", exact=True).fill("probe")
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/?type=probe")
+    expect(row(page, probe.job_id)).to_be_visible()
+    expect(page.locator("#jobs-table tbody tr")).to_have_count(1)
+    # A job entering the filter while it is on shows at once.
+    late = client.configure(JobSpec(type="probe")).job
+    expect(row(page, late.job_id)).to_be_visible()
+    page.get_by_role("button", name="Clear").click()
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/")
+    expect(page.locator("#jobs-table tbody tr")).to_have_count(3)
+
+    page.get_by_label("Sort", exact=True).select_option("priority")
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/?sort=priority")
+    order = page.locator("#jobs-table tbody tr").evaluate_all("rows => rows.map(row => row.dataset.jobId)")
+    assert order[0] == probe.job_id, "the highest priority first"
+
+    page.locator('#status-counts button[data-status="running"]').click()
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/?status=running&sort=priority")
+    expect(page.get_by_label("Running", exact=True)).to_be_checked()
+    page.go_back()
+    expect(page).to_have_url(f"http://127.0.0.1:{server.http_port}/?sort=priority")
+    expect(page.locator("#jobs-table tbody tr")).to_have_count(3)
+
+
+def test_the_stream_endpoint_is_one_click_to_copy(page: Page, start_server: StartServer) -> None:
+    server = start_server()
+    job = server.client().configure(JobSpec(type="das_stream", stream_url="rtsp://cam-3.local", stream_port=8554)).job
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_dashboard(page, server)
+    copy = row(page, job.job_id).get_by_role("button", name="Copy stream endpoint rtsp://cam-3.local:8554")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == "rtsp://cam-3.local:8554"
