@@ -340,29 +340,36 @@ dialog label { display: flex; flex-direction: column; gap: 0.2rem; }
 }
 """#),
         // web/dashboard/format.js
-        Asset(name: "format.js", contentType: "text/javascript; charset=utf-8", entityTag: "\"aa2be64f8f35b7e2\"",
+        Asset(name: "format.js", contentType: "text/javascript; charset=utf-8", entityTag: "\"7cd8a496971ad745\"",
               text: #"""
 // How the dashboard writes a job's values: one place, so the jobs table and
 // the job view agree.
 
-const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "narrow" });
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-const NUMBER = new Intl.NumberFormat();
+// The Intl formatters load locale data when made: made on first use, not while the page's modules load.
+let formatters = null;
+function intl() {
+  formatters ??= {
+    relative: new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "narrow" }),
+    dateTime: new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" }),
+    number: new Intl.NumberFormat(),
+  };
+  return formatters;
+}
 
 /** "3 min ago" for an ISO 8601 time, "" for null. */
 export function age(iso, now = Date.now()) {
   if (!iso) return "";
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
   const magnitude = Math.abs(seconds);
-  if (magnitude < 60) return RELATIVE.format(seconds, "second");
-  if (magnitude < 3600) return RELATIVE.format(Math.round(seconds / 60), "minute");
-  if (magnitude < 86400) return RELATIVE.format(Math.round(seconds / 3600), "hour");
-  return RELATIVE.format(Math.round(seconds / 86400), "day");
+  if (magnitude < 60) return intl().relative.format(seconds, "second");
+  if (magnitude < 3600) return intl().relative.format(Math.round(seconds / 60), "minute");
+  if (magnitude < 86400) return intl().relative.format(Math.round(seconds / 3600), "hour");
+  return intl().relative.format(Math.round(seconds / 86400), "day");
 }
 
 /** A local date and time for an ISO 8601 time, "—" for null. */
 export function dateTime(iso) {
-  return iso ? DATE_TIME.format(new Date(iso)) : "—";
+  return iso ? intl().dateTime.format(new Date(iso)) : "—";
 }
 
 /** Remaining seconds as "1 h 05 min", "42 s"; "" when unknown. */
@@ -380,7 +387,7 @@ export function percent(progress) {
 }
 
 export function count(value) {
-  return NUMBER.format(value);
+  return intl().number.format(value);
 }
 
 /** `stream_url:stream_port`, or "" when the job serves no stream. */
@@ -872,7 +879,7 @@ function streamWithCopy(endpoint) {
 }
 """#),
         // web/dashboard/jobs-view.js
-        Asset(name: "jobs-view.js", contentType: "text/javascript; charset=utf-8", entityTag: "\"b31a71d05dfc2974\"",
+        Asset(name: "jobs-view.js", contentType: "text/javascript; charset=utf-8", entityTag: "\"9a7839a08239f819\"",
               text: ##"""
 // The jobs view: every job the filters match, live through the list-watch
 // (`GET /v1/events`), sorted in the page, counts by status on top. Filters
@@ -883,8 +890,11 @@ import * as format from "./format.js";
 
 // Rows beyond this are not drawn (the summary says how many match): a page is for reading, the CSV export for all.
 const MAX_ROWS = 1000;
-// New rows built per animation frame, so the first render of a large list never blocks the page for long.
-const ROWS_PER_FRAME = 100;
+// Milliseconds of row building per animation frame (at least MIN_ROWS_PER_FRAME rows), so the first render of a
+// large list never holds the main thread for long whatever the machine's speed: the browser's layout of the new rows
+// comes on top of it.
+const BUILD_BUDGET_MS = 8;
+const MIN_ROWS_PER_FRAME = 10;
 const COUNTS_INTERVAL_MS = 2000;
 const AGE_INTERVAL_MS = 15000;
 const SAVE_INTERVAL_MS = 10000;
@@ -1132,8 +1142,9 @@ export class JobsView {
     this.dirty.clear();
   }
 
-  /** Puts the rows in the sort's order, building at most ROWS_PER_FRAME new ones per frame. */
+  /** Puts the rows in the sort's order, building new ones for at most BUILD_BUDGET_MS per frame. */
   order() {
+    const started = performance.now();
     this.needsOrder = false;
     const jobs = [...this.watch.jobs.values()].sort(SORTS[this.filters.sort]);
     const shown = jobs.slice(0, MAX_ROWS);
@@ -1149,7 +1160,7 @@ export class JobsView {
     for (const job of shown) {
       let row = this.rows.get(job.job_id);
       if (!row) {
-        if (built === ROWS_PER_FRAME) {
+        if (built >= MIN_ROWS_PER_FRAME && performance.now() - started > BUILD_BUDGET_MS) {
           this.needsOrder = true;
           this.schedule();
           break;

@@ -1,24 +1,31 @@
 // How the dashboard writes a job's values: one place, so the jobs table and
 // the job view agree.
 
-const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "narrow" });
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-const NUMBER = new Intl.NumberFormat();
+// The Intl formatters load locale data when made: made on first use, not while the page's modules load.
+let formatters = null;
+function intl() {
+  formatters ??= {
+    relative: new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "narrow" }),
+    dateTime: new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" }),
+    number: new Intl.NumberFormat(),
+  };
+  return formatters;
+}
 
 /** "3 min ago" for an ISO 8601 time, "" for null. */
 export function age(iso, now = Date.now()) {
   if (!iso) return "";
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
   const magnitude = Math.abs(seconds);
-  if (magnitude < 60) return RELATIVE.format(seconds, "second");
-  if (magnitude < 3600) return RELATIVE.format(Math.round(seconds / 60), "minute");
-  if (magnitude < 86400) return RELATIVE.format(Math.round(seconds / 3600), "hour");
-  return RELATIVE.format(Math.round(seconds / 86400), "day");
+  if (magnitude < 60) return intl().relative.format(seconds, "second");
+  if (magnitude < 3600) return intl().relative.format(Math.round(seconds / 60), "minute");
+  if (magnitude < 86400) return intl().relative.format(Math.round(seconds / 3600), "hour");
+  return intl().relative.format(Math.round(seconds / 86400), "day");
 }
 
 /** A local date and time for an ISO 8601 time, "—" for null. */
 export function dateTime(iso) {
-  return iso ? DATE_TIME.format(new Date(iso)) : "—";
+  return iso ? intl().dateTime.format(new Date(iso)) : "—";
 }
 
 /** Remaining seconds as "1 h 05 min", "42 s"; "" when unknown. */
@@ -36,7 +43,7 @@ export function percent(progress) {
 }
 
 export function count(value) {
-  return NUMBER.format(value);
+  return intl().number.format(value);
 }
 
 /** `stream_url:stream_port`, or "" when the job serves no stream. */

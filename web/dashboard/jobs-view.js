@@ -7,8 +7,11 @@ import * as format from "./format.js";
 
 // Rows beyond this are not drawn (the summary says how many match): a page is for reading, the CSV export for all.
 const MAX_ROWS = 1000;
-// New rows built per animation frame, so the first render of a large list never blocks the page for long.
-const ROWS_PER_FRAME = 100;
+// Milliseconds of row building per animation frame (at least MIN_ROWS_PER_FRAME rows), so the first render of a
+// large list never holds the main thread for long whatever the machine's speed: the browser's layout of the new rows
+// comes on top of it.
+const BUILD_BUDGET_MS = 8;
+const MIN_ROWS_PER_FRAME = 10;
 const COUNTS_INTERVAL_MS = 2000;
 const AGE_INTERVAL_MS = 15000;
 const SAVE_INTERVAL_MS = 10000;
@@ -256,8 +259,9 @@ export class JobsView {
     this.dirty.clear();
   }
 
-  /** Puts the rows in the sort's order, building at most ROWS_PER_FRAME new ones per frame. */
+  /** Puts the rows in the sort's order, building new ones for at most BUILD_BUDGET_MS per frame. */
   order() {
+    const started = performance.now();
     this.needsOrder = false;
     const jobs = [...this.watch.jobs.values()].sort(SORTS[this.filters.sort]);
     const shown = jobs.slice(0, MAX_ROWS);
@@ -273,7 +277,7 @@ export class JobsView {
     for (const job of shown) {
       let row = this.rows.get(job.job_id);
       if (!row) {
-        if (built === ROWS_PER_FRAME) {
+        if (built >= MIN_ROWS_PER_FRAME && performance.now() - started > BUILD_BUDGET_MS) {
           this.needsOrder = true;
           this.schedule();
           break;
