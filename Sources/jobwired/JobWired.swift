@@ -233,6 +233,10 @@ struct JobWired: ParsableCommand {
         }
         let ready = Array(readyText.utf8)
         _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        if httpFrontEnd != nil, httpConfiguration.dashboard {
+            let host = httpConfiguration.host.contains(":") ? "[\(httpConfiguration.host)]" : httpConfiguration.host
+            logger.info("dashboard at http://\(host):\(httpPort)/")
+        }
         logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)", "http-port": "\(httpPort)",
                                           "jobs": "\(server.registry.jobCount)"])
         // Nothing runs on the main queue, so the main thread only waits for signals
