@@ -576,7 +576,7 @@ export async function copyText(text, fallbackNode) {
 </html>
 """##),
         // web/dashboard/job-view.js
-        Asset(name: "job-view.js", contentType: "text/javascript; charset=utf-8", entityTag: "\"4f0d9dc35b8433ef\"",
+        Asset(name: "job-view.js", contentType: "text/javascript; charset=utf-8", entityTag: "\"a3496b0401dcf405\"",
               text: #"""
 // The job view: every field of one job, its progress and log growing live
 // (`GET /v1/jobs/{id}/events`), each event in a timeline, Cancel and Retry.
@@ -586,6 +586,9 @@ import { session } from "./session.js";
 import * as format from "./format.js";
 
 const LOG_TAIL = 200;
+// How often an ended job is looked at again: a retry from elsewhere (the CLI, another tab) starts it anew, and the
+// event stream of an ended job has closed.
+const ENDED_RECHECK_MS = 5_000;
 const MAX_LOG_LINES = 1000;
 const MAX_TIMELINE = 500;
 
@@ -608,6 +611,7 @@ export class JobView {
     this.jobId = "";
     this.state = null;
     this.watch = null;
+    this.recheckTimer = 0;
     this.frame = 0;
     this.renderedRevision = -1;
     this.renderedLog = 0;
@@ -630,18 +634,41 @@ export class JobView {
   }
 
   openWatch() {
+    clearInterval(this.recheckTimer);
     this.watch?.close();
     this.watch = this.context.client.watch(this.jobId, {
       after: this.state?.revision ?? 0,
       logTail: LOG_TAIL,
       onEvent: (event) => this.received(event),
-      onState: (state, detail) => this.context.showConnection(state, detail),
+      onState: (state, detail) => {
+        this.context.showConnection(state, detail);
+        if (state === "ended") this.recheckWhileEnded();
+      },
       onError: (error) => this.failed(error),
     });
   }
 
+  /** While the job has ended, looks at it every ENDED_RECHECK_MS; a newer revision (a retry) reopens the watch. */
+  recheckWhileEnded() {
+    clearInterval(this.recheckTimer);
+    const jobId = this.jobId;
+    this.recheckTimer = setInterval(async () => {
+      let job;
+      try {
+        job = await this.context.client.get(jobId);
+      } catch {
+        return; // Unreachable, deleted or refused: the next look, or a reload, says so.
+      }
+      if (jobId === this.jobId && this.state && job.revision > this.state.revision) {
+        clearInterval(this.recheckTimer);
+        this.openWatch();
+      }
+    }, ENDED_RECHECK_MS);
+  }
+
   stop() {
     this.save();
+    clearInterval(this.recheckTimer);
     this.watch?.close();
     this.watch = null;
     this.jobId = "";

@@ -8,7 +8,6 @@ file puts that directory on ``sys.path`` and loads its conftest under another mo
 """
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import sys
 
@@ -18,10 +17,9 @@ CLIENT_TESTS = pathlib.Path(__file__).resolve().parents[2] / "clients" / "python
 if str(CLIENT_TESTS) not in sys.path:
     sys.path.insert(0, str(CLIENT_TESTS))
 
-_spec = importlib.util.spec_from_file_location("jobwire_client_test_conftest", CLIENT_TESTS / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-_client_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_client_conftest)
+from client_suite import client_conftest  # noqa: E402
+
+_client_conftest = client_conftest()
 
 #: ``start_server(*flags) -> Server``: a jobwired with extra flags, killed (and its clients closed) after the test.
 start_server = _client_conftest.start_server

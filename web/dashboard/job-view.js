@@ -6,6 +6,9 @@ import { session } from "./session.js";
 import * as format from "./format.js";
 
 const LOG_TAIL = 200;
+// How often an ended job is looked at again: a retry from elsewhere (the CLI, another tab) starts it anew, and the
+// event stream of an ended job has closed.
+const ENDED_RECHECK_MS = 5_000;
 const MAX_LOG_LINES = 1000;
 const MAX_TIMELINE = 500;
 
@@ -28,6 +31,7 @@ export class JobView {
     this.jobId = "";
     this.state = null;
     this.watch = null;
+    this.recheckTimer = 0;
     this.frame = 0;
     this.renderedRevision = -1;
     this.renderedLog = 0;
@@ -50,18 +54,41 @@ export class JobView {
   }
 
   openWatch() {
+    clearInterval(this.recheckTimer);
     this.watch?.close();
     this.watch = this.context.client.watch(this.jobId, {
       after: this.state?.revision ?? 0,
       logTail: LOG_TAIL,
       onEvent: (event) => this.received(event),
-      onState: (state, detail) => this.context.showConnection(state, detail),
+      onState: (state, detail) => {
+        this.context.showConnection(state, detail);
+        if (state === "ended") this.recheckWhileEnded();
+      },
       onError: (error) => this.failed(error),
     });
   }
 
+  /** While the job has ended, looks at it every ENDED_RECHECK_MS; a newer revision (a retry) reopens the watch. */
+  recheckWhileEnded() {
+    clearInterval(this.recheckTimer);
+    const jobId = this.jobId;
+    this.recheckTimer = setInterval(async () => {
+      let job;
+      try {
+        job = await this.context.client.get(jobId);
+      } catch {
+        return; // Unreachable, deleted or refused: the next look, or a reload, says so.
+      }
+      if (jobId === this.jobId && this.state && job.revision > this.state.revision) {
+        clearInterval(this.recheckTimer);
+        this.openWatch();
+      }
+    }, ENDED_RECHECK_MS);
+  }
+
   stop() {
     this.save();
+    clearInterval(this.recheckTimer);
     this.watch?.close();
     this.watch = null;
     this.jobId = "";

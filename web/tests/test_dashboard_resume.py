@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from browser_support import ConsoleLog, dashboard_url, field, log_lines, open_dashboard, row, timeline_revisions
-from helpers import Server
+from helpers import Server, run_cli
 from jobwire import JobSpec, JobStatus
 
 StartServer = Callable[..., Server]
@@ -120,3 +120,26 @@ def test_a_server_restart_in_the_middle_of_a_watch_shows_reconnecting_then_catch
     assert_contiguous(timeline_revisions(page), client.get_metadata(job.job_id).revision)
     expect(field(page, "revision")).to_have_text(str(client.get_metadata(job.job_id).revision))
     jobs_console.check()
+
+
+def test_an_ended_job_reloads_from_its_saved_state_and_comes_alive_when_retried_elsewhere(
+        page: Page, start_server: StartServer) -> None:
+    server = start_server()
+    client = server.client()
+    job = client.configure(JobSpec(type="ai_step")).job
+    open_dashboard(page, server, f"?job={job.job_id}")
+    client.cancel(job.job_id, reason="first try")
+    expect(page.locator("#job-status")).to_have_text("Cancelled")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "ended")
+
+    page.reload()  # resumes after the terminal revision: the server answers 204 and the saved state stands
+    expect(page.locator("#job-status")).to_have_text("Cancelled")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "ended")
+    assert_contiguous(timeline_revisions(page), 2)
+
+    run_cli("retry", job.job_id, port=server.port)  # from elsewhere; the page looks again at an ended job
+    expect(page.locator("#job-status")).to_have_text("Pending", timeout=15_000)
+    expect(field(page, "attempt")).to_have_text("2")
+    client.update(job.job_id, status=JobStatus.RUNNING, progress=12.0)
+    expect(page.locator("#job-progress")).to_have_attribute("aria-valuenow", "12")
+    assert_contiguous(timeline_revisions(page), client.get_metadata(job.job_id).revision)

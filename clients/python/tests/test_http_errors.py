@@ -102,7 +102,7 @@ def test_an_upper_case_job_id_names_the_same_job(server: Server) -> None:
 
 def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(server: Server) -> None:
     job = create(server)
-    for path in ("/v1/nothing", "/v1", "/", "/v2/jobs", f"/v1/jobs/{job['job_id']}/logs", "/v1/jobs:batchDelete"):
+    for path in ("/v1/nothing", "/v1", "/nothing", "/v2/jobs", f"/v1/jobs/{job['job_id']}/logs", "/v1/jobs:batchDelete"):
         status, code, reason, _ = failure(server, "GET", path)
         assert (status, code, reason) == (404, "NOT_FOUND", "ROUTE_NOT_FOUND"), path
     cases = [("PUT", "/v1/jobs", "GET, POST"), ("DELETE", "/v1/jobs", "GET, POST"),
