@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "JobWireClient", targets: ["JobWireClient"]),
         .library(name: "JobWireJSON", targets: ["JobWireJSON"]),
         .library(name: "JobWireHTTP", targets: ["JobWireHTTP"]),
+        .library(name: "JobWireWebhookSignature", targets: ["JobWireWebhookSignature"]),
         .executable(name: "jobwired", targets: ["jobwired"]),
         .executable(name: "jobwire", targets: ["jobwire"]),
     ],
@@ -87,6 +88,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Standard Webhooks signatures: what jobwired signs with and what a Swift receiver verifies
+        // with. Only swift-crypto: a receiver builds none of the server.
+        .target(
+            name: "JobWireWebhookSignature",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Webhooks (docs/ARCHITECTURE.md): where they may go, when they are retried, what a job's
+        // change is called and the body that says so.
+        .target(
+            name: "JobWireWebhooks",
+            dependencies: ["JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON"]
+        ),
         // Argument types that jobwired and jobwire share (one duration syntax for both).
         .target(
             name: "JobWireCommandLine",
@@ -159,6 +172,10 @@ let package = Package(
             dependencies: ["JobWireHTTP", "JobWireServer", "JobWireProtocol", "JobWireJSON", "JobWireTestSupport",
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "JobWireWebhooksTests",
+            dependencies: ["JobWireWebhooks", "JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON"]
         ),
         .testTarget(
             name: "JobWireClientTests",
