@@ -54,7 +54,7 @@ final class SurvivingStore: JobStore {
                 jobs.removeValue(forKey: jobID)
             case .expire(let tombstone, _, _):
                 jobs.removeValue(forKey: tombstone.jobID)
-            case .forget, .pruneRemovals:
+            case .forget, .pruneRemovals, .webhook:
                 break
             }
         }

@@ -53,6 +53,9 @@ public protocol JobStore: Sendable {
 
     func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void)
 
+    /// The webhook endpoints and the outbox's pending messages, for start-up.
+    /// A store that keeps none (the default) starts with none.
+    func loadWebhooks() throws(JobWireError) -> StoredWebhooks
 
     /// Why the store stopped, once a commit failed; nil while it works. A
     /// stopped store fails every later change at once, so what it holds stays
@@ -76,6 +79,7 @@ extension JobStore {
     public func loadChangeLog() throws(JobWireError) -> StoredChangeLog { StoredChangeLog(epoch: StoredChangeLog.newEpoch()) }
     public var dataDirectory: String? { nil }
     public var lastCommitMicros: UInt64 { 0 }
+    public func loadWebhooks() throws(JobWireError) -> StoredWebhooks { StoredWebhooks() }
 }
 
 /// A job's removal from the registry (deleted or expired), kept so that a
@@ -190,9 +194,12 @@ public struct StoredJobChange: Sendable, Equatable {
     public var leaseTTLMs: UInt32
     public var appendedLogLines: [String]
     public var appendedEvent: StoredEvent
+    /// The webhook messages this change makes, stored in the same transaction.
+    public var outbox: [StoredOutboxMessage]
 
     public init(summary: JobSummary, encodedJob: [UInt8], sequence: UInt64, changeSequence: UInt64 = 0, requestID: String,
-                requestFingerprint: UInt64, leaseTTLMs: UInt32, appendedLogLines: [String], appendedEvent: StoredEvent) {
+                requestFingerprint: UInt64, leaseTTLMs: UInt32, appendedLogLines: [String], appendedEvent: StoredEvent,
+                outbox: [StoredOutboxMessage] = []) {
         self.summary = summary
         self.encodedJob = encodedJob
         self.sequence = sequence
@@ -202,6 +209,7 @@ public struct StoredJobChange: Sendable, Equatable {
         self.leaseTTLMs = leaseTTLMs
         self.appendedLogLines = appendedLogLines
         self.appendedEvent = appendedEvent
+        self.outbox = outbox
     }
 }
 
@@ -230,6 +238,8 @@ public enum StoredChange: Sendable {
     case pruneRemovals(through: UInt64)
     /// An expired job's tombstone is dropped: it now answers plain NOT_FOUND.
     case forget(jobID: String)
+    /// Webhook endpoints and deliveries.
+    case webhook(StoredWebhookChange)
 }
 
 /// Keeps nothing: for tests and `--store memory`. Every change is

@@ -31,7 +31,7 @@ import Synchronization
 /// Threading: `database` and its statements are owned by `queue`; `pending`
 /// is shared under its Mutex.
 public final class SQLiteJobStore: JobStore, @unchecked Sendable {
-    public static let schemaVersion: Int64 = 4
+    public static let schemaVersion: Int64 = 5
     public static let fileName = "jobwire.sqlite"
 
     public var kind: String { "sqlite" }
@@ -66,6 +66,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     /// The last transaction, from BEGIN to the end of its COMMIT's sync.
     public var lastCommitMicros: UInt64 { lastCommitNs.load(ordering: .relaxed) / 1_000 }
     private let statements: Statements
+    private let webhookRows: SQLiteWebhookRows
 
     private struct PendingChange: Sendable {
         let change: StoredChange
@@ -107,6 +108,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         database = try SQLiteDatabase(path: path)
         integrityChecked = try Self.openSchema(database)
         statements = try Self.prepareStatements(database)
+        webhookRows = try SQLiteWebhookRows(database)
     }
 
     // MARK: Schema and checks
@@ -374,6 +376,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             }
             let dropThrough = Int64(bitPattern: event.revision) - Int64(historyPerJob)
             if dropThrough > 0 { try statements.trimEvents.bind(key, .integer(dropThrough)).run() }
+            for message in update.outbox { try webhookRows.insert(message) }
         case .remove(_, let sequence, let removal):
             try forgetJob(sequence, statements)
             try insertRemoval(removal, statements)
@@ -388,12 +391,20 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             let through = SQLiteValue.integer(Int64(bitPattern: horizon))
             try statements.pruneRemovals.bind(through).run()
             try statements.setHorizon.bind(.text(String(horizon))).run()
+        case .webhook(let change):
+            try webhookRows.apply(change)
         }
     }
 
     private func insertRemoval(_ removal: StoredRemoval, _ statements: Statements) throws(JobWireError) {
         try statements.insertRemoval.bind(.integer(Int64(bitPattern: removal.sequence)), .text(removal.tenant),
                                           .text(removal.jobID)).run()
+    }
+
+    public func loadWebhooks() throws(JobWireError) -> StoredWebhooks {
+        try queue.sync {
+            Result { () throws(JobWireError) -> StoredWebhooks in try SQLiteWebhookRows.load(in: database) }
+        }.get()
     }
 
     public func loadChangeLog() throws(JobWireError) -> StoredChangeLog {

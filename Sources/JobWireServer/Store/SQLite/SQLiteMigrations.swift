@@ -24,7 +24,8 @@ enum SQLiteMigrations {
         }
     }
 
-    private static let steps: [Int64: Step] = [0: createVersion1, 1: addSummaryColumns, 2: addSearchColumns, 3: addChangeLog]
+    private static let steps: [Int64: Step] = [0: createVersion1, 1: addSummaryColumns, 2: addSearchColumns, 3: addChangeLog,
+                                                  4: SQLiteWebhookRows.createTables]
 
     /// Version 1: jobs with their stored bytes, log lines, watch history and tombstones.
     ///
