@@ -98,7 +98,7 @@ let package = Package(
         // change is called and the body that says so.
         .target(
             name: "JobWireWebhooks",
-            dependencies: ["JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON"]
+            dependencies: ["JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON", "JobWireServer", "JobWireSync"]
         ),
         // Argument types that jobwired and jobwire share (one duration syntax for both).
         .target(
@@ -175,7 +175,8 @@ let package = Package(
         ),
         .testTarget(
             name: "JobWireWebhooksTests",
-            dependencies: ["JobWireWebhooks", "JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON"]
+            dependencies: ["JobWireWebhooks", "JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON", "JobWireServer",
+                           "JobWireTestSupport"]
         ),
         .testTarget(
             name: "JobWireClientTests",

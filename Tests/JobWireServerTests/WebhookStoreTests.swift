@@ -62,7 +62,7 @@ struct WebhookStoreTests {
             let store = try SQLiteJobStore(directory: directory)
             let loaded = try store.loadWebhooks()
             #expect(loaded.endpoints == [Self.endpoint], "labels and lists read back exactly, escapes and all")
-            #expect(loaded.pending == [first, second], "oldest change first")
+            #expect(loaded.pending == [first, second], "in commit order")
             let attempt = StoredDeliveryAttempt(messageID: "msg_a", attempt: 1, atMs: 4_000, httpStatus: 200, latencyMicros: 800, error: "")
             let results = Self.persist(store, [.webhook(.attempted(attempt, attempts: 1, nextAttemptAtMs: 0, state: .delivered))])
             #expect(results.count == 1)

@@ -376,10 +376,10 @@ struct JobRecord: Sendable {
     }
 
     /// This record's state after a change that appended `logLines` and `event`.
-    func storedChange(appendedLogLines logLines: [String], event: StoredEvent) -> StoredChange {
+    func storedChange(appendedLogLines logLines: [String], event: StoredEvent, outbox: [StoredOutboxMessage] = []) -> StoredChange {
         .put(StoredJobChange(summary: summary, encodedJob: encodedJob, sequence: sequence, changeSequence: changeSequence,
                              requestID: requestID,
                              requestFingerprint: requestFingerprint, leaseTTLMs: leaseTTLMs, appendedLogLines: logLines,
-                             appendedEvent: event))
+                             appendedEvent: event, outbox: outbox))
     }
 }

@@ -83,7 +83,12 @@ extension JobRegistry {
             state.nextSequence += 1
             record.awaitCreation()
             record.changeSequence = record.sequence
-            let change = record.storedChange(appendedLogLines: [], event: creation.event)
+            let messages = outbox.map { outbox in
+                outbox.hasEndpoints(tenant: tenant)
+                    ? outbox.messages(previous: nil, current: creation.job, revision: 1, encodedJob: record.encodedJob, changedAtMs: now)
+                    : []
+            } ?? []
+            let change = record.storedChange(appendedLogLines: [], event: creation.event, outbox: messages)
             let slot = state.insert(record, key: creation.key)
             let reply = creation.reply
             // What WatchJobs watchers are pushed, only when the tenant has some
@@ -95,7 +100,10 @@ extension JobRegistry {
                         state.accept(jobID, revision: 1)
                         if let published { state.publishJobs(tenant: tenant, jobID: jobID, published) }
                     },
-                    completion: { result in completion(result.map { reply }) })
+                    completion: { [outbox] result in
+                        if case .success = result, !messages.isEmpty { outbox?.committed(messages) }
+                        completion(result.map { reply })
+                    })
             return state.takeAfterUnlock()
         })
     }
@@ -103,6 +111,7 @@ extension JobRegistry {
     /// A new job's record (with its creation event in its history), that
     /// event, and the Configure reply, made from the job as it will be stored.
     private struct Creation {
+        let job: Job
         var record: JobRecord
         let key: JobKey
         let event: StoredEvent
@@ -111,6 +120,7 @@ extension JobRegistry {
         init(job: Job, key: JobKey, request: ConfigureRequest, fingerprint: UInt64,
              configuration: RegistryConfiguration, pooledPort: UInt16? = nil) {
             self.key = key
+            self.job = job
             record = JobRecord(job: job, sequence: 0, requestID: request.requestID, requestFingerprint: fingerprint,
                                leaseTTLMs: request.leaseTTLMs, pooledPort: pooledPort,
                                capacities: JobRecord.Capacities(configuration))
@@ -271,7 +281,10 @@ extension JobRegistry {
         let watched = state.isWatched(record.summary.tenant)
         let before = watched ? record.summary : nil
         let statusBefore = record.summary.status
+        let outbox = self.outbox?.hasEndpoints(tenant: record.summary.tenant) == true ? self.outbox : nil
+        var jobs: (previous: Job, current: Job)?
         let event = try record.commit(now: now, newLogLines: change.logLines, store: store) { job in
+            let previous = outbox == nil ? nil : job
             change.edit(&job)
             if job.status.isTerminal {
                 job.completedAtMs = now
@@ -279,7 +292,12 @@ extension JobRegistry {
                 job.leaseExpiresAtMs = 0
                 job.etaSeconds = nil
             }
+            if let previous { jobs = (previous, job) }
         }
+        let messages = jobs.map { jobs in
+            outbox?.messages(previous: jobs.previous, current: jobs.current, revision: event.revision,
+                             encodedJob: record.encodedJob, changedAtMs: now) ?? []
+        } ?? []
         if record.summary.status.isTerminal, let port = record.pooledPort {
             state.ports?.release(port)
             record.pooledPort = nil
@@ -298,14 +316,17 @@ extension JobRegistry {
         }
         let published = watched
             ? JobsPush(sequence: record.changeSequence, before: before, after: (record.summary, record.encodedJob)) : nil
-        persist(record.storedChange(appendedLogLines: change.logLines, event: event), in: &state,
+        persist(record.storedChange(appendedLogLines: change.logLines, event: event, outbox: messages), in: &state,
                 acceptance: slot.map { ($0, event.revision) },
                 accepted: { state in
                     state.accept(jobID, revision: event.revision)
                     state.publish(event, jobID: jobID, terminal: terminal)
                     if let published { state.publishJobs(tenant: tenant, jobID: jobID, published) }
                 },
-                completion: { result in completion(result.map { reply }) })
+                completion: { result in
+                    if case .success = result, !messages.isEmpty { outbox?.committed(messages) }
+                    completion(result.map { reply })
+                })
     }
 
     static func configureResponse(_ encodedJob: [UInt8], created: Bool) -> [UInt8] {

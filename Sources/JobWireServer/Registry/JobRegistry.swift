@@ -46,10 +46,13 @@ public final class JobRegistry: Sendable {
     let configuration: RegistryConfiguration
     let store: any JobStore
     let state: Locked<RegistryState>
+    /// Makes the webhook messages of each change (nil: no webhooks).
+    let outbox: (any JobChangeOutbox)?
 
-    public init(configuration: RegistryConfiguration, store: any JobStore) throws(JobWireError) {
+    public init(configuration: RegistryConfiguration, store: any JobStore, outbox: (any JobChangeOutbox)? = nil) throws(JobWireError) {
         self.configuration = configuration
         self.store = store
+        self.outbox = outbox
         var initial = RegistryState(ports: configuration.streamPorts.map(StreamPortPool.init))
         let now = WallClock.nowMs()
         let tombstones = try store.load(expect: { count in

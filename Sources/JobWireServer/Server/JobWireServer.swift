@@ -19,8 +19,10 @@ public final class JobWireServer: Sendable {
     private let reaper = Reaper()
     private let drainQueue = DispatchQueue(label: "jobwire.drain")
 
-    public init(configuration: ServerConfiguration, store: any JobStore = InMemoryJobStore(), logger: Logger) throws(JobWireError) {
-        registry = try JobRegistry(configuration: configuration.registry, store: store)
+    /// `outbox` makes the webhook messages of job changes (nil: no webhooks).
+    public init(configuration: ServerConfiguration, store: any JobStore = InMemoryJobStore(), outbox: (any JobChangeOutbox)? = nil,
+                logger: Logger) throws(JobWireError) {
+        registry = try JobRegistry(configuration: configuration.registry, store: store, outbox: outbox)
         service = JobService(registry: registry, store: store, security: configuration.security)
         context = ServerContext(configuration: configuration, service: service, logger: logger)
     }

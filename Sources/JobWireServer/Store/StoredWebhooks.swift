@@ -117,7 +117,7 @@ public enum StoredWebhookChange: Sendable, Equatable {
 /// What a store kept for webhooks, for start-up.
 public struct StoredWebhooks: Sendable, Equatable {
     public var endpoints: [StoredWebhookEndpoint]
-    /// Messages still pending, oldest change first.
+    /// Messages still pending, in the order they were committed.
     public var pending: [StoredOutboxMessage]
 
     public init(endpoints: [StoredWebhookEndpoint] = [], pending: [StoredOutboxMessage] = []) {

@@ -127,7 +127,7 @@ final class SQLiteWebhookRows {
         }
     }
 
-    /// Every endpoint, and the pending messages oldest change first.
+    /// Every endpoint, and the pending messages in the order they were committed (rowid).
     static func load(in database: SQLiteDatabase) throws(JobWireError) -> StoredWebhooks {
         var loaded = StoredWebhooks()
         let endpoints = try database.prepare("""
@@ -144,7 +144,7 @@ final class SQLiteWebhookRows {
         }
         let messages = try database.prepare("""
             SELECT message_id, endpoint_id, tenant, job_id, revision, type, changed_at_ms, job, attempts, next_attempt_at_ms
-            FROM webhook_messages WHERE state = 0 ORDER BY changed_at_ms, revision, message_id
+            FROM webhook_messages WHERE state = 0 ORDER BY rowid
             """)
         while try messages.step() {
             loaded.pending.append(StoredOutboxMessage(

@@ -1,0 +1,81 @@
+import Dispatch
+import Foundation
+import JobWireProtocol
+import JobWireServer
+import JobWireSync
+import JobWireTestSupport
+import JobWireWebhooks
+import Testing
+
+/// The registry and the endpoint table together: which changes make which
+/// messages, stored with their change, handed over once committed.
+@Suite("Webhook messages of job changes", .ownThread)
+struct WebhookOutboxTests {
+    /// Runs one registry write and waits for its reply.
+    static func write(_ start: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws -> [UInt8] {
+        let reply = Locked<Result<[UInt8], JobWireError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        try start { result in
+            reply.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try #require(reply.withLock { $0 }).get()
+    }
+
+    static func endpoint(_ id: String, tenant: String, events: [String] = [], labels: [String: String] = [:],
+                         disabled: Bool = false) -> StoredWebhookEndpoint {
+        StoredWebhookEndpoint(endpointID: id, tenant: tenant, url: "https://hooks.example.com/\(id)", events: events, labels: labels,
+                              secrets: [WebhookSignatureSecret.example], createdAtMs: 1, disabledAtMs: disabled ? 2 : 0,
+                              disabledReason: disabled ? "GONE" : "")
+    }
+
+    @Test("each endpoint gets the events it asked for, of jobs with its labels; they are stored with the change and handed over after it")
+    func messagesFollowChanges() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-outbox-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let endpoints = WebhookEndpoints([
+            Self.endpoint("ep_all", tenant: "acme"),
+            Self.endpoint("ep_ends", tenant: "acme", events: ["job.completed", "job.failed", "job.cancelled"]),
+            Self.endpoint("ep_haifa", tenant: "acme", labels: ["site": "haifa"]),
+            Self.endpoint("ep_off", tenant: "acme", disabled: true),
+            Self.endpoint("ep_globex", tenant: "globex"),
+        ])
+        let handed = Locked<[StoredOutboxMessage]>([])
+        endpoints.deliver { messages in handed.withLock { $0 += messages } }
+        let store = try SQLiteJobStore(directory: directory)
+        let registry = try JobRegistry(configuration: RegistryConfiguration(), store: store, outbox: endpoints)
+
+        let created = try ConfigureResponse(decoding: try Self.write { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(job: Job(type: "encode", labels: ["site": "eilat"])), tenant: "acme",
+                                   completion: completion)
+        }).job
+        let id = created.jobID
+        for update in [UpdateJobRequest(jobID: id, status: .running, progress: 10),
+                       UpdateJobRequest(jobID: id, logLines: ["only a log line"]),
+                       UpdateJobRequest(jobID: id, progress: 50, currentTask: "encoding"),
+                       UpdateJobRequest(jobID: id, status: .completed)] {
+            _ = try Self.write { completion throws(JobWireError) in try registry.update(update, tenant: "acme", completion: completion) }
+        }
+        _ = try Self.write { completion throws(JobWireError) in
+            try registry.configure(ConfigureRequest(job: Job(type: "other")), tenant: "initech", completion: completion)
+        }
+
+        let expected: [(String, String, UInt64)] = [
+            ("ep_all", "job.created", 1),
+            ("ep_all", "job.progress", 2), ("ep_all", "job.progress", 4),
+            ("ep_all", "job.completed", 5), ("ep_ends", "job.completed", 5),
+        ]
+        let stored = try store.loadWebhooks().pending
+        #expect(stored.map { ($0.endpointID, $0.type, $0.revision) }.elementsEqual(expected, by: ==), "\(stored.map { ($0.endpointID, $0.type, $0.revision) })")
+        #expect(handed.withLock { $0.map(\.messageID) } == stored.map(\.messageID), "handed over once committed, in commit order")
+        #expect(handed.withLock { $0 } == stored)
+        #expect(Set(stored.map(\.messageID)).count == stored.count, "one id per message")
+        let completed = try Job(decoding: try #require(stored.last).encodedJob)
+        #expect(completed.status == .completed && completed.revision == 5, "each message carries the job at its revision")
+    }
+}
+
+enum WebhookSignatureSecret {
+    static let example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+}
