@@ -1,0 +1,212 @@
+import Dispatch
+import JobWireJSON
+import JobWireProtocol
+import JobWireServer
+import JobWireSync
+import JobWireWebhookSignature
+
+/// Delivers the outbox: each endpoint's messages in lanes by job, so a job's
+/// messages go one after another in revision order while different jobs go
+/// side by side (at most ``Settings/maxInFlightPerEndpoint`` requests per
+/// endpoint: a slow receiver holds back only its own messages). A failed
+/// attempt is retried on ``WebhookRetrySchedule``; 410 Gone disables the
+/// endpoint. Every attempt and outcome is written to the store, which is
+/// what makes delivery at least once: a message is pending there until its
+/// delivery is recorded, and pending messages are sent again after a restart.
+public final class WebhookDispatcher: Sendable {
+    public struct Settings: Sendable {
+        public var schedule = WebhookRetrySchedule.standard
+        public var maxInFlightPerEndpoint = 4
+        public var timeoutMs: Int64 = 10_000
+        /// How long the previous secret keeps signing after a rotation.
+        public var rotationOverlapMs: Int64 = 24 * 3_600_000
+
+        public init() {}
+    }
+
+    private struct Entry: Sendable {
+        var message: StoredOutboxMessage
+        /// The body, made once from the stored job on the first attempt.
+        var body: [UInt8]?
+    }
+
+    private struct Lanes: Sendable {
+        /// Each job's messages, oldest first; the head is being sent or waits for its next attempt.
+        var byJob: [String: [Entry]] = [:]
+        /// Jobs whose head may be sent now, in the order they became ready.
+        var ready: [String] = []
+        var inFlight = 0
+    }
+
+    private let endpoints: WebhookEndpoints
+    private let store: any JobStore
+    private let transport: any WebhookTransport
+    private let settings: Settings
+    private let lanes = Locked<[String: Lanes]>([:])
+    private let timers = DispatchQueue(label: "jobwire.webhooks.timers")
+    private let stopped = Locked(false)
+
+    public init(endpoints: WebhookEndpoints, store: any JobStore, transport: any WebhookTransport, settings: Settings = Settings()) {
+        self.endpoints = endpoints
+        self.store = store
+        self.transport = transport
+        self.settings = settings
+    }
+
+    /// Takes over the messages the store kept and everything committed from now on.
+    public func start(pending: [StoredOutboxMessage]) {
+        endpoints.deliver { [weak self] messages in self?.enqueue(messages) }
+        enqueue(pending)
+    }
+
+    /// Stops sending; attempts in flight finish, nothing new starts.
+    public func stop() {
+        stopped.withLock { $0 = true }
+    }
+
+    /// Messages in the lanes, for Health and Stats: how many, and the oldest change's time.
+    public func backlog() -> (pending: Int, oldestChangedAtMs: Int64?) {
+        lanes.withLock { lanes in
+            var count = 0
+            var oldest: Int64?
+            for endpoint in lanes.values {
+                for entries in endpoint.byJob.values {
+                    count += entries.count
+                    if let first = entries.first?.message.changedAtMs { oldest = min(oldest ?? first, first) }
+                }
+            }
+            return (count, oldest)
+        }
+    }
+
+    func enqueue(_ messages: [StoredOutboxMessage]) {
+        var touched: Set<String> = []
+        lanes.withLock { lanes in
+            for message in messages {
+                var endpoint = lanes[message.endpointID, default: Lanes()]
+                let wasEmpty = endpoint.byJob[message.jobID]?.isEmpty ?? true
+                endpoint.byJob[message.jobID, default: []].append(Entry(message: message))
+                if wasEmpty {
+                    let wait = message.nextAttemptAtMs - WallClock.nowMs()
+                    if wait <= 0 { endpoint.ready.append(message.jobID) } else { schedule(message.endpointID, message.jobID, afterMs: wait) }
+                }
+                lanes[message.endpointID] = endpoint
+                touched.insert(message.endpointID)
+            }
+        }
+        for endpointID in touched { pump(endpointID) }
+    }
+
+    private func schedule(_ endpointID: String, _ jobID: String, afterMs: Int64) {
+        timers.asyncAfter(deadline: .now() + .milliseconds(Int(clamping: afterMs))) { [weak self] in
+            guard let self else { return }
+            self.lanes.withLock { $0[endpointID]?.ready.append(jobID) }
+            self.pump(endpointID)
+        }
+    }
+
+    /// Starts as many ready heads as the endpoint's bound allows.
+    private func pump(_ endpointID: String) {
+        guard !stopped.withLock({ $0 }) else { return }
+        guard let endpoint = endpoints.endpoint(endpointID), endpoint.disabledAtMs == 0 else { return }
+        while let (entry, body) = take(endpointID) {
+            send(entry, body: body, to: endpoint)
+        }
+    }
+
+    /// The next ready head with its body, counted in flight; nil when none may start.
+    private func take(_ endpointID: String) -> (Entry, [UInt8])? {
+        let next = lanes.withLock { (lanes) -> Entry? in
+            guard var endpoint = lanes[endpointID], endpoint.inFlight < settings.maxInFlightPerEndpoint,
+                  !endpoint.ready.isEmpty else { return nil }
+            let jobID = endpoint.ready.removeFirst()
+            guard let head = endpoint.byJob[jobID]?.first else {
+                lanes[endpointID] = endpoint
+                return nil
+            }
+            endpoint.inFlight += 1
+            lanes[endpointID] = endpoint
+            return head
+        }
+        guard let next else { return nil }
+        return (next, next.body ?? Self.body(of: next.message))
+    }
+
+    static func body(of message: StoredOutboxMessage) -> [UInt8] {
+        let type = WebhookEventType(rawValue: message.type) ?? .progress
+        let json = (try? Job(decoding: message.encodedJob)).map { JobJSON.encode($0) } ?? Array("null".utf8)
+        return WebhookPayload.body(type: type, changedAtMs: message.changedAtMs, jobJSON: json)
+    }
+
+    private func send(_ entry: Entry, body: [UInt8], to endpoint: StoredWebhookEndpoint) {
+        let now = WallClock.nowMs()
+        let secrets = endpoint.secrets.enumerated().compactMap { index, text -> WebhookSecret? in
+            // The previous secret signs too until its overlap ends.
+            if index > 0 && endpoint.previousSecretExpiresAtMs <= now { return nil }
+            return try? WebhookSecret(encoded: text)
+        }
+        let timestamp = now / 1000
+        let headers = [("content-type", "application/json"), ("user-agent", "JobWire-Webhooks/1"),
+                       ("webhook-id", entry.message.messageID), ("webhook-timestamp", String(timestamp)),
+                       ("webhook-signature", WebhookSignature.sign(messageID: entry.message.messageID, timestamp: timestamp,
+                                                                  body: body, secrets: secrets))]
+        transport.post(url: endpoint.url, headers: headers, body: body, timeoutMs: settings.timeoutMs) { [self] result in
+            finished(entry, body: body, endpointID: endpoint.endpointID, at: now, result)
+        }
+    }
+
+    private func finished(_ entry: Entry, body: [UInt8], endpointID: String, at startedAtMs: Int64, _ result: WebhookTransportResult) {
+        var message = entry.message
+        message.attempts += 1
+        let attempt = StoredDeliveryAttempt(messageID: message.messageID, attempt: message.attempts, atMs: startedAtMs,
+                                            httpStatus: result.httpStatus ?? 0, latencyMicros: result.latencyMicros,
+                                            error: result.error)
+        let status = result.httpStatus ?? 0
+        let delivered = (200...299).contains(status) && result.error.isEmpty
+        let gone = status == 410
+        let retryInMs = delivered || gone ? nil : settings.schedule.delayMs(beforeAttempt: message.attempts + 1)
+        let state: StoredOutboxMessage.State = delivered ? .delivered : (retryInMs == nil ? .givenUp : .pending)
+        let nextAttemptAtMs = retryInMs.map { WallClock.nowMs() + $0 } ?? 0
+        message.nextAttemptAtMs = nextAttemptAtMs
+        store.persist(.webhook(.attempted(attempt, attempts: message.attempts, nextAttemptAtMs: nextAttemptAtMs, state: state))) { _ in }
+        noteOutcome(endpointID: endpointID, delivered: delivered, gone: gone, at: startedAtMs)
+
+        lanes.withLock { lanes in
+            guard var endpoint = lanes[endpointID] else { return }
+            endpoint.inFlight -= 1
+            let jobID = message.jobID
+            if state == .pending, let retryInMs {
+                endpoint.byJob[jobID]?[0] = Entry(message: message, body: body)
+                schedule(endpointID, jobID, afterMs: retryInMs)
+            } else {
+                endpoint.byJob[jobID]?.removeFirst()
+                if endpoint.byJob[jobID]?.isEmpty == true {
+                    endpoint.byJob.removeValue(forKey: jobID)
+                } else {
+                    endpoint.ready.append(jobID)
+                }
+            }
+            lanes[endpointID] = endpoint
+        }
+        pump(endpointID)
+    }
+
+    /// Keeps the endpoint's failing-since time, and disables it on 410 Gone.
+    private func noteOutcome(endpointID: String, delivered: Bool, gone: Bool, at nowMs: Int64) {
+        guard var endpoint = endpoints.endpoint(endpointID) else { return }
+        let before = endpoint
+        if gone {
+            endpoint.disabledAtMs = nowMs
+            endpoint.disabledReason = "GONE: the receiver answered 410"
+        } else if delivered {
+            endpoint.failingSinceMs = 0
+        } else if endpoint.failingSinceMs == 0 {
+            endpoint.failingSinceMs = nowMs
+        }
+        guard endpoint != before else { return }
+        let updated = endpoint
+        store.persist(.webhook(.putEndpoint(updated))) { [endpoints] result in
+            if case .success = result { endpoints.put(updated) }
+        }
+    }
+}
