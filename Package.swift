@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // protoc-c output for proto/jobwire/v1/jobwire.proto, produced by
@@ -100,6 +101,18 @@ let package = Package(
             name: "JobWireWebhooks",
             dependencies: ["JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON", "JobWireServer", "JobWireSync"]
         ),
+        // Sending webhooks: AsyncHTTPClient, with the address policy applied to every address a
+        // receiver's name resolves to before each connection. Only jobwired links it.
+        .target(
+            name: "JobWireWebhookDelivery",
+            dependencies: [
+                "JobWireWebhooks",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Argument types that jobwired and jobwire share (one duration syntax for both).
         .target(
             name: "JobWireCommandLine",
@@ -175,8 +188,8 @@ let package = Package(
         ),
         .testTarget(
             name: "JobWireWebhooksTests",
-            dependencies: ["JobWireWebhooks", "JobWireWebhookSignature", "JobWireProtocol", "JobWireJSON", "JobWireServer",
-                           "JobWireTestSupport"]
+            dependencies: ["JobWireWebhooks", "JobWireWebhookSignature", "JobWireWebhookDelivery", "JobWireProtocol", "JobWireJSON",
+                           "JobWireServer", "JobWireTestSupport"]
         ),
         .testTarget(
             name: "JobWireClientTests",
