@@ -83,6 +83,7 @@ let package = Package(
                 "JobWireJSON",
                 "JobWireKeys",
                 "JobWireSync",
+                "JobWireWebhooks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,6 +125,8 @@ let package = Package(
             dependencies: [
                 "JobWireServer",
                 "JobWireHTTP",
+                "JobWireWebhooks",
+                "JobWireWebhookDelivery",
                 "JobWireKeys",
                 "JobWireCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -77,6 +77,8 @@ extension HTTPAPI {
         case ("stream-tokens", 1):
             guard method == .POST else { return Self.methodNotAllowed("POST") }
             return mintStreamToken(request)
+        case ("webhooks", _):
+            return routeWebhooks(request, path)
         case ("openapi.json", 1):
             guard method == .GET || method == .HEAD else { return Self.methodNotAllowed("GET") }
             var response = HTTPResponse.json(OpenAPIDocument.bytes)

@@ -2,6 +2,7 @@ import JobWireJSON
 import JobWireKeys
 import JobWireProtocol
 import JobWireServer
+import JobWireWebhooks
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -22,11 +23,14 @@ final class HTTPAPI: Sendable {
     let jobJSON = JobJSONCache()
     let events = EventEncodingCache()
     let streamTokens: StreamTokens
+    /// Webhook endpoint management (nil: the server sends no webhooks).
+    let webhooks: WebhookService?
     /// Each event loop's mailbox for the registry's deliveries, by loop.
     private let mailboxes: [ObjectIdentifier: LoopMailbox]
 
     init(service: JobService, configuration: HTTPConfiguration, serverConfiguration: ServerConfiguration, logger: Logger,
-         eventLoops: [any EventLoop]) {
+         eventLoops: [any EventLoop], webhooks: WebhookService? = nil) {
+        self.webhooks = webhooks
         self.mailboxes = Dictionary(uniqueKeysWithValues: eventLoops.map { (ObjectIdentifier($0), LoopMailbox(eventLoop: $0)) })
         self.service = service
         self.configuration = configuration

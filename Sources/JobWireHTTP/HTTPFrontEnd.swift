@@ -1,6 +1,7 @@
 import Dispatch
 import JobWireProtocol
 import JobWireServer
+import JobWireWebhooks
 import JobWireSync
 import Logging
 import NIOCore
@@ -21,12 +22,13 @@ public final class HTTPFrontEnd: Sendable {
     private let connections: HTTPConnections
     private let channel = Locked<(any Channel)?>(nil)
 
-    public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger) {
+    /// `webhooks` manages the tenants' webhook endpoints at `/v1/webhooks` (nil: 501 there).
+    public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger, webhooks: WebhookService? = nil) {
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.api = HTTPAPI(service: server.service, configuration: configuration,
                            serverConfiguration: server.configuration, logger: logger,
-                           eventLoops: Array(group.makeIterator()))
+                           eventLoops: Array(group.makeIterator()), webhooks: webhooks)
         self.connections = HTTPConnections(limit: configuration.maxConnections)
         let connections = self.connections
         server.service.addHealthCheck {

@@ -95,11 +95,16 @@ public final class WebhookEndpoints: JobChangeOutbox {
 
     /// `msg_` and 32 random hexadecimal digits: the `webhook-id` of every attempt.
     static func newMessageID() -> String {
+        "msg_" + randomHex()
+    }
+
+    /// 128 random bits as 32 hexadecimal digits.
+    static func randomHex() -> String {
         var generator = SystemRandomNumberGenerator()
         func hex(_ value: UInt64) -> String {
             let digits = String(value, radix: 16)
             return String(repeating: "0", count: 16 - digits.count) + digits
         }
-        return "msg_" + hex(generator.next()) + hex(generator.next())
+        return hex(generator.next()) + hex(generator.next())
     }
 }

@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import JobWireCommandLine
 import JobWireHTTP
+import JobWireWebhookDelivery
+import JobWireWebhooks
 import JobWireKeys
 import JobWireProtocol
 import JobWireServer
@@ -114,6 +116,9 @@ struct JobWired: ParsableCommand {
     @Option(help: "Connections one client address may hold at once (0: no limit).")
     var maxConnectionsPerAddress = 4_096
 
+    @OptionGroup(title: "Webhooks")
+    var webhookOptions: WebhookOptions
+
     @OptionGroup(title: "HTTP/JSON and Server-Sent Events")
     var http: HTTPOptions
 
@@ -208,10 +213,19 @@ struct JobWired: ParsableCommand {
             case .sqlite: try SQLiteJobStore(directory: dataDir ?? "data", logLinesPerJob: configuration.registry.logLinesPerJob,
                                              historyPerJob: configuration.registry.historyPerJob)
             }
-            server = try JobWireServer(configuration: configuration, store: jobStore, logger: logger)
+            let storedWebhooks = try jobStore.loadWebhooks()
+            let endpoints = WebhookEndpoints(storedWebhooks.endpoints)
+            let dispatcher = WebhookDispatcher(endpoints: endpoints, store: jobStore,
+                                               transport: HTTPWebhookTransport(policy: webhookOptions.policy),
+                                               settings: webhookOptions.dispatcherSettings)
+            var webhookSettings = WebhookService.Settings()
+            webhookSettings.policy = webhookOptions.policy
+            let webhooks = WebhookService(endpoints: endpoints, store: jobStore, dispatcher: dispatcher, settings: webhookSettings)
+            server = try JobWireServer(configuration: configuration, store: jobStore, outbox: endpoints, logger: logger)
             boundPort = try server.start()
+            dispatcher.start(pending: storedWebhooks.pending)
             if !http.noHTTP {
-                let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger)
+                let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger, webhooks: webhooks)
                 httpPort = try front.start()
                 httpFrontEnd = front
             }

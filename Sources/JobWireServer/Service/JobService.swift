@@ -85,9 +85,15 @@ public final class JobService: Sendable {
     /// limits let it through. Checked before the request is decoded, so a
     /// refused call has done nothing and is always safe to retry.
     public func admit(_ principal: Principal, to method: Method, tenant requested: String) throws(JobWireError) -> Caller {
-        guard principal.role.allows(method) else {
+        try admit(principal, needing: Role.required(for: method), for: String(method.shortName), tenant: requested)
+    }
+
+    /// Admits a call that is not one of the job API's methods (managing
+    /// webhooks) by the same rules: `role` at least, the tenant, the rate limits.
+    public func admit(_ principal: Principal, needing role: Role, for action: String, tenant requested: String) throws(JobWireError) -> Caller {
+        guard principal.role >= role else {
             throw JobWireError(.permissionDenied, Reason.permissionDenied,
-                               "role \(principal.role.rawValue) may not call \(method.shortName)")
+                               "role \(principal.role.rawValue) may not call \(action)")
         }
         let tenant = requested.isEmpty ? principal.tenant : requested
         guard tenant == principal.tenant || principal.role.spansTenants else {

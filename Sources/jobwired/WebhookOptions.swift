@@ -1,0 +1,33 @@
+import ArgumentParser
+import JobWireCommandLine
+import JobWireWebhooks
+
+/// Webhook delivery's options (docs/WEBHOOKS.md).
+struct WebhookOptions: ParsableArguments {
+    @Flag(help: "Let webhook endpoints be loopback, private, link-local or shared addresses (receivers on this machine or network, and tests). Cloud metadata addresses stay refused.")
+    var webhooksAllowPrivate = false
+
+    @Option(help: "How long a webhook receiver has to answer.")
+    var webhookTimeout = DurationArgument(milliseconds: 10_000)
+
+    @Option(parsing: .upToNextOption,
+            help: "The waits before each retry of a failed webhook message, e.g. 5s 5m 30m (default: Standard Webhooks' 5s 5m 30m 2h 5h 10h 10h, ±20 % jitter; given here, no jitter).")
+    var webhookRetryDelays: [DurationArgument] = []
+
+    func validate() throws {
+        guard (100...300_000).contains(webhookTimeout.milliseconds) else {
+            throw ValidationError("--webhook-timeout must be between 100ms and 5m")
+        }
+    }
+
+    var policy: WebhookAddressPolicy { WebhookAddressPolicy(allowPrivate: webhooksAllowPrivate) }
+
+    var dispatcherSettings: WebhookDispatcher.Settings {
+        var settings = WebhookDispatcher.Settings()
+        settings.timeoutMs = webhookTimeout.milliseconds
+        if !webhookRetryDelays.isEmpty {
+            settings.schedule = WebhookRetrySchedule(delaysMs: [0] + webhookRetryDelays.map(\.milliseconds), jitter: 0)
+        }
+        return settings
+    }
+}
