@@ -18,8 +18,8 @@ public final class WebhookDispatcher: Sendable {
         public var schedule = WebhookRetrySchedule.standard
         public var maxInFlightPerEndpoint = 4
         public var timeoutMs: Int64 = 10_000
-        /// How long the previous secret keeps signing after a rotation.
-        public var rotationOverlapMs: Int64 = 24 * 3_600_000
+        /// An endpoint whose every delivery has failed for this long is disabled.
+        public var disableAfterFailingMs: Int64 = 5 * 24 * 3_600_000
 
         public init() {}
     }
@@ -202,6 +202,9 @@ public final class WebhookDispatcher: Sendable {
             endpoint.failingSinceMs = 0
         } else if endpoint.failingSinceMs == 0 {
             endpoint.failingSinceMs = nowMs
+        } else if nowMs - endpoint.failingSinceMs >= settings.disableAfterFailingMs {
+            endpoint.disabledAtMs = nowMs
+            endpoint.disabledReason = "FAILING: every delivery failed since \(ISO8601.string(milliseconds: endpoint.failingSinceMs))"
         }
         guard endpoint != before else { return }
         let updated = endpoint

@@ -11,13 +11,20 @@ public final class WebhookEndpoints: JobChangeOutbox {
         var byID: [String: StoredWebhookEndpoint] = [:]
         /// Enabled endpoints by tenant, in creation order.
         var byTenant: [String: [StoredWebhookEndpoint]] = [:]
+        /// When each endpoint last got a `job.progress` message of each job (by "endpoint job").
+        var lastProgressMs: [String: Int64] = [:]
     }
 
     private let state: Locked<State>
+    /// At most one `job.progress` message per job and endpoint in this many milliseconds.
+    private let progressIntervalMs: Int64
     /// Receives the committed messages (the dispatcher); set once at start.
     private let delivery: Locked<(@Sendable ([StoredOutboxMessage]) -> Void)?> = Locked(nil)
 
-    public init(_ endpoints: [StoredWebhookEndpoint] = []) {
+    /// `progressIntervalMs`: at most one `job.progress` message per job and endpoint in that time (the first change in
+    /// it; the job's later state comes with its next message).
+    public init(_ endpoints: [StoredWebhookEndpoint] = [], progressIntervalMs: Int64 = 5_000) {
+        self.progressIntervalMs = progressIntervalMs
         var initial = State()
         for endpoint in endpoints { Self.put(endpoint, in: &initial) }
         state = Locked(initial)
@@ -43,6 +50,11 @@ public final class WebhookEndpoints: JobChangeOutbox {
 
     public func endpoint(_ endpointID: String) -> StoredWebhookEndpoint? {
         state.withLock { $0.byID[endpointID] }
+    }
+
+    /// Every endpoint of every tenant.
+    public func all() -> [StoredWebhookEndpoint] {
+        state.withLock { Array($0.byID.values) }
     }
 
     /// A tenant's endpoints, enabled or not, in creation order.
@@ -73,9 +85,32 @@ public final class WebhookEndpoints: JobChangeOutbox {
 
     public func messages(previous: Job?, current: Job, revision: UInt64, encodedJob: [UInt8], changedAtMs: Int64) -> [StoredOutboxMessage] {
         guard let type = WebhookEventType.of(current, previous: previous) else { return [] }
-        let endpoints = state.withLock { $0.byTenant[current.tenant] ?? [] }
+        let interval = progressIntervalMs
+        let transition = previous.map { $0.status != current.status } ?? true
+        let endpoints = state.withLock { state -> [StoredWebhookEndpoint] in
+            let all = state.byTenant[current.tenant] ?? []
+            if current.status.isTerminal {
+                for endpoint in all { state.lastProgressMs.removeValue(forKey: endpoint.endpointID + " " + current.jobID) }
+            } else if state.lastProgressMs.count > 10_000 {
+                // Jobs deleted before they ended leave entries: drop those whose interval is over.
+                state.lastProgressMs = state.lastProgressMs.filter { changedAtMs - $0.value < interval }
+            }
+            let wanting = all.filter { Self.wants($0, type, current.labels) }
+            // Progress is coalesced: the first change of each interval makes a message, the rest none. A status
+            // transition is always sent (and starts an interval); any other event too, and it ends the interval.
+            return wanting.filter { endpoint in
+                let key = endpoint.endpointID + " " + current.jobID
+                guard type == .progress else {
+                    if !current.status.isTerminal { state.lastProgressMs.removeValue(forKey: key) }
+                    return true
+                }
+                if !transition, let last = state.lastProgressMs[key], changedAtMs - last < interval { return false }
+                state.lastProgressMs[key] = changedAtMs
+                return true
+            }
+        }
         var messages: [StoredOutboxMessage] = []
-        for endpoint in endpoints where Self.wants(endpoint, type, current.labels) {
+        for endpoint in endpoints {
             messages.append(StoredOutboxMessage(
                 messageID: Self.newMessageID(), endpointID: endpoint.endpointID, tenant: current.tenant, jobID: current.jobID,
                 revision: revision, type: type.rawValue, changedAtMs: changedAtMs, encodedJob: encodedJob,

@@ -105,9 +105,27 @@ public final class WebhookService: Sendable {
         }
     }
 
-    /// Messages waiting in the outbox, and the oldest one's change time (Health, Stats).
+    /// Messages waiting in the outbox, and the oldest one's change time.
     public func backlog() -> (pending: Int, oldestChangedAtMs: Int64?) {
         dispatcher?.backlog() ?? (0, nil)
+    }
+
+    /// The `webhooks` component of detailed Health: messages pending, the oldest one's age, endpoints failing or
+    /// disabled. A warning while an endpoint fails or the oldest message waits over an hour; webhooks never make
+    /// the server NOT_SERVING.
+    public func health(nowMs: Int64 = WallClock.nowMs()) -> ComponentHealth {
+        let (pending, oldest) = backlog()
+        let all = endpoints.all()
+        let failing = all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count
+        let disabled = all.filter { $0.disabledAtMs > 0 }.count
+        let oldestAgeMs = oldest.map { max(0, nowMs - $0) } ?? 0
+        var problems: [String] = []
+        if failing > 0 { problems.append("\(failing) endpoint(s) failing") }
+        if oldestAgeMs > 3_600_000 { problems.append("the oldest message has waited \(oldestAgeMs / 60_000) min") }
+        return ComponentHealth(name: "webhooks", state: problems.isEmpty ? .ok : .warning, message: problems.joined(separator: "; "),
+                               measures: ["pending_messages": Double(pending), "oldest_message_age_ms": Double(oldestAgeMs),
+                                          "endpoints": Double(all.count), "failing_endpoints": Double(failing),
+                                          "disabled_endpoints": Double(disabled)])
     }
 
     /// `ep_` and 32 random hexadecimal digits.

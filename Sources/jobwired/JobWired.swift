@@ -214,7 +214,8 @@ struct JobWired: ParsableCommand {
                                              historyPerJob: configuration.registry.historyPerJob)
             }
             let storedWebhooks = try jobStore.loadWebhooks()
-            let endpoints = WebhookEndpoints(storedWebhooks.endpoints)
+            let endpoints = WebhookEndpoints(storedWebhooks.endpoints,
+                                             progressIntervalMs: webhookOptions.webhookProgressInterval.milliseconds)
             let dispatcher = WebhookDispatcher(endpoints: endpoints, store: jobStore,
                                                transport: HTTPWebhookTransport(policy: webhookOptions.policy),
                                                settings: webhookOptions.dispatcherSettings)
@@ -224,6 +225,7 @@ struct JobWired: ParsableCommand {
             server = try JobWireServer(configuration: configuration, store: jobStore, outbox: endpoints, logger: logger)
             boundPort = try server.start()
             dispatcher.start(pending: storedWebhooks.pending)
+            server.service.addHealthCheck { webhooks.health() }
             if !http.noHTTP {
                 let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger, webhooks: webhooks)
                 httpPort = try front.start()

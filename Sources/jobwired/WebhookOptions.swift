@@ -14,6 +14,12 @@ struct WebhookOptions: ParsableArguments {
             help: "The waits before each retry of a failed webhook message, e.g. 5s 5m 30m (default: Standard Webhooks' 5s 5m 30m 2h 5h 10h 10h, ±20 % jitter; given here, no jitter).")
     var webhookRetryDelays: [DurationArgument] = []
 
+    @Option(help: "At most one job.progress message per job and endpoint in this time.")
+    var webhookProgressInterval = DurationArgument(milliseconds: 5_000)
+
+    @Option(help: "An endpoint whose every delivery has failed for this long is disabled.")
+    var webhookDisableAfter = DurationArgument(milliseconds: 5 * 24 * 3_600_000)
+
     func validate() throws {
         guard (100...300_000).contains(webhookTimeout.milliseconds) else {
             throw ValidationError("--webhook-timeout must be between 100ms and 5m")
@@ -25,6 +31,7 @@ struct WebhookOptions: ParsableArguments {
     var dispatcherSettings: WebhookDispatcher.Settings {
         var settings = WebhookDispatcher.Settings()
         settings.timeoutMs = webhookTimeout.milliseconds
+        settings.disableAfterFailingMs = webhookDisableAfter.milliseconds
         if !webhookRetryDelays.isEmpty {
             settings.schedule = WebhookRetrySchedule(delaysMs: [0] + webhookRetryDelays.map(\.milliseconds), jitter: 0)
         }

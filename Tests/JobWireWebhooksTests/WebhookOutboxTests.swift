@@ -40,7 +40,7 @@ struct WebhookOutboxTests {
             Self.endpoint("ep_haifa", tenant: "acme", labels: ["site": "haifa"]),
             Self.endpoint("ep_off", tenant: "acme", disabled: true),
             Self.endpoint("ep_globex", tenant: "globex"),
-        ])
+        ], progressIntervalMs: 0)
         let handed = Locked<[StoredOutboxMessage]>([])
         endpoints.deliver { messages in handed.withLock { $0 += messages } }
         let store = try SQLiteJobStore(directory: directory)
@@ -73,6 +73,26 @@ struct WebhookOutboxTests {
         #expect(Set(stored.map(\.messageID)).count == stored.count, "one id per message")
         let completed = try Job(decoding: try #require(stored.last).encodedJob)
         #expect(completed.status == .completed && completed.revision == 5, "each message carries the job at its revision")
+    }
+}
+
+extension WebhookOutboxTests {
+    @Test("progress is coalesced: one message per job and endpoint per interval; other events always, and they end the interval")
+    func progressIsCoalesced() {
+        let endpoints = WebhookEndpoints([Self.endpoint("ep", tenant: "acme")], progressIntervalMs: 1_000)
+        var job = Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", tenant: "acme", status: .running, attempt: 1)
+        func change(_ edit: (inout Job) -> Void, at ms: Int64) -> [String] {
+            let previous = job
+            edit(&job)
+            return endpoints.messages(previous: previous, current: job, revision: 1, encodedJob: [], changedAtMs: ms).map(\.type)
+        }
+        #expect(change({ $0.progress = 10 }, at: 10_000) == ["job.progress"])
+        #expect(change({ $0.progress = 20 }, at: 10_500).isEmpty, "within the interval")
+        #expect(change({ $0.progress = 30 }, at: 10_999).isEmpty)
+        #expect(change({ $0.progress = 40 }, at: 11_000) == ["job.progress"], "the next interval")
+        #expect(change({ $0.status = .cancelling }, at: 11_100) == ["job.progress"], "a status change is progress too, but starts afresh")
+        #expect(change({ $0.progress = 50 }, at: 11_200).isEmpty)
+        #expect(change({ $0.status = .cancelled }, at: 11_300) == ["job.cancelled"], "an end is never held back")
     }
 }
 

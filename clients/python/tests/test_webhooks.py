@@ -114,6 +114,9 @@ def test_410_gone_disables_the_endpoint_and_says_why(start_server: StartServer, 
     client.configure(JobSpec(type="t"))
     time.sleep(0.3)
     assert len(receiver.received()) == 1, "nothing more to a disabled endpoint"
+    status, _, health = server.json("GET", "/v1/health/detailed")
+    webhooks = next(component for component in health["components"] if component["name"] == "webhooks")
+    assert webhooks["measures"]["disabled_endpoints"] == 1 and webhooks["measures"]["endpoints"] == 1, webhooks
 
 
 def test_private_and_metadata_addresses_are_refused_without_the_flag(start_server: StartServer) -> None:
