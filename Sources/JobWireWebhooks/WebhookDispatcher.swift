@@ -79,6 +79,11 @@ public final class WebhookDispatcher: Sendable {
         }
     }
 
+    /// Drops a deleted endpoint's messages (the store has dropped them already); attempts in flight finish unheard.
+    public func forget(endpointID: String) {
+        _ = lanes.withLock { $0.removeValue(forKey: endpointID) }
+    }
+
     func enqueue(_ messages: [StoredOutboxMessage]) {
         var touched: Set<String> = []
         lanes.withLock { lanes in
@@ -117,16 +122,16 @@ public final class WebhookDispatcher: Sendable {
     /// The next ready head with its body, counted in flight; nil when none may start.
     private func take(_ endpointID: String) -> (Entry, [UInt8])? {
         let next = lanes.withLock { (lanes) -> Entry? in
-            guard var endpoint = lanes[endpointID], endpoint.inFlight < settings.maxInFlightPerEndpoint,
-                  !endpoint.ready.isEmpty else { return nil }
-            let jobID = endpoint.ready.removeFirst()
-            guard let head = endpoint.byJob[jobID]?.first else {
-                lanes[endpointID] = endpoint
-                return nil
+            guard var endpoint = lanes[endpointID], endpoint.inFlight < settings.maxInFlightPerEndpoint else { return nil }
+            defer { lanes[endpointID] = endpoint }
+            while !endpoint.ready.isEmpty {
+                let jobID = endpoint.ready.removeFirst()
+                // A lane emptied meanwhile (its endpoint's messages forgotten) leaves a stale entry: skip it.
+                guard let head = endpoint.byJob[jobID]?.first else { continue }
+                endpoint.inFlight += 1
+                return head
             }
-            endpoint.inFlight += 1
-            lanes[endpointID] = endpoint
-            return head
+            return nil
         }
         guard let next else { return nil }
         return (next, next.body ?? Self.body(of: next.message))
@@ -172,7 +177,9 @@ public final class WebhookDispatcher: Sendable {
         noteOutcome(endpointID: endpointID, delivered: delivered, gone: gone, at: startedAtMs)
 
         lanes.withLock { lanes in
-            guard var endpoint = lanes[endpointID] else { return }
+            guard var endpoint = lanes[endpointID], endpoint.byJob[message.jobID]?.first?.message.messageID == message.messageID else {
+                return
+            }
             endpoint.inFlight -= 1
             let jobID = message.jobID
             if state == .pending, let retryInMs {

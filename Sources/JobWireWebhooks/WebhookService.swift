@@ -88,6 +88,7 @@ public final class WebhookService: Sendable {
         _ = try endpoint(endpointID, tenant: tenant)
         // Out of the table first: no new message is made for it while the store forgets it.
         endpoints.remove(endpointID)
+        dispatcher?.forget(endpointID: endpointID)
         store.persist(.webhook(.removeEndpoint(endpointID: endpointID))) { result in completion(result) }
     }
 

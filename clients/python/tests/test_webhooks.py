@@ -200,3 +200,6 @@ def test_endpoints_belong_to_a_tenant_and_readers_only_look(start_server: StartS
     status, _, _ = server.json("DELETE", f"/v1/webhooks/{endpoint['id']}", api_key=keyring["acme-client"])
     assert status == 200
     assert server.json("GET", "/v1/webhooks", api_key=keyring["acme-client"])[2] == {"webhooks": []}
+    server.client(keyring["acme-client"]).configure(JobSpec(type="after the delete"))
+    time.sleep(0.3)
+    assert len(receiver.received()) == 1, "a deleted endpoint gets nothing more"
