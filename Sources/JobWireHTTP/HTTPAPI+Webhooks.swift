@@ -76,9 +76,69 @@ extension HTTPAPI {
             default:
                 return Self.methodNotAllowed("GET, DELETE")
             }
+        case 3 where path.last == "deliveries":
+            guard method == .GET || method == .HEAD else { return Self.methodNotAllowed("GET") }
+            let endpointID = path[path.startIndex + 1]
+            return webhookCall(request, write: false, "ListWebhookDeliveries") { caller, webhooks throws(JobWireError) in
+                try Self.allowOnly(["limit"], in: request)
+                let limit: Int = try Self.integer("limit", in: request) ?? 50
+                guard (1...500).contains(limit) else { throw Self.invalid("limit must be 1 to 500") }
+                return Self.pending { finish throws(JobWireError) in
+                    try webhooks.deliveries(endpointID, tenant: caller.tenant, limit: limit) { result in
+                        finish(result.map { .json(.object(["deliveries": .array($0.map(Self.json))])) })
+                    }
+                }
+            }
+        case 4 where path[path.startIndex + 2] == "deliveries":
+            let endpointID = path[path.startIndex + 1]
+            let target = path[path.startIndex + 3]
+            guard let colon = target.lastIndex(of: ":"), target[target.index(after: colon)...] == "redeliver" else {
+                return Self.notFound(request)
+            }
+            guard method == .POST else { return Self.methodNotAllowed("POST") }
+            let messageID = String(target[..<colon])
+            return webhookCall(request, write: true, "RedeliverWebhook") { caller, webhooks throws(JobWireError) in
+                try Self.allowOnly([], in: request)
+                return Self.pending { finish throws(JobWireError) in
+                    try webhooks.redeliver(messageID, endpointID: endpointID, tenant: caller.tenant) { result in
+                        finish(result.map { message in
+                            .json(Self.json(StoredDelivery(message: message, attempts: [])), status: .accepted)
+                        })
+                    }
+                }
+            }
         default:
             return Self.notFound(request)
         }
+    }
+
+    /// A delivery as the list shows it: the message, its state and every attempt.
+    static func json(_ delivery: StoredDelivery) -> JSONValue {
+        let message = delivery.message
+        let state = switch message.state {
+        case .pending: "pending"
+        case .delivered: "delivered"
+        case .givenUp: "given_up"
+        }
+        return .object([
+            .init("message_id", .string(message.messageID)),
+            .init("type", .string(message.type)),
+            .init("job_id", .string(message.jobID)),
+            .init("revision", .int(Int64(clamping: message.revision))),
+            .init("changed_at", .string(ISO8601.string(milliseconds: message.changedAtMs))),
+            .init("state", .string(state)),
+            .init("next_attempt_at", message.state == .pending && message.nextAttemptAtMs > 0
+                ? .string(ISO8601.string(milliseconds: message.nextAttemptAtMs)) : .null),
+            .init("attempts", .array(delivery.attempts.map { attempt in
+                .object([
+                    .init("attempt", .int(Int64(attempt.attempt))),
+                    .init("at", .string(ISO8601.string(milliseconds: attempt.atMs))),
+                    .init("http_status", attempt.httpStatus == 0 ? .null : .int(Int64(attempt.httpStatus))),
+                    .init("latency_ms", .double(Double(attempt.latencyMicros) / 1_000)),
+                    .init("error", .string(attempt.error)),
+                ])
+            })),
+        ])
     }
 
     /// Authenticates and admits a webhook call by the job service's rules.

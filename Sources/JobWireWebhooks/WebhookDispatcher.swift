@@ -20,6 +20,8 @@ public final class WebhookDispatcher: Sendable {
         public var timeoutMs: Int64 = 10_000
         /// An endpoint whose every delivery has failed for this long is disabled.
         public var disableAfterFailingMs: Int64 = 5 * 24 * 3_600_000
+        /// Delivered and given-up messages, with their attempts, are kept this long (from their change), then pruned.
+        public var deliveryRetentionMs: Int64 = 7 * 24 * 3_600_000
 
         public init() {}
     }
@@ -57,6 +59,15 @@ public final class WebhookDispatcher: Sendable {
     public func start(pending: [StoredOutboxMessage]) {
         endpoints.deliver { [weak self] messages in self?.enqueue(messages) }
         enqueue(pending)
+        prunePeriodically()
+    }
+
+    /// Drops finished messages older than the retention, now and then every tenth of it (at most hourly).
+    private func prunePeriodically() {
+        guard !stopped.withLock({ $0 }) else { return }
+        store.persist(.webhook(.pruneDeliveries(before: WallClock.nowMs() - settings.deliveryRetentionMs))) { _ in }
+        let everyMs = min(max(settings.deliveryRetentionMs / 10, 1_000), 3_600_000)
+        timers.asyncAfter(deadline: .now() + .milliseconds(Int(everyMs))) { [weak self] in self?.prunePeriodically() }
     }
 
     /// Stops sending; attempts in flight finish, nothing new starts.
@@ -84,7 +95,7 @@ public final class WebhookDispatcher: Sendable {
         _ = lanes.withLock { $0.removeValue(forKey: endpointID) }
     }
 
-    func enqueue(_ messages: [StoredOutboxMessage]) {
+    public func enqueue(_ messages: [StoredOutboxMessage]) {
         var touched: Set<String> = []
         lanes.withLock { lanes in
             for message in messages {

@@ -106,6 +106,43 @@ public final class WebhookService: Sendable {
         }
     }
 
+    /// The endpoint's latest messages (newest first, at most `limit`) with every attempt: status, latency, error.
+    public func deliveries(_ endpointID: String, tenant: String, limit: Int,
+                           completion: @escaping Completion<[StoredDelivery]>) throws(JobWireError) {
+        _ = try endpoint(endpointID, tenant: tenant)
+        store.webhookDeliveries(endpointID: endpointID, limit: limit, completion: completion)
+    }
+
+    /// Sends a delivered or given-up message again, now, with its `webhook-id`; a pending one is already on its way (409).
+    public func redeliver(_ messageID: String, endpointID: String, tenant: String,
+                          completion: @escaping Completion<StoredOutboxMessage>) throws(JobWireError) {
+        _ = try endpoint(endpointID, tenant: tenant)
+        store.webhookMessage(messageID: messageID) { [store, dispatcher] result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(nil):
+                completion(.failure(JobWireError(.notFound, "DELIVERY_NOT_FOUND", "no message \(messageID.prefix(64)) of this endpoint")))
+            case .success(var message?):
+                guard message.endpointID == endpointID else {
+                    completion(.failure(JobWireError(.notFound, "DELIVERY_NOT_FOUND", "no message \(messageID.prefix(64)) of this endpoint")))
+                    return
+                }
+                guard message.state != .pending else {
+                    completion(.failure(JobWireError(.failedPrecondition, "DELIVERY_PENDING", "the message is still being delivered")))
+                    return
+                }
+                message.state = .pending
+                message.nextAttemptAtMs = WallClock.nowMs()
+                let requeued = message
+                store.persist(.webhook(.requeue(messageID: messageID, nextAttemptAtMs: requeued.nextAttemptAtMs))) { stored in
+                    if case .success = stored { dispatcher?.enqueue([requeued]) }
+                    completion(stored.map { requeued })
+                }
+            }
+        }
+    }
+
     /// Messages waiting in the outbox, and the oldest one's change time.
     public func backlog() -> (pending: Int, oldestChangedAtMs: Int64?) {
         dispatcher?.backlog() ?? (0, nil)

@@ -20,6 +20,9 @@ struct WebhookOptions: ParsableArguments {
     @Option(help: "An endpoint whose every delivery has failed for this long is disabled.")
     var webhookDisableAfter = DurationArgument(milliseconds: 5 * 24 * 3_600_000)
 
+    @Option(help: "How long delivered and given-up webhook messages, with their attempts, are kept.")
+    var webhookDeliveryRetention = DurationArgument(milliseconds: 7 * 24 * 3_600_000)
+
     func validate() throws {
         guard (100...300_000).contains(webhookTimeout.milliseconds) else {
             throw ValidationError("--webhook-timeout must be between 100ms and 5m")
@@ -32,6 +35,7 @@ struct WebhookOptions: ParsableArguments {
         var settings = WebhookDispatcher.Settings()
         settings.timeoutMs = webhookTimeout.milliseconds
         settings.disableAfterFailingMs = webhookDisableAfter.milliseconds
+        settings.deliveryRetentionMs = webhookDeliveryRetention.milliseconds
         if !webhookRetryDelays.isEmpty {
             settings.schedule = WebhookRetrySchedule(delaysMs: [0] + webhookRetryDelays.map(\.milliseconds), jitter: 0)
         }

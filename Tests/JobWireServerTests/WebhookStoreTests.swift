@@ -105,4 +105,29 @@ struct WebhookStoreTests {
         #expect(restored.map(\.summary.revision) == [1], "the job is at its first revision, as committed")
         #expect(try store.loadWebhooks().pending.map(\.type) == ["job.created"])
     }
+
+    @Test("pruning drops finished messages older than the retention with their attempts, never pending ones")
+    func pruning() throws {
+        let directory = DurableStoreTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteJobStore(directory: directory)
+        var job = Job(jobID: "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", tenant: "acme", type: "encode", status: .pending, attempt: 1,
+                      createdAtMs: 1_000, updatedAtMs: 1_000, revision: 1)
+        let old = Self.message("msg_old", endpoint: "ep_1", job: job, type: "job.created")
+        job.revision = 2
+        job.updatedAtMs = 5_000
+        let recent = Self.message("msg_recent", endpoint: "ep_1", job: job, type: "job.progress")
+        job.revision = 3
+        job.updatedAtMs = 1_500
+        let stillPending = Self.message("msg_pending", endpoint: "ep_1", job: job, type: "job.progress")
+        _ = Self.persist(store, [Self.jobChange(job, sequence: 1, outbox: [old, recent, stillPending])])
+        for id in ["msg_old", "msg_recent"] {
+            let attempt = StoredDeliveryAttempt(messageID: id, attempt: 1, atMs: 6_000, httpStatus: 200, latencyMicros: 1, error: "")
+            _ = Self.persist(store, [.webhook(.attempted(attempt, attempts: 1, nextAttemptAtMs: 0, state: .delivered))])
+        }
+        _ = Self.persist(store, [.webhook(.pruneDeliveries(before: 2_000))])
+        let database = try SQLiteDatabase(path: directory + "/" + SQLiteJobStore.fileName)
+        #expect(try database.texts("SELECT message_id FROM webhook_messages ORDER BY message_id") == ["msg_pending", "msg_recent"])
+        #expect(try database.texts("SELECT message_id FROM webhook_attempts") == ["msg_recent"])
+    }
 }

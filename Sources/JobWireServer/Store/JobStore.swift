@@ -57,6 +57,13 @@ public protocol JobStore: Sendable {
     /// A store that keeps none (the default) starts with none.
     func loadWebhooks() throws(JobWireError) -> StoredWebhooks
 
+    /// An endpoint's latest messages, newest first, at most `limit`, with their attempts (the deliveries list); and
+    /// one message whole (a redelivery). Read on the store's own queue; `completion` runs there. A store that keeps
+    /// no webhook history (the default, and the memory store) answers none.
+    func webhookDeliveries(endpointID: String, limit: Int,
+                           completion: @escaping @Sendable (Result<[StoredDelivery], JobWireError>) -> Void)
+    func webhookMessage(messageID: String, completion: @escaping @Sendable (Result<StoredOutboxMessage?, JobWireError>) -> Void)
+
     /// Why the store stopped, once a commit failed; nil while it works. A
     /// stopped store fails every later change at once, so what it holds stays
     /// exactly the changes it acknowledged, in order; the registry then
@@ -80,6 +87,14 @@ extension JobStore {
     public var dataDirectory: String? { nil }
     public var lastCommitMicros: UInt64 { 0 }
     public func loadWebhooks() throws(JobWireError) -> StoredWebhooks { StoredWebhooks() }
+    public func webhookDeliveries(endpointID: String, limit: Int,
+                                  completion: @escaping @Sendable (Result<[StoredDelivery], JobWireError>) -> Void) {
+        completion(.success([]))
+    }
+    public func webhookMessage(messageID: String,
+                               completion: @escaping @Sendable (Result<StoredOutboxMessage?, JobWireError>) -> Void) {
+        completion(.success(nil))
+    }
 }
 
 /// A job's removal from the registry (deleted or expired), kept so that a

@@ -125,3 +125,14 @@ public struct StoredWebhooks: Sendable, Equatable {
         self.pending = pending
     }
 }
+
+/// A message as the deliveries list shows it: without its job's bytes, with its attempts, oldest first.
+public struct StoredDelivery: Sendable, Equatable {
+    public var message: StoredOutboxMessage
+    public var attempts: [StoredDeliveryAttempt]
+
+    public init(message: StoredOutboxMessage, attempts: [StoredDeliveryAttempt]) {
+        self.message = message
+        self.attempts = attempts
+    }
+}

@@ -82,6 +82,21 @@ def test_a_receiver_that_answers_500_twice_gets_the_same_message_three_times(
     wait_for(lambda: server.json("GET", f"/v1/webhooks/{endpoint['id']}")[2]["failing_since"] is None,
              what="the endpoint no longer failing after the success")
 
+    # Every attempt is listed; a delivered message can be sent again, with its id.
+    deliveries = wait_for(lambda: (lambda body: body["deliveries"] if body["deliveries"][0]["state"] == "delivered" else None)(
+        server.json("GET", f"/v1/webhooks/{endpoint['id']}/deliveries")[2]), what="the delivery recorded")
+    assert [d["message_id"] for d in deliveries] == [attempts[0].id]
+    assert [a["http_status"] for a in deliveries[0]["attempts"]] == [500, 500, 200]
+    assert [a["attempt"] for a in deliveries[0]["attempts"]] == [1, 2, 3]
+    status, _, body = server.json("POST", f"/v1/webhooks/{endpoint['id']}/deliveries/{attempts[0].id}:redeliver")
+    assert (status, body["state"]) == (202, "pending")
+    again = receiver.wait_for(4)[3]
+    assert again.id == attempts[0].id and again.body == attempts[0].body and again.signed_by(endpoint["secret"])
+    status, _, body = server.json("POST", f"/v1/webhooks/{endpoint['id']}/deliveries/msg_unknown:redeliver")
+    assert (status, error_of(body)[1]) == (404, "DELIVERY_NOT_FOUND")
+    status, _, body = server.json("GET", f"/v1/webhooks/{endpoint['id']}/deliveries?limit=0")
+    assert (status, error_of(body)[1]) == (400, "INVALID_PARAMETER")
+
 
 def test_messages_pending_when_jobwired_is_killed_are_delivered_after_the_restart(
         start_server: StartServer, receivers: Callable[..., Receiver]) -> None:

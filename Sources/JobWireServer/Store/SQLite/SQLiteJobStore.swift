@@ -407,6 +407,22 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }.get()
     }
 
+    public func webhookDeliveries(endpointID: String, limit: Int,
+                                  completion: @escaping @Sendable (Result<[StoredDelivery], JobWireError>) -> Void) {
+        queue.async { [self] in
+            completion(Result { () throws(JobWireError) in
+                try SQLiteWebhookRows.deliveries(in: database, endpointID: endpointID, limit: limit)
+            })
+        }
+    }
+
+    public func webhookMessage(messageID: String,
+                               completion: @escaping @Sendable (Result<StoredOutboxMessage?, JobWireError>) -> Void) {
+        queue.async { [self] in
+            completion(Result { () throws(JobWireError) in try SQLiteWebhookRows.message(in: database, messageID: messageID) })
+        }
+    }
+
     public func loadChangeLog() throws(JobWireError) -> StoredChangeLog {
         try queue.sync {
             Result { () throws(JobWireError) -> StoredChangeLog in try SQLiteJobRows.changeLog(in: database) }
