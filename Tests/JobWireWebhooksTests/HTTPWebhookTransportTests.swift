@@ -114,9 +114,18 @@ struct HTTPWebhookTransportTests {
 
     @Test("a refused connection is an error with no status")
     func refusedConnection() throws {
-        let receiver = try LoopbackReceiver(status: 200)
-        let port = receiver.port
-        receiver.stop()
+        // A port bound but not listening refuses connections, and stays ours (a freed port could be taken by another
+        // test's listener meanwhile).
+        let bound = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(bound) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(bound, $0, length) } }
+        try #require(status == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(bound, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let transport = HTTPWebhookTransport(policy: WebhookAddressPolicy(allowPrivate: true))
         defer { transport.shutdown() }
         let result = Self.post(transport, "http://127.0.0.1:\(port)/hook")

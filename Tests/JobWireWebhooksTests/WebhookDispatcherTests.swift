@@ -197,11 +197,13 @@ struct WebhookDispatcherTests {
 
     @Test("messages pending at a stop are delivered after the restart")
     func pendingSurviveARestart() throws {
-        let stalled = ScriptedTransport(["https://later.example.com/hook": [503, 503, 503, 503]])
+        // The first attempt never gets an answer, as when the process dies mid-request: nothing more is written
+        // through the first store, and the message is still pending in the file the second one opens.
+        let stalled = ScriptedTransport(held: ["https://later.example.com/hook"])
         let first = try Rig([Self.endpoint("later")], transport: stalled)
         defer { try? FileManager.default.removeItem(atPath: first.directory) }
         let job = try first.create()
-        try Self.wait("a first attempt") { stalled.requests.withLock { $0.count } >= 1 }
+        try Self.wait("a first attempt") { stalled.requests.withLock { $0.count } == 1 }
         first.dispatcher.stop()
         let transport = ScriptedTransport()
         let second = try Rig([], transport: transport, directory: first.directory)
