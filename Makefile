@@ -146,7 +146,7 @@ test-browser: py-client browser-deps
 generate-dashboard:
 	scripts/generate-dashboard
 
-## Fails when Sources/JobWireHTTP/DashboardAssets+Generated.swift differs from web/dashboard and clients/js/jobwire.js
+## Fails when Sources/JobWireHTTP/DashboardAssets/ differs from web/dashboard and clients/js/jobwire.js
 ## (run scripts/generate-dashboard and commit the result).
 check-dashboard:
 	scripts/generate-dashboard --check

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The dashboard's files (web/dashboard and clients/js/jobwire.js), compiled
-/// in by `scripts/generate-dashboard` (DashboardAssets+Generated.swift;
+/// in by `scripts/generate-dashboard` (Sources/JobWireHTTP/DashboardAssets/, one file per asset;
 /// `make check-dashboard` fails on drift): `GET /` is the page, `GET /ui/NAME`
 /// its scripts, style sheet and icon. They carry no data and need no key;
 /// everything the page shows comes from `/v1` with the user's key.
