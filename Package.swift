@@ -83,7 +83,6 @@ let package = Package(
                 "JobWireJSON",
                 "JobWireKeys",
                 "JobWireSync",
-                "JobWireWebhooks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -192,7 +191,8 @@ let package = Package(
         .testTarget(
             name: "JobWireWebhooksTests",
             dependencies: ["JobWireWebhooks", "JobWireWebhookSignature", "JobWireWebhookDelivery", "JobWireProtocol", "JobWireJSON",
-                           "JobWireServer", "JobWireTestSupport"]
+                           "JobWireServer", "JobWireClient", "JobWireSync", "JobWireTestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "JobWireClientTests",

@@ -1696,6 +1696,648 @@ void   jobwire__v1__usage_response__free_unpacked
   assert(message->base.descriptor == &jobwire__v1__usage_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   jobwire__v1__webhook_endpoint__labels_entry__init
+                     (Jobwire__V1__WebhookEndpoint__LabelsEntry         *message)
+{
+  static const Jobwire__V1__WebhookEndpoint__LabelsEntry init_value = JOBWIRE__V1__WEBHOOK_ENDPOINT__LABELS_ENTRY__INIT;
+  *message = init_value;
+}
+void   jobwire__v1__webhook_endpoint__init
+                     (Jobwire__V1__WebhookEndpoint         *message)
+{
+  static const Jobwire__V1__WebhookEndpoint init_value = JOBWIRE__V1__WEBHOOK_ENDPOINT__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__webhook_endpoint__get_packed_size
+                     (const Jobwire__V1__WebhookEndpoint *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_endpoint__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__webhook_endpoint__pack
+                     (const Jobwire__V1__WebhookEndpoint *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_endpoint__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__webhook_endpoint__pack_to_buffer
+                     (const Jobwire__V1__WebhookEndpoint *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_endpoint__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__WebhookEndpoint *
+       jobwire__v1__webhook_endpoint__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__WebhookEndpoint *)
+     protobuf_c_message_unpack (&jobwire__v1__webhook_endpoint__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__webhook_endpoint__free_unpacked
+                     (Jobwire__V1__WebhookEndpoint *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__webhook_endpoint__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__create_webhook_request__labels_entry__init
+                     (Jobwire__V1__CreateWebhookRequest__LabelsEntry         *message)
+{
+  static const Jobwire__V1__CreateWebhookRequest__LabelsEntry init_value = JOBWIRE__V1__CREATE_WEBHOOK_REQUEST__LABELS_ENTRY__INIT;
+  *message = init_value;
+}
+void   jobwire__v1__create_webhook_request__init
+                     (Jobwire__V1__CreateWebhookRequest         *message)
+{
+  static const Jobwire__V1__CreateWebhookRequest init_value = JOBWIRE__V1__CREATE_WEBHOOK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__create_webhook_request__get_packed_size
+                     (const Jobwire__V1__CreateWebhookRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__create_webhook_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__create_webhook_request__pack
+                     (const Jobwire__V1__CreateWebhookRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__create_webhook_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__create_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__CreateWebhookRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__create_webhook_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__CreateWebhookRequest *
+       jobwire__v1__create_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__CreateWebhookRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__create_webhook_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__create_webhook_request__free_unpacked
+                     (Jobwire__V1__CreateWebhookRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__create_webhook_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__webhook_secret_response__init
+                     (Jobwire__V1__WebhookSecretResponse         *message)
+{
+  static const Jobwire__V1__WebhookSecretResponse init_value = JOBWIRE__V1__WEBHOOK_SECRET_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__webhook_secret_response__get_packed_size
+                     (const Jobwire__V1__WebhookSecretResponse *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_secret_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__webhook_secret_response__pack
+                     (const Jobwire__V1__WebhookSecretResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_secret_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__webhook_secret_response__pack_to_buffer
+                     (const Jobwire__V1__WebhookSecretResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_secret_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__WebhookSecretResponse *
+       jobwire__v1__webhook_secret_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__WebhookSecretResponse *)
+     protobuf_c_message_unpack (&jobwire__v1__webhook_secret_response__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__webhook_secret_response__free_unpacked
+                     (Jobwire__V1__WebhookSecretResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__webhook_secret_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__list_webhooks_request__init
+                     (Jobwire__V1__ListWebhooksRequest         *message)
+{
+  static const Jobwire__V1__ListWebhooksRequest init_value = JOBWIRE__V1__LIST_WEBHOOKS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__list_webhooks_request__get_packed_size
+                     (const Jobwire__V1__ListWebhooksRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__list_webhooks_request__pack
+                     (const Jobwire__V1__ListWebhooksRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__list_webhooks_request__pack_to_buffer
+                     (const Jobwire__V1__ListWebhooksRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__ListWebhooksRequest *
+       jobwire__v1__list_webhooks_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__ListWebhooksRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__list_webhooks_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__list_webhooks_request__free_unpacked
+                     (Jobwire__V1__ListWebhooksRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__list_webhooks_response__init
+                     (Jobwire__V1__ListWebhooksResponse         *message)
+{
+  static const Jobwire__V1__ListWebhooksResponse init_value = JOBWIRE__V1__LIST_WEBHOOKS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__list_webhooks_response__get_packed_size
+                     (const Jobwire__V1__ListWebhooksResponse *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__list_webhooks_response__pack
+                     (const Jobwire__V1__ListWebhooksResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__list_webhooks_response__pack_to_buffer
+                     (const Jobwire__V1__ListWebhooksResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__ListWebhooksResponse *
+       jobwire__v1__list_webhooks_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__ListWebhooksResponse *)
+     protobuf_c_message_unpack (&jobwire__v1__list_webhooks_response__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__list_webhooks_response__free_unpacked
+                     (Jobwire__V1__ListWebhooksResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__list_webhooks_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__get_webhook_request__init
+                     (Jobwire__V1__GetWebhookRequest         *message)
+{
+  static const Jobwire__V1__GetWebhookRequest init_value = JOBWIRE__V1__GET_WEBHOOK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__get_webhook_request__get_packed_size
+                     (const Jobwire__V1__GetWebhookRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__get_webhook_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__get_webhook_request__pack
+                     (const Jobwire__V1__GetWebhookRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__get_webhook_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__get_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__GetWebhookRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__get_webhook_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__GetWebhookRequest *
+       jobwire__v1__get_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__GetWebhookRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__get_webhook_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__get_webhook_request__free_unpacked
+                     (Jobwire__V1__GetWebhookRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__get_webhook_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__delete_webhook_request__init
+                     (Jobwire__V1__DeleteWebhookRequest         *message)
+{
+  static const Jobwire__V1__DeleteWebhookRequest init_value = JOBWIRE__V1__DELETE_WEBHOOK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__delete_webhook_request__get_packed_size
+                     (const Jobwire__V1__DeleteWebhookRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__delete_webhook_request__pack
+                     (const Jobwire__V1__DeleteWebhookRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__delete_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__DeleteWebhookRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__DeleteWebhookRequest *
+       jobwire__v1__delete_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__DeleteWebhookRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__delete_webhook_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__delete_webhook_request__free_unpacked
+                     (Jobwire__V1__DeleteWebhookRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__delete_webhook_response__init
+                     (Jobwire__V1__DeleteWebhookResponse         *message)
+{
+  static const Jobwire__V1__DeleteWebhookResponse init_value = JOBWIRE__V1__DELETE_WEBHOOK_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__delete_webhook_response__get_packed_size
+                     (const Jobwire__V1__DeleteWebhookResponse *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__delete_webhook_response__pack
+                     (const Jobwire__V1__DeleteWebhookResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__delete_webhook_response__pack_to_buffer
+                     (const Jobwire__V1__DeleteWebhookResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__DeleteWebhookResponse *
+       jobwire__v1__delete_webhook_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__DeleteWebhookResponse *)
+     protobuf_c_message_unpack (&jobwire__v1__delete_webhook_response__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__delete_webhook_response__free_unpacked
+                     (Jobwire__V1__DeleteWebhookResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__delete_webhook_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__rotate_webhook_secret_request__init
+                     (Jobwire__V1__RotateWebhookSecretRequest         *message)
+{
+  static const Jobwire__V1__RotateWebhookSecretRequest init_value = JOBWIRE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__rotate_webhook_secret_request__get_packed_size
+                     (const Jobwire__V1__RotateWebhookSecretRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__rotate_webhook_secret_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__rotate_webhook_secret_request__pack
+                     (const Jobwire__V1__RotateWebhookSecretRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__rotate_webhook_secret_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__rotate_webhook_secret_request__pack_to_buffer
+                     (const Jobwire__V1__RotateWebhookSecretRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__rotate_webhook_secret_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__RotateWebhookSecretRequest *
+       jobwire__v1__rotate_webhook_secret_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__RotateWebhookSecretRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__rotate_webhook_secret_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__rotate_webhook_secret_request__free_unpacked
+                     (Jobwire__V1__RotateWebhookSecretRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__rotate_webhook_secret_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__webhook_attempt__init
+                     (Jobwire__V1__WebhookAttempt         *message)
+{
+  static const Jobwire__V1__WebhookAttempt init_value = JOBWIRE__V1__WEBHOOK_ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__webhook_attempt__get_packed_size
+                     (const Jobwire__V1__WebhookAttempt *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__webhook_attempt__pack
+                     (const Jobwire__V1__WebhookAttempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__webhook_attempt__pack_to_buffer
+                     (const Jobwire__V1__WebhookAttempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__WebhookAttempt *
+       jobwire__v1__webhook_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__WebhookAttempt *)
+     protobuf_c_message_unpack (&jobwire__v1__webhook_attempt__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__webhook_attempt__free_unpacked
+                     (Jobwire__V1__WebhookAttempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__webhook_attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__webhook_delivery__init
+                     (Jobwire__V1__WebhookDelivery         *message)
+{
+  static const Jobwire__V1__WebhookDelivery init_value = JOBWIRE__V1__WEBHOOK_DELIVERY__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__webhook_delivery__get_packed_size
+                     (const Jobwire__V1__WebhookDelivery *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_delivery__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__webhook_delivery__pack
+                     (const Jobwire__V1__WebhookDelivery *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_delivery__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__webhook_delivery__pack_to_buffer
+                     (const Jobwire__V1__WebhookDelivery *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__webhook_delivery__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__WebhookDelivery *
+       jobwire__v1__webhook_delivery__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__WebhookDelivery *)
+     protobuf_c_message_unpack (&jobwire__v1__webhook_delivery__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__webhook_delivery__free_unpacked
+                     (Jobwire__V1__WebhookDelivery *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__webhook_delivery__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__list_webhook_deliveries_request__init
+                     (Jobwire__V1__ListWebhookDeliveriesRequest         *message)
+{
+  static const Jobwire__V1__ListWebhookDeliveriesRequest init_value = JOBWIRE__V1__LIST_WEBHOOK_DELIVERIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__list_webhook_deliveries_request__get_packed_size
+                     (const Jobwire__V1__ListWebhookDeliveriesRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__list_webhook_deliveries_request__pack
+                     (const Jobwire__V1__ListWebhookDeliveriesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__list_webhook_deliveries_request__pack_to_buffer
+                     (const Jobwire__V1__ListWebhookDeliveriesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__ListWebhookDeliveriesRequest *
+       jobwire__v1__list_webhook_deliveries_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__ListWebhookDeliveriesRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__list_webhook_deliveries_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__list_webhook_deliveries_request__free_unpacked
+                     (Jobwire__V1__ListWebhookDeliveriesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__list_webhook_deliveries_response__init
+                     (Jobwire__V1__ListWebhookDeliveriesResponse         *message)
+{
+  static const Jobwire__V1__ListWebhookDeliveriesResponse init_value = JOBWIRE__V1__LIST_WEBHOOK_DELIVERIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__list_webhook_deliveries_response__get_packed_size
+                     (const Jobwire__V1__ListWebhookDeliveriesResponse *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__list_webhook_deliveries_response__pack
+                     (const Jobwire__V1__ListWebhookDeliveriesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__list_webhook_deliveries_response__pack_to_buffer
+                     (const Jobwire__V1__ListWebhookDeliveriesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__ListWebhookDeliveriesResponse *
+       jobwire__v1__list_webhook_deliveries_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__ListWebhookDeliveriesResponse *)
+     protobuf_c_message_unpack (&jobwire__v1__list_webhook_deliveries_response__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__list_webhook_deliveries_response__free_unpacked
+                     (Jobwire__V1__ListWebhookDeliveriesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__list_webhook_deliveries_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   jobwire__v1__redeliver_webhook_request__init
+                     (Jobwire__V1__RedeliverWebhookRequest         *message)
+{
+  static const Jobwire__V1__RedeliverWebhookRequest init_value = JOBWIRE__V1__REDELIVER_WEBHOOK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t jobwire__v1__redeliver_webhook_request__get_packed_size
+                     (const Jobwire__V1__RedeliverWebhookRequest *message)
+{
+  assert(message->base.descriptor == &jobwire__v1__redeliver_webhook_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t jobwire__v1__redeliver_webhook_request__pack
+                     (const Jobwire__V1__RedeliverWebhookRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &jobwire__v1__redeliver_webhook_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t jobwire__v1__redeliver_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__RedeliverWebhookRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &jobwire__v1__redeliver_webhook_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Jobwire__V1__RedeliverWebhookRequest *
+       jobwire__v1__redeliver_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Jobwire__V1__RedeliverWebhookRequest *)
+     protobuf_c_message_unpack (&jobwire__v1__redeliver_webhook_request__descriptor,
+                                allocator, len, data);
+}
+void   jobwire__v1__redeliver_webhook_request__free_unpacked
+                     (Jobwire__V1__RedeliverWebhookRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &jobwire__v1__redeliver_webhook_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   jobwire__v1__hello__init
                      (Jobwire__V1__Hello         *message)
 {
@@ -4770,7 +5412,7 @@ const ProtobufCMessageDescriptor jobwire__v1__method_stats__descriptor =
   (ProtobufCMessageInit) jobwire__v1__method_stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor jobwire__v1__stats_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor jobwire__v1__stats_response__field_descriptors[14] =
 {
   {
     "jobs",
@@ -4868,6 +5510,78 @@ static const ProtobufCFieldDescriptor jobwire__v1__stats_response__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "webhook_pending_messages",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, webhook_pending_messages),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "webhook_oldest_pending_age_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, webhook_oldest_pending_age_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "webhook_endpoints",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, webhook_endpoints),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "webhook_failing_endpoints",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, webhook_failing_endpoints),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "webhook_disabled_endpoints",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, webhook_disabled_endpoints),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "webhook_skipped_messages",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__StatsResponse, webhook_skipped_messages),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned jobwire__v1__stats_response__field_indices_by_name[] = {
   7,   /* field[7] = average_run_time_ms */
@@ -4878,11 +5592,17 @@ static const unsigned jobwire__v1__stats_response__field_indices_by_name[] = {
   6,   /* field[6] = success_rate */
   5,   /* field[5] = total_jobs */
   4,   /* field[4] = uptime_ms */
+  12,   /* field[12] = webhook_disabled_endpoints */
+  10,   /* field[10] = webhook_endpoints */
+  11,   /* field[11] = webhook_failing_endpoints */
+  9,   /* field[9] = webhook_oldest_pending_age_ms */
+  8,   /* field[8] = webhook_pending_messages */
+  13,   /* field[13] = webhook_skipped_messages */
 };
 static const ProtobufCIntRange jobwire__v1__stats_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor jobwire__v1__stats_response__descriptor =
 {
@@ -4892,7 +5612,7 @@ const ProtobufCMessageDescriptor jobwire__v1__stats_response__descriptor =
   "Jobwire__V1__StatsResponse",
   "jobwire.v1",
   sizeof(Jobwire__V1__StatsResponse),
-  8,
+  14,
   jobwire__v1__stats_response__field_descriptors,
   jobwire__v1__stats_response__field_indices_by_name,
   1,  jobwire__v1__stats_response__number_ranges,
@@ -5332,6 +6052,951 @@ const ProtobufCMessageDescriptor jobwire__v1__usage_response__descriptor =
   jobwire__v1__usage_response__field_indices_by_name,
   1,  jobwire__v1__usage_response__number_ranges,
   (ProtobufCMessageInit) jobwire__v1__usage_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__webhook_endpoint__labels_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint__LabelsEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint__LabelsEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__webhook_endpoint__labels_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange jobwire__v1__webhook_endpoint__labels_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__webhook_endpoint__labels_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.WebhookEndpoint.LabelsEntry",
+  "LabelsEntry",
+  "Jobwire__V1__WebhookEndpoint__LabelsEntry",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__WebhookEndpoint__LabelsEntry),
+  2,
+  jobwire__v1__webhook_endpoint__labels_entry__field_descriptors,
+  jobwire__v1__webhook_endpoint__labels_entry__field_indices_by_name,
+  1,  jobwire__v1__webhook_endpoint__labels_entry__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__webhook_endpoint__labels_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__webhook_endpoint__field_descriptors[10] =
+{
+  {
+    "endpoint_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "url",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "events",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Jobwire__V1__WebhookEndpoint, n_events),
+    offsetof(Jobwire__V1__WebhookEndpoint, events),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__WebhookEndpoint, n_labels),
+    offsetof(Jobwire__V1__WebhookEndpoint, labels),
+    &jobwire__v1__webhook_endpoint__labels_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enabled",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disabled_at_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, disabled_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disabled_reason",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, disabled_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failing_since_ms",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, failing_since_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_secret_expires_at_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookEndpoint, previous_secret_expires_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__webhook_endpoint__field_indices_by_name[] = {
+  4,   /* field[4] = created_at_ms */
+  6,   /* field[6] = disabled_at_ms */
+  7,   /* field[7] = disabled_reason */
+  5,   /* field[5] = enabled */
+  0,   /* field[0] = endpoint_id */
+  2,   /* field[2] = events */
+  8,   /* field[8] = failing_since_ms */
+  3,   /* field[3] = labels */
+  9,   /* field[9] = previous_secret_expires_at_ms */
+  1,   /* field[1] = url */
+};
+static const ProtobufCIntRange jobwire__v1__webhook_endpoint__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__webhook_endpoint__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.WebhookEndpoint",
+  "WebhookEndpoint",
+  "Jobwire__V1__WebhookEndpoint",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__WebhookEndpoint),
+  10,
+  jobwire__v1__webhook_endpoint__field_descriptors,
+  jobwire__v1__webhook_endpoint__field_indices_by_name,
+  1,  jobwire__v1__webhook_endpoint__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__webhook_endpoint__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__create_webhook_request__labels_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__CreateWebhookRequest__LabelsEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__CreateWebhookRequest__LabelsEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__create_webhook_request__labels_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange jobwire__v1__create_webhook_request__labels_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__create_webhook_request__labels_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.CreateWebhookRequest.LabelsEntry",
+  "LabelsEntry",
+  "Jobwire__V1__CreateWebhookRequest__LabelsEntry",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__CreateWebhookRequest__LabelsEntry),
+  2,
+  jobwire__v1__create_webhook_request__labels_entry__field_descriptors,
+  jobwire__v1__create_webhook_request__labels_entry__field_indices_by_name,
+  1,  jobwire__v1__create_webhook_request__labels_entry__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__create_webhook_request__labels_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__create_webhook_request__field_descriptors[3] =
+{
+  {
+    "url",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__CreateWebhookRequest, url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "events",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Jobwire__V1__CreateWebhookRequest, n_events),
+    offsetof(Jobwire__V1__CreateWebhookRequest, events),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__CreateWebhookRequest, n_labels),
+    offsetof(Jobwire__V1__CreateWebhookRequest, labels),
+    &jobwire__v1__create_webhook_request__labels_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__create_webhook_request__field_indices_by_name[] = {
+  1,   /* field[1] = events */
+  2,   /* field[2] = labels */
+  0,   /* field[0] = url */
+};
+static const ProtobufCIntRange jobwire__v1__create_webhook_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__create_webhook_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.CreateWebhookRequest",
+  "CreateWebhookRequest",
+  "Jobwire__V1__CreateWebhookRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__CreateWebhookRequest),
+  3,
+  jobwire__v1__create_webhook_request__field_descriptors,
+  jobwire__v1__create_webhook_request__field_indices_by_name,
+  1,  jobwire__v1__create_webhook_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__create_webhook_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__webhook_secret_response__field_descriptors[2] =
+{
+  {
+    "endpoint",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookSecretResponse, endpoint),
+    &jobwire__v1__webhook_endpoint__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookSecretResponse, secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__webhook_secret_response__field_indices_by_name[] = {
+  0,   /* field[0] = endpoint */
+  1,   /* field[1] = secret */
+};
+static const ProtobufCIntRange jobwire__v1__webhook_secret_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__webhook_secret_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.WebhookSecretResponse",
+  "WebhookSecretResponse",
+  "Jobwire__V1__WebhookSecretResponse",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__WebhookSecretResponse),
+  2,
+  jobwire__v1__webhook_secret_response__field_descriptors,
+  jobwire__v1__webhook_secret_response__field_indices_by_name,
+  1,  jobwire__v1__webhook_secret_response__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__webhook_secret_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define jobwire__v1__list_webhooks_request__field_descriptors NULL
+#define jobwire__v1__list_webhooks_request__field_indices_by_name NULL
+#define jobwire__v1__list_webhooks_request__number_ranges NULL
+const ProtobufCMessageDescriptor jobwire__v1__list_webhooks_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ListWebhooksRequest",
+  "ListWebhooksRequest",
+  "Jobwire__V1__ListWebhooksRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__ListWebhooksRequest),
+  0,
+  jobwire__v1__list_webhooks_request__field_descriptors,
+  jobwire__v1__list_webhooks_request__field_indices_by_name,
+  0,  jobwire__v1__list_webhooks_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__list_webhooks_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__list_webhooks_response__field_descriptors[1] =
+{
+  {
+    "endpoints",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__ListWebhooksResponse, n_endpoints),
+    offsetof(Jobwire__V1__ListWebhooksResponse, endpoints),
+    &jobwire__v1__webhook_endpoint__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__list_webhooks_response__field_indices_by_name[] = {
+  0,   /* field[0] = endpoints */
+};
+static const ProtobufCIntRange jobwire__v1__list_webhooks_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__list_webhooks_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ListWebhooksResponse",
+  "ListWebhooksResponse",
+  "Jobwire__V1__ListWebhooksResponse",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__ListWebhooksResponse),
+  1,
+  jobwire__v1__list_webhooks_response__field_descriptors,
+  jobwire__v1__list_webhooks_response__field_indices_by_name,
+  1,  jobwire__v1__list_webhooks_response__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__list_webhooks_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__get_webhook_request__field_descriptors[1] =
+{
+  {
+    "endpoint_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__GetWebhookRequest, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__get_webhook_request__field_indices_by_name[] = {
+  0,   /* field[0] = endpoint_id */
+};
+static const ProtobufCIntRange jobwire__v1__get_webhook_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__get_webhook_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.GetWebhookRequest",
+  "GetWebhookRequest",
+  "Jobwire__V1__GetWebhookRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__GetWebhookRequest),
+  1,
+  jobwire__v1__get_webhook_request__field_descriptors,
+  jobwire__v1__get_webhook_request__field_indices_by_name,
+  1,  jobwire__v1__get_webhook_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__get_webhook_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__delete_webhook_request__field_descriptors[1] =
+{
+  {
+    "endpoint_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__DeleteWebhookRequest, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__delete_webhook_request__field_indices_by_name[] = {
+  0,   /* field[0] = endpoint_id */
+};
+static const ProtobufCIntRange jobwire__v1__delete_webhook_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__delete_webhook_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.DeleteWebhookRequest",
+  "DeleteWebhookRequest",
+  "Jobwire__V1__DeleteWebhookRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__DeleteWebhookRequest),
+  1,
+  jobwire__v1__delete_webhook_request__field_descriptors,
+  jobwire__v1__delete_webhook_request__field_indices_by_name,
+  1,  jobwire__v1__delete_webhook_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__delete_webhook_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define jobwire__v1__delete_webhook_response__field_descriptors NULL
+#define jobwire__v1__delete_webhook_response__field_indices_by_name NULL
+#define jobwire__v1__delete_webhook_response__number_ranges NULL
+const ProtobufCMessageDescriptor jobwire__v1__delete_webhook_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.DeleteWebhookResponse",
+  "DeleteWebhookResponse",
+  "Jobwire__V1__DeleteWebhookResponse",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__DeleteWebhookResponse),
+  0,
+  jobwire__v1__delete_webhook_response__field_descriptors,
+  jobwire__v1__delete_webhook_response__field_indices_by_name,
+  0,  jobwire__v1__delete_webhook_response__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__delete_webhook_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__rotate_webhook_secret_request__field_descriptors[2] =
+{
+  {
+    "endpoint_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__RotateWebhookSecretRequest, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overlap_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Jobwire__V1__RotateWebhookSecretRequest, overlap_case),
+    offsetof(Jobwire__V1__RotateWebhookSecretRequest, overlap_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__rotate_webhook_secret_request__field_indices_by_name[] = {
+  0,   /* field[0] = endpoint_id */
+  1,   /* field[1] = overlap_ms */
+};
+static const ProtobufCIntRange jobwire__v1__rotate_webhook_secret_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__rotate_webhook_secret_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.RotateWebhookSecretRequest",
+  "RotateWebhookSecretRequest",
+  "Jobwire__V1__RotateWebhookSecretRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__RotateWebhookSecretRequest),
+  2,
+  jobwire__v1__rotate_webhook_secret_request__field_descriptors,
+  jobwire__v1__rotate_webhook_secret_request__field_indices_by_name,
+  1,  jobwire__v1__rotate_webhook_secret_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__rotate_webhook_secret_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__webhook_attempt__field_descriptors[5] =
+{
+  {
+    "attempt",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookAttempt, attempt),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookAttempt, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "http_status",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookAttempt, http_status),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "latency_us",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookAttempt, latency_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookAttempt, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__webhook_attempt__field_indices_by_name[] = {
+  1,   /* field[1] = at_ms */
+  0,   /* field[0] = attempt */
+  4,   /* field[4] = error */
+  2,   /* field[2] = http_status */
+  3,   /* field[3] = latency_us */
+};
+static const ProtobufCIntRange jobwire__v1__webhook_attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__webhook_attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.WebhookAttempt",
+  "WebhookAttempt",
+  "Jobwire__V1__WebhookAttempt",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__WebhookAttempt),
+  5,
+  jobwire__v1__webhook_attempt__field_descriptors,
+  jobwire__v1__webhook_attempt__field_indices_by_name,
+  1,  jobwire__v1__webhook_attempt__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__webhook_attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__webhook_delivery__field_descriptors[9] =
+{
+  {
+    "message_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "job_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revision",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "changed_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, changed_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, state),
+    &jobwire__v1__delivery_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_attempt_at_ms",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__WebhookDelivery, next_attempt_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempts",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__WebhookDelivery, n_attempts),
+    offsetof(Jobwire__V1__WebhookDelivery, attempts),
+    &jobwire__v1__webhook_attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__webhook_delivery__field_indices_by_name[] = {
+  8,   /* field[8] = attempts */
+  5,   /* field[5] = changed_at_ms */
+  1,   /* field[1] = endpoint_id */
+  3,   /* field[3] = job_id */
+  0,   /* field[0] = message_id */
+  7,   /* field[7] = next_attempt_at_ms */
+  4,   /* field[4] = revision */
+  6,   /* field[6] = state */
+  2,   /* field[2] = type */
+};
+static const ProtobufCIntRange jobwire__v1__webhook_delivery__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__webhook_delivery__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.WebhookDelivery",
+  "WebhookDelivery",
+  "Jobwire__V1__WebhookDelivery",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__WebhookDelivery),
+  9,
+  jobwire__v1__webhook_delivery__field_descriptors,
+  jobwire__v1__webhook_delivery__field_indices_by_name,
+  1,  jobwire__v1__webhook_delivery__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__webhook_delivery__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__list_webhook_deliveries_request__field_descriptors[2] =
+{
+  {
+    "endpoint_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ListWebhookDeliveriesRequest, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__ListWebhookDeliveriesRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__list_webhook_deliveries_request__field_indices_by_name[] = {
+  0,   /* field[0] = endpoint_id */
+  1,   /* field[1] = limit */
+};
+static const ProtobufCIntRange jobwire__v1__list_webhook_deliveries_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__list_webhook_deliveries_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ListWebhookDeliveriesRequest",
+  "ListWebhookDeliveriesRequest",
+  "Jobwire__V1__ListWebhookDeliveriesRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__ListWebhookDeliveriesRequest),
+  2,
+  jobwire__v1__list_webhook_deliveries_request__field_descriptors,
+  jobwire__v1__list_webhook_deliveries_request__field_indices_by_name,
+  1,  jobwire__v1__list_webhook_deliveries_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__list_webhook_deliveries_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__list_webhook_deliveries_response__field_descriptors[1] =
+{
+  {
+    "deliveries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Jobwire__V1__ListWebhookDeliveriesResponse, n_deliveries),
+    offsetof(Jobwire__V1__ListWebhookDeliveriesResponse, deliveries),
+    &jobwire__v1__webhook_delivery__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__list_webhook_deliveries_response__field_indices_by_name[] = {
+  0,   /* field[0] = deliveries */
+};
+static const ProtobufCIntRange jobwire__v1__list_webhook_deliveries_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__list_webhook_deliveries_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.ListWebhookDeliveriesResponse",
+  "ListWebhookDeliveriesResponse",
+  "Jobwire__V1__ListWebhookDeliveriesResponse",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__ListWebhookDeliveriesResponse),
+  1,
+  jobwire__v1__list_webhook_deliveries_response__field_descriptors,
+  jobwire__v1__list_webhook_deliveries_response__field_indices_by_name,
+  1,  jobwire__v1__list_webhook_deliveries_response__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__list_webhook_deliveries_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor jobwire__v1__redeliver_webhook_request__field_descriptors[2] =
+{
+  {
+    "message_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__RedeliverWebhookRequest, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Jobwire__V1__RedeliverWebhookRequest, endpoint_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned jobwire__v1__redeliver_webhook_request__field_indices_by_name[] = {
+  1,   /* field[1] = endpoint_id */
+  0,   /* field[0] = message_id */
+};
+static const ProtobufCIntRange jobwire__v1__redeliver_webhook_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor jobwire__v1__redeliver_webhook_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "jobwire.v1.RedeliverWebhookRequest",
+  "RedeliverWebhookRequest",
+  "Jobwire__V1__RedeliverWebhookRequest",
+  "jobwire.v1",
+  sizeof(Jobwire__V1__RedeliverWebhookRequest),
+  2,
+  jobwire__v1__redeliver_webhook_request__field_descriptors,
+  jobwire__v1__redeliver_webhook_request__field_indices_by_name,
+  1,  jobwire__v1__redeliver_webhook_request__number_ranges,
+  (ProtobufCMessageInit) jobwire__v1__redeliver_webhook_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor jobwire__v1__hello__field_descriptors[4] =
@@ -6290,7 +7955,39 @@ const ProtobufCEnumDescriptor jobwire__v1__serving_status__descriptor =
   jobwire__v1__serving_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descriptors[14] =
+static const ProtobufCEnumValue jobwire__v1__delivery_state__enum_values_by_number[4] =
+{
+  { "DELIVERY_STATE_UNSPECIFIED", "JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_UNSPECIFIED", 0 },
+  { "DELIVERY_STATE_PENDING", "JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_PENDING", 1 },
+  { "DELIVERY_STATE_DELIVERED", "JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_DELIVERED", 2 },
+  { "DELIVERY_STATE_GIVEN_UP", "JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_GIVEN_UP", 3 },
+};
+static const ProtobufCIntRange jobwire__v1__delivery_state__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex jobwire__v1__delivery_state__enum_values_by_name[4] =
+{
+  { "DELIVERY_STATE_DELIVERED", 2 },
+  { "DELIVERY_STATE_GIVEN_UP", 3 },
+  { "DELIVERY_STATE_PENDING", 1 },
+  { "DELIVERY_STATE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor jobwire__v1__delivery_state__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "jobwire.v1.DeliveryState",
+  "DeliveryState",
+  "Jobwire__V1__DeliveryState",
+  "jobwire.v1",
+  4,
+  jobwire__v1__delivery_state__enum_values_by_number,
+  4,
+  jobwire__v1__delivery_state__enum_values_by_name,
+  1,
+  jobwire__v1__delivery_state__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descriptors[21] =
 {
   { "Configure", &jobwire__v1__configure_request__descriptor, &jobwire__v1__configure_response__descriptor },
   { "GetMetadata", &jobwire__v1__get_metadata_request__descriptor, &jobwire__v1__job__descriptor },
@@ -6306,16 +8003,30 @@ static const ProtobufCMethodDescriptor jobwire__v1__job_service__method_descript
   { "SetPriority", &jobwire__v1__set_priority_request__descriptor, &jobwire__v1__job__descriptor },
   { "Usage", &jobwire__v1__usage_request__descriptor, &jobwire__v1__usage_response__descriptor },
   { "WatchJobs", &jobwire__v1__watch_jobs_request__descriptor, &jobwire__v1__jobs_event__descriptor },
+  { "CreateWebhook", &jobwire__v1__create_webhook_request__descriptor, &jobwire__v1__webhook_secret_response__descriptor },
+  { "ListWebhooks", &jobwire__v1__list_webhooks_request__descriptor, &jobwire__v1__list_webhooks_response__descriptor },
+  { "GetWebhook", &jobwire__v1__get_webhook_request__descriptor, &jobwire__v1__webhook_endpoint__descriptor },
+  { "DeleteWebhook", &jobwire__v1__delete_webhook_request__descriptor, &jobwire__v1__delete_webhook_response__descriptor },
+  { "RotateWebhookSecret", &jobwire__v1__rotate_webhook_secret_request__descriptor, &jobwire__v1__webhook_secret_response__descriptor },
+  { "ListWebhookDeliveries", &jobwire__v1__list_webhook_deliveries_request__descriptor, &jobwire__v1__list_webhook_deliveries_response__descriptor },
+  { "RedeliverWebhook", &jobwire__v1__redeliver_webhook_request__descriptor, &jobwire__v1__webhook_delivery__descriptor },
 };
 const unsigned jobwire__v1__job_service__method_indices_by_name[] = {
   2,        /* BatchGetMetadata */
   5,        /* Cancel */
   0,        /* Configure */
+  14,        /* CreateWebhook */
   7,        /* DeleteJob */
+  17,        /* DeleteWebhook */
   1,        /* GetMetadata */
+  16,        /* GetWebhook */
   8,        /* Health */
   3,        /* ListJobs */
+  19,        /* ListWebhookDeliveries */
+  15,        /* ListWebhooks */
+  20,        /* RedeliverWebhook */
   10,        /* Retry */
+  18,        /* RotateWebhookSecret */
   11,        /* SetPriority */
   9,        /* Stats */
   6,        /* UpdateJob */
@@ -6330,7 +8041,7 @@ const ProtobufCServiceDescriptor jobwire__v1__job_service__descriptor =
   "JobService",
   "Jobwire__V1__JobService",
   "jobwire.v1",
-  14,
+  21,
   jobwire__v1__job_service__method_descriptors,
   jobwire__v1__job_service__method_indices_by_name
 };
@@ -6445,6 +8156,62 @@ void jobwire__v1__job_service__watch_jobs(ProtobufCService *service,
 {
   assert(service->descriptor == &jobwire__v1__job_service__descriptor);
   service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__create_webhook(ProtobufCService *service,
+                                              const Jobwire__V1__CreateWebhookRequest *input,
+                                              Jobwire__V1__WebhookSecretResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__list_webhooks(ProtobufCService *service,
+                                             const Jobwire__V1__ListWebhooksRequest *input,
+                                             Jobwire__V1__ListWebhooksResponse_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__get_webhook(ProtobufCService *service,
+                                           const Jobwire__V1__GetWebhookRequest *input,
+                                           Jobwire__V1__WebhookEndpoint_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__delete_webhook(ProtobufCService *service,
+                                              const Jobwire__V1__DeleteWebhookRequest *input,
+                                              Jobwire__V1__DeleteWebhookResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__rotate_webhook_secret(ProtobufCService *service,
+                                                     const Jobwire__V1__RotateWebhookSecretRequest *input,
+                                                     Jobwire__V1__WebhookSecretResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__list_webhook_deliveries(ProtobufCService *service,
+                                                       const Jobwire__V1__ListWebhookDeliveriesRequest *input,
+                                                       Jobwire__V1__ListWebhookDeliveriesResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void jobwire__v1__job_service__redeliver_webhook(ProtobufCService *service,
+                                                 const Jobwire__V1__RedeliverWebhookRequest *input,
+                                                 Jobwire__V1__WebhookDelivery_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &jobwire__v1__job_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
                                      Jobwire__V1__JobService_ServiceDestroy destroy)

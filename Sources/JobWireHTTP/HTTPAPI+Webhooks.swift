@@ -1,7 +1,6 @@
 import JobWireJSON
 import JobWireProtocol
 import JobWireServer
-import JobWireWebhooks
 import NIOHTTP1
 
 /// `/v1/webhooks`: a tenant's webhook endpoints (docs/WEBHOOKS.md). Reader
@@ -14,12 +13,12 @@ extension HTTPAPI {
         case 1:
             switch method {
             case .GET, .HEAD:
-                return webhookCall(request, write: false, "ListWebhooks") { caller, webhooks throws(JobWireError) in
+                return webhookCall(request, .listWebhooks) { caller, webhooks throws(JobWireError) in
                     try Self.allowOnly([], in: request)
-                    return .response(.json(.object(["webhooks": .array(webhooks.list(tenant: caller.tenant).map { Self.json($0) })])))
+                    return .response(.json(.object(["webhooks": .array(webhooks.list(tenant: caller.tenant).map { WebhookJSON.endpoint($0) })])))
                 }
             case .POST:
-                return webhookCall(request, write: true, "CreateWebhook") { caller, webhooks throws(JobWireError) in
+                return webhookCall(request, .createWebhook) { caller, webhooks throws(JobWireError) in
                     try Self.allowOnly([], in: request)
                     let reader = JSONMemberReader(object: try JSONMemberReader.object(from: try Self.jsonBody(request, required: true) ?? [],
                                                                                       what: "the request"))
@@ -29,10 +28,12 @@ extension HTTPAPI {
                     }
                     let events = try reader.strings("events") ?? []
                     let labels = try reader.labels("labels") ?? [:]
+                    let create = CreateWebhookRequest(url: url, events: events, labels: labels)
                     return Self.pending { finish throws(JobWireError) in
-                        try webhooks.create(tenant: caller.tenant, url: url, events: events, labels: labels) { result in
+                        try webhooks.create(create, tenant: caller.tenant) { result in
                             finish(result.map { created in
-                                var response = HTTPResponse.json(Self.json(created.endpoint, secret: created.secret), status: .created)
+                                var response = HTTPResponse.json(WebhookJSON.endpoint(created.endpoint, secret: created.secret),
+                                                                 status: .created)
                                 response.headers.add(name: "location", value: "/v1/webhooks/\(created.endpoint.endpointID)")
                                 return response
                             })
@@ -48,24 +49,26 @@ extension HTTPAPI {
                 let endpointID = String(target[..<colon])
                 guard target[target.index(after: colon)...] == "rotateSecret" else { return Self.notFound(request) }
                 guard method == .POST else { return Self.methodNotAllowed("POST") }
-                return webhookCall(request, write: true, "RotateWebhookSecret") { caller, webhooks throws(JobWireError) in
+                return webhookCall(request, .rotateWebhookSecret) { caller, webhooks throws(JobWireError) in
                     try Self.allowOnly(["overlap_ms"], in: request)
-                    let overlapMs: Int64 = try Self.integer("overlap_ms", in: request) ?? 24 * 3_600_000
+                    // A value past UInt32 is past the largest overlap too: the service refuses it with its own message.
+                    let overlapMs = try (Self.integer("overlap_ms", in: request) as Int64?).map { UInt32(exactly: $0) ?? .max }
+                    let rotate = RotateWebhookSecretRequest(endpointID: endpointID, overlapMs: overlapMs)
                     return Self.pending { finish throws(JobWireError) in
-                        try webhooks.rotateSecret(endpointID, tenant: caller.tenant, overlapMs: overlapMs) { result in
-                            finish(result.map { .json(Self.json($0.endpoint, secret: $0.secret)) })
+                        try webhooks.rotateSecret(rotate, tenant: caller.tenant) { result in
+                            finish(result.map { .json(WebhookJSON.endpoint($0.endpoint, secret: $0.secret)) })
                         }
                     }
                 }
             }
             switch method {
             case .GET, .HEAD:
-                return webhookCall(request, write: false, "GetWebhook") { caller, webhooks throws(JobWireError) in
+                return webhookCall(request, .getWebhook) { caller, webhooks throws(JobWireError) in
                     try Self.allowOnly([], in: request)
-                    return .response(.json(Self.json(try webhooks.endpoint(target, tenant: caller.tenant))))
+                    return .response(.json(WebhookJSON.endpoint(try webhooks.endpoint(target, tenant: caller.tenant))))
                 }
             case .DELETE:
-                return webhookCall(request, write: true, "DeleteWebhook") { caller, webhooks throws(JobWireError) in
+                return webhookCall(request, .deleteWebhook) { caller, webhooks throws(JobWireError) in
                     try Self.allowOnly([], in: request)
                     return Self.pending { finish throws(JobWireError) in
                         try webhooks.delete(target, tenant: caller.tenant) { result in
@@ -79,13 +82,15 @@ extension HTTPAPI {
         case 3 where path.last == "deliveries":
             guard method == .GET || method == .HEAD else { return Self.methodNotAllowed("GET") }
             let endpointID = path[path.startIndex + 1]
-            return webhookCall(request, write: false, "ListWebhookDeliveries") { caller, webhooks throws(JobWireError) in
+            return webhookCall(request, .listWebhookDeliveries) { caller, webhooks throws(JobWireError) in
                 try Self.allowOnly(["limit"], in: request)
-                let limit: Int = try Self.integer("limit", in: request) ?? 50
-                guard (1...500).contains(limit) else { throw Self.invalid("limit must be 1 to 500") }
+                let limit: Int64? = try Self.integer("limit", in: request)
+                if let limit, limit < 1 { throw Self.invalid("limit must be 1 to \(Limits.maxWebhookDeliveries)") }
+                // 0 asks for the service's default; a value past UInt32 is past the largest limit, which the service refuses.
+                let list = ListWebhookDeliveriesRequest(endpointID: endpointID, limit: limit.map { UInt32(exactly: $0) ?? .max } ?? 0)
                 return Self.pending { finish throws(JobWireError) in
-                    try webhooks.deliveries(endpointID, tenant: caller.tenant, limit: limit) { result in
-                        finish(result.map { .json(.object(["deliveries": .array($0.map(Self.json))])) })
+                    try webhooks.deliveries(list, tenant: caller.tenant) { result in
+                        finish(result.map { .json(.object(["deliveries": .array($0.map(WebhookJSON.delivery))])) })
                     }
                 }
             }
@@ -97,13 +102,12 @@ extension HTTPAPI {
             }
             guard method == .POST else { return Self.methodNotAllowed("POST") }
             let messageID = String(target[..<colon])
-            return webhookCall(request, write: true, "RedeliverWebhook") { caller, webhooks throws(JobWireError) in
+            return webhookCall(request, .redeliverWebhook) { caller, webhooks throws(JobWireError) in
                 try Self.allowOnly([], in: request)
+                let redeliver = RedeliverWebhookRequest(messageID: messageID, endpointID: endpointID)
                 return Self.pending { finish throws(JobWireError) in
-                    try webhooks.redeliver(messageID, endpointID: endpointID, tenant: caller.tenant) { result in
-                        finish(result.map { message in
-                            .json(Self.json(StoredDelivery(message: message, attempts: [])), status: .accepted)
-                        })
+                    try webhooks.redeliver(redeliver, tenant: caller.tenant) { result in
+                        finish(result.map { .json(WebhookJSON.delivery($0), status: .accepted) })
                     }
                 }
             }
@@ -112,41 +116,9 @@ extension HTTPAPI {
         }
     }
 
-    /// A delivery as the list shows it: the message, its state and every attempt.
-    static func json(_ delivery: StoredDelivery) -> JSONValue {
-        let message = delivery.message
-        let state = switch message.state {
-        case .pending: "pending"
-        case .delivered: "delivered"
-        case .givenUp: "given_up"
-        }
-        return .object([
-            .init("message_id", .string(message.messageID)),
-            .init("type", .string(message.type)),
-            .init("job_id", .string(message.jobID)),
-            .init("revision", .int(Int64(clamping: message.revision))),
-            .init("changed_at", .string(ISO8601.string(milliseconds: message.changedAtMs))),
-            .init("state", .string(state)),
-            .init("next_attempt_at", message.state == .pending && message.nextAttemptAtMs > 0
-                ? .string(ISO8601.string(milliseconds: message.nextAttemptAtMs)) : .null),
-            .init("attempts", .array(delivery.attempts.map { attempt in
-                .object([
-                    .init("attempt", .int(Int64(attempt.attempt))),
-                    .init("at", .string(ISO8601.string(milliseconds: attempt.atMs))),
-                    .init("http_status", attempt.httpStatus == 0 ? .null : .int(Int64(attempt.httpStatus))),
-                    .init("latency_ms", .double(Double(attempt.latencyMicros) / 1_000)),
-                    .init("error", .string(attempt.error)),
-                ])
-            })),
-        ])
-    }
-
-    /// Authenticates and admits a webhook call by the job service's rules.
-    private func webhookCall(_ request: HTTPRequest, write: Bool, _ action: String,
-                             _ body: (Caller, WebhookService) throws(JobWireError) -> RouteResult) -> Routed {
-        guard let webhooks else {
-            return Routed(.response(.error(.unimplemented, "WEBHOOKS_OFF", "this server sends no webhooks")))
-        }
+    /// Authenticates and admits a webhook call by the job service's rules (``Role/required(for:)``).
+    private func webhookCall(_ request: HTTPRequest, _ method: Method,
+                             _ body: (Caller, any WebhookAdministration) throws(JobWireError) -> RouteResult) -> Routed {
         let principal: Principal
         do {
             principal = try self.principal(of: request, allowStreamToken: false).principal
@@ -154,8 +126,8 @@ extension HTTPAPI {
             return Routed(.response(.error(error)))
         }
         do throws(JobWireError) {
-            let caller = try service.admit(principal, needing: write ? WebhookService.writeRole : WebhookService.readRole, for: action,
-                                           tenant: request.headers.first(name: "x-jobwire-tenant") ?? "")
+            let webhooks = try service.webhooks()
+            let caller = try service.admit(principal, to: method, tenant: request.headers.first(name: "x-jobwire-tenant") ?? "")
             return Routed(try body(caller, webhooks), account: service.account(for: principal))
         } catch {
             return Routed(.response(.error(error)))
@@ -178,24 +150,5 @@ extension HTTPAPI {
                 finish { HTTPResponse.error(error) }
             }
         }
-    }
-
-    /// An endpoint as the API shows it: never its secrets, but for `secret` when one was just made.
-    static func json(_ endpoint: StoredWebhookEndpoint, secret: String? = nil) -> JSONValue {
-        let time = { (ms: Int64) -> JSONValue in ms == 0 ? .null : .string(ISO8601.string(milliseconds: ms)) }
-        var members: [JSONValue.Member] = [
-            .init("id", .string(endpoint.endpointID)),
-            .init("url", .string(endpoint.url)),
-            .init("events", .array(endpoint.events.map(JSONValue.string))),
-            .init("labels", .object(endpoint.labels.sorted { $0.key < $1.key }.map { .init($0.key, .string($0.value)) })),
-            .init("created_at", time(endpoint.createdAtMs)),
-            .init("enabled", .bool(endpoint.disabledAtMs == 0)),
-            .init("disabled_at", time(endpoint.disabledAtMs)),
-            .init("disabled_reason", .string(endpoint.disabledReason)),
-            .init("failing_since", time(endpoint.failingSinceMs)),
-            .init("previous_secret_expires_at", endpoint.secrets.count > 1 ? time(endpoint.previousSecretExpiresAtMs) : .null),
-        ]
-        if let secret { members.append(.init("secret", .string(secret))) }
-        return .object(members)
     }
 }

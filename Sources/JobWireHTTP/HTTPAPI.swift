@@ -2,7 +2,6 @@ import JobWireJSON
 import JobWireKeys
 import JobWireProtocol
 import JobWireServer
-import JobWireWebhooks
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -23,14 +22,11 @@ final class HTTPAPI: Sendable {
     let jobJSON = JobJSONCache()
     let events = EventEncodingCache()
     let streamTokens: StreamTokens
-    /// Webhook endpoint management (nil: the server sends no webhooks).
-    let webhooks: WebhookService?
     /// Each event loop's mailbox for the registry's deliveries, by loop.
     private let mailboxes: [ObjectIdentifier: LoopMailbox]
 
     init(service: JobService, configuration: HTTPConfiguration, serverConfiguration: ServerConfiguration, logger: Logger,
-         eventLoops: [any EventLoop], webhooks: WebhookService? = nil) {
-        self.webhooks = webhooks
+         eventLoops: [any EventLoop]) {
         self.mailboxes = Dictionary(uniqueKeysWithValues: eventLoops.map { (ObjectIdentifier($0), LoopMailbox(eventLoop: $0)) })
         self.service = service
         self.configuration = configuration

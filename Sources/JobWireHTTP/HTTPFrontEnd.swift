@@ -1,7 +1,6 @@
 import Dispatch
 import JobWireProtocol
 import JobWireServer
-import JobWireWebhooks
 import JobWireSync
 import Logging
 import NIOCore
@@ -22,13 +21,12 @@ public final class HTTPFrontEnd: Sendable {
     private let connections: HTTPConnections
     private let channel = Locked<(any Channel)?>(nil)
 
-    /// `webhooks` manages the tenants' webhook endpoints at `/v1/webhooks` (nil: 501 there).
-    public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger, webhooks: WebhookService? = nil) {
+    public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger) {
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.api = HTTPAPI(service: server.service, configuration: configuration,
                            serverConfiguration: server.configuration, logger: logger,
-                           eventLoops: Array(group.makeIterator()), webhooks: webhooks)
+                           eventLoops: Array(group.makeIterator()))
         self.connections = HTTPConnections(limit: configuration.maxConnections)
         let connections = self.connections
         server.service.addHealthCheck {

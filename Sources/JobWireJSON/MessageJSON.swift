@@ -43,6 +43,14 @@ public enum MessageJSON {
                          "errors": .int(Int64(clamping: $0.errors)), "p50_us": .int(Int64(clamping: $0.p50Us)),
                          "p99_us": .int(Int64(clamping: $0.p99Us)), "p999_us": .int(Int64(clamping: $0.p999Us))])
             }),
+            "webhooks": .object([
+                "pending_messages": .int(Int64(clamping: stats.webhooks.pendingMessages)),
+                "oldest_pending_age_ms": .int(Int64(stats.webhooks.oldestPendingAgeMs)),
+                "endpoints": .int(Int64(stats.webhooks.endpoints)),
+                "failing_endpoints": .int(Int64(stats.webhooks.failingEndpoints)),
+                "disabled_endpoints": .int(Int64(stats.webhooks.disabledEndpoints)),
+                "skipped_messages": .int(Int64(clamping: stats.webhooks.skippedMessages)),
+            ]),
         ])
     }
 

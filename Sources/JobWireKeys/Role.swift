@@ -2,10 +2,11 @@ import JobWireProtocol
 
 /// What a key may do. Each role includes the one before it.
 public enum Role: String, Sendable, CaseIterable, Comparable {
-    /// GetMetadata, BatchGetMetadata, ListJobs, WatchJob, WatchJobs, Health, Stats and
-    /// Usage (of its own tenant).
+    /// GetMetadata, BatchGetMetadata, ListJobs, WatchJob, WatchJobs, Health, Stats,
+    /// Usage, ListWebhooks, GetWebhook and ListWebhookDeliveries (of its own tenant).
     case reader
-    /// reader + Configure, Cancel, Retry, SetPriority, DeleteJob: a front end
+    /// reader + Configure, Cancel, Retry, SetPriority, DeleteJob, and managing webhooks
+    /// (CreateWebhook, DeleteWebhook, RotateWebhookSecret, RedeliverWebhook): a front end
     /// or service that starts and stops jobs.
     case client
     /// client + UpdateJob: the program that runs jobs and reports their progress.
@@ -28,8 +29,10 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
     /// The least role that may call `method`.
     public static func required(for method: Method) -> Role {
         switch method {
-        case .getMetadata, .batchGetMetadata, .listJobs, .watchJob, .watchJobs, .health, .stats, .usage: .reader
-        case .configure, .cancel, .retry, .setPriority, .deleteJob: .client
+        case .getMetadata, .batchGetMetadata, .listJobs, .watchJob, .watchJobs, .health, .stats, .usage,
+             .listWebhooks, .getWebhook, .listWebhookDeliveries: .reader
+        case .configure, .cancel, .retry, .setPriority, .deleteJob,
+             .createWebhook, .deleteWebhook, .rotateWebhookSecret, .redeliverWebhook: .client
         case .updateJob: .worker
         }
     }

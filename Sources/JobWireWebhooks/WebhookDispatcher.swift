@@ -75,28 +75,38 @@ public final class WebhookDispatcher: Sendable {
         stopped.withLock { $0 = true }
     }
 
-    /// Messages in the lanes, for Health and Stats: how many, and the oldest change's time.
-    public func backlog() -> (pending: Int, oldestChangedAtMs: Int64?) {
+    /// Messages in the lanes, for Health and Stats (of one tenant, or all): how many, and the oldest change's time.
+    public func backlog(tenant: String? = nil) -> (pending: Int, oldestChangedAtMs: Int64?) {
         lanes.withLock { lanes in
             var count = 0
             var oldest: Int64?
             for endpoint in lanes.values {
                 for entries in endpoint.byJob.values {
+                    guard let first = entries.first?.message, tenant == nil || first.tenant == tenant else { continue }
                     count += entries.count
-                    if let first = entries.first?.message.changedAtMs { oldest = min(oldest ?? first, first) }
+                    oldest = min(oldest ?? first.changedAtMs, first.changedAtMs)
                 }
             }
             return (count, oldest)
         }
     }
 
-    /// Drops a deleted endpoint's messages (the store has dropped them already); attempts in flight finish unheard.
+    /// Drops an endpoint's messages: a deleted one's (the store has dropped them already) or a disabled one's (given
+    /// up in the store with it). Attempts in flight finish unheard.
     public func forget(endpointID: String) {
-        _ = lanes.withLock { $0.removeValue(forKey: endpointID) }
+        let dropped = lanes.withLock { $0.removeValue(forKey: endpointID) }
+        var byTenant: [String: Int] = [:]
+        for entries in dropped?.byJob.values ?? [:].values {
+            for entry in entries { byTenant[entry.message.tenant, default: 0] += 1 }
+        }
+        for (tenant, count) in byTenant { endpoints.pendingChanged(tenant: tenant, by: -count) }
     }
 
     public func enqueue(_ messages: [StoredOutboxMessage]) {
         var touched: Set<String> = []
+        var byTenant: [String: Int] = [:]
+        for message in messages { byTenant[message.tenant, default: 0] += 1 }
+        for (tenant, count) in byTenant { endpoints.pendingChanged(tenant: tenant, by: count) }
         lanes.withLock { lanes in
             for message in messages {
                 var endpoint = lanes[message.endpointID, default: Lanes()]
@@ -180,17 +190,20 @@ public final class WebhookDispatcher: Sendable {
         let status = result.httpStatus ?? 0
         let delivered = (200...299).contains(status) && result.error.isEmpty
         let gone = status == 410
-        let retryInMs = delivered || gone ? nil : settings.schedule.delayMs(beforeAttempt: message.attempts + 1)
+        // An endpoint disabled meanwhile had its pending messages given up; this one goes with them.
+        let disabled = endpoints.endpoint(endpointID).map { $0.disabledAtMs > 0 } ?? true
+        let retryInMs = delivered || gone || disabled ? nil : settings.schedule.delayMs(beforeAttempt: message.attempts + 1)
         let state: StoredOutboxMessage.State = delivered ? .delivered : (retryInMs == nil ? .givenUp : .pending)
         let nextAttemptAtMs = retryInMs.map { WallClock.nowMs() + $0 } ?? 0
         message.nextAttemptAtMs = nextAttemptAtMs
         store.persist(.webhook(.attempted(attempt, attempts: message.attempts, nextAttemptAtMs: nextAttemptAtMs, state: state))) { _ in }
         noteOutcome(endpointID: endpointID, delivered: delivered, gone: gone, at: startedAtMs)
 
-        lanes.withLock { lanes in
+        let settled = lanes.withLock { (lanes) -> Bool in
             guard var endpoint = lanes[endpointID], endpoint.byJob[message.jobID]?.first?.message.messageID == message.messageID else {
-                return
+                return false
             }
+            defer { lanes[endpointID] = endpoint }
             endpoint.inFlight -= 1
             let jobID = message.jobID
             if state == .pending, let retryInMs {
@@ -204,8 +217,9 @@ public final class WebhookDispatcher: Sendable {
                     endpoint.ready.append(jobID)
                 }
             }
-            lanes[endpointID] = endpoint
+            return state != .pending
         }
+        if settled { endpoints.pendingChanged(tenant: message.tenant, by: -1) }
         pump(endpointID)
     }
 
@@ -226,8 +240,10 @@ public final class WebhookDispatcher: Sendable {
         }
         guard endpoint != before else { return }
         let updated = endpoint
-        store.persist(.webhook(.putEndpoint(updated))) { [endpoints] result in
-            if case .success = result { endpoints.put(updated) }
+        store.persist(.webhook(.putEndpoint(updated))) { [endpoints, weak self] result in
+            guard case .success = result else { return }
+            endpoints.put(updated)
+            if updated.disabledAtMs > 0 { self?.forget(endpointID: updated.endpointID) }
         }
     }
 }

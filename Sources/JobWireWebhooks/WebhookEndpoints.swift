@@ -6,6 +6,12 @@ import JobWireSync
 /// start-up, changed only after the store has a change): the registry asks
 /// it, under its lock, which messages each job change makes
 /// (``JobChangeOutbox``), and hands it the committed ones to deliver.
+///
+/// It also keeps each tenant's outbox within its bound: while a tenant has
+/// `maxPendingPerTenant` messages waiting, a change makes no `job.progress`
+/// message and no message for an endpoint that is failing; the lifecycle
+/// messages of its healthy endpoints are still made. Job changes never wait
+/// for, or fail because of, the outbox. What is not made is counted.
 public final class WebhookEndpoints: JobChangeOutbox {
     private struct State {
         var byID: [String: StoredWebhookEndpoint] = [:]
@@ -13,18 +19,25 @@ public final class WebhookEndpoints: JobChangeOutbox {
         var byTenant: [String: [StoredWebhookEndpoint]] = [:]
         /// When each endpoint last got a `job.progress` message of each job (by "endpoint job").
         var lastProgressMs: [String: Int64] = [:]
+        /// Messages waiting (committed, not yet delivered or given up), by tenant; kept by the dispatcher.
+        var pendingByTenant: [String: Int] = [:]
+        /// Messages not made because the tenant's outbox was at its bound, since start.
+        var skippedByTenant: [String: UInt64] = [:]
     }
 
     private let state: Locked<State>
     /// At most one `job.progress` message per job and endpoint in this many milliseconds.
     private let progressIntervalMs: Int64
+    /// The outbox's bound per tenant (see the type's documentation).
+    public let maxPendingPerTenant: Int
     /// Receives the committed messages (the dispatcher); set once at start.
     private let delivery: Locked<(@Sendable ([StoredOutboxMessage]) -> Void)?> = Locked(nil)
 
     /// `progressIntervalMs`: at most one `job.progress` message per job and endpoint in that time (the first change in
     /// it; the job's later state comes with its next message).
-    public init(_ endpoints: [StoredWebhookEndpoint] = [], progressIntervalMs: Int64 = 5_000) {
+    public init(_ endpoints: [StoredWebhookEndpoint] = [], progressIntervalMs: Int64 = 5_000, maxPendingPerTenant: Int = 100_000) {
         self.progressIntervalMs = progressIntervalMs
+        self.maxPendingPerTenant = maxPendingPerTenant
         var initial = State()
         for endpoint in endpoints { Self.put(endpoint, in: &initial) }
         state = Locked(initial)
@@ -64,6 +77,31 @@ public final class WebhookEndpoints: JobChangeOutbox {
         }
     }
 
+    /// The dispatcher's count of a tenant's waiting messages changed by `delta`.
+    public func pendingChanged(tenant: String, by delta: Int) {
+        state.withLock { state in
+            let count = state.pendingByTenant[tenant, default: 0] + delta
+            state.pendingByTenant[tenant] = count > 0 ? count : nil
+        }
+    }
+
+    /// The tenant's messages waiting to be delivered.
+    public func pending(tenant: String) -> Int {
+        state.withLock { $0.pendingByTenant[tenant] ?? 0 }
+    }
+
+    /// Messages of `tenant` not made since start because its outbox was at its bound.
+    public func skippedMessages(tenant: String) -> UInt64 {
+        state.withLock { $0.skippedByTenant[tenant] ?? 0 }
+    }
+
+    /// The same, for every tenant; and how many tenants are at their bound now.
+    public func skippedMessages() -> (skipped: UInt64, tenantsAtBound: Int) {
+        state.withLock { state in
+            (state.skippedByTenant.values.reduce(0, +), state.pendingByTenant.values.count { $0 >= maxPendingPerTenant })
+        }
+    }
+
     private static func put(_ endpoint: StoredWebhookEndpoint, in state: inout State) {
         if let old = state.byID[endpoint.endpointID] {
             state.byTenant[old.tenant]?.removeAll { $0.endpointID == endpoint.endpointID }
@@ -95,7 +133,14 @@ public final class WebhookEndpoints: JobChangeOutbox {
                 // Jobs deleted before they ended leave entries: drop those whose interval is over.
                 state.lastProgressMs = state.lastProgressMs.filter { changedAtMs - $0.value < interval }
             }
-            let wanting = all.filter { Self.wants($0, type, current.labels) }
+            var wanting = all.filter { Self.wants($0, type, current.labels) }
+            if state.pendingByTenant[current.tenant, default: 0] >= maxPendingPerTenant {
+                let kept = type == .progress ? [] : wanting.filter { $0.failingSinceMs == 0 }
+                if kept.count < wanting.count {
+                    state.skippedByTenant[current.tenant, default: 0] += UInt64(wanting.count - kept.count)
+                }
+                wanting = kept
+            }
             // Progress is coalesced: the first change of each interval makes a message, the rest none. A status
             // transition is always sent (and starts an interval); any other event too, and it ends the interval.
             return wanting.filter { endpoint in

@@ -1,15 +1,13 @@
-import JobWireKeys
 import JobWireProtocol
 import JobWireServer
 import JobWireSync
 import JobWireWebhookSignature
 
 /// Managing a tenant's webhook endpoints: the rules every front end goes
-/// through (the HTTP API now; the binary port, the clients and the CLI next).
-/// Callers are admitted by the job service's own rules — reader keys may
-/// list, client keys and up may change — and every change is in the store
-/// before it is answered or takes effect.
-public final class WebhookService: Sendable {
+/// through (``WebhookAdministration``: the binary port and the HTTP API call
+/// it, after the job service has admitted the caller). Every change is in the
+/// store before it is answered or takes effect.
+public final class WebhookService: WebhookAdministration {
     public struct Settings: Sendable {
         public var policy = WebhookAddressPolicy()
         /// Most endpoints a tenant may have.
@@ -18,13 +16,10 @@ public final class WebhookService: Sendable {
         public init() {}
     }
 
-    public typealias Completion<Value> = @Sendable (Result<Value, JobWireError>) -> Void
-
-    /// An endpoint and, once (at creation or rotation), its new secret.
-    public struct Created: Sendable {
-        public var endpoint: StoredWebhookEndpoint
-        public var secret: String
-    }
+    /// How long the previous secret signs after a rotation when the caller does not say.
+    public static let defaultSecretOverlapMs: UInt32 = 24 * 3_600_000
+    /// How many deliveries a list holds when the caller does not say.
+    public static let defaultDeliveriesLimit: UInt32 = 50
 
     private let endpoints: WebhookEndpoints
     private let store: any JobStore
@@ -38,98 +33,118 @@ public final class WebhookService: Sendable {
         self.settings = settings
     }
 
-    public static let readRole = Role.reader
-    public static let writeRole = Role.client
-
-    public func list(tenant: String) -> [StoredWebhookEndpoint] {
-        endpoints.endpoints(tenant: tenant)
+    public func list(tenant: String) -> [WebhookEndpoint] {
+        endpoints.endpoints(tenant: tenant).map(Self.model)
     }
 
-    /// The tenant's endpoint, or NOT_FOUND (another tenant's reads as unknown).
-    public func endpoint(_ endpointID: String, tenant: String) throws(JobWireError) -> StoredWebhookEndpoint {
+    public func endpoint(_ endpointID: String, tenant: String) throws(JobWireError) -> WebhookEndpoint {
+        Self.model(try stored(endpointID, tenant: tenant))
+    }
+
+    /// The tenant's endpoint as stored, or NOT_FOUND (another tenant's reads as unknown).
+    private func stored(_ endpointID: String, tenant: String) throws(JobWireError) -> StoredWebhookEndpoint {
         guard let endpoint = endpoints.endpoint(endpointID), endpoint.tenant == tenant else {
-            throw JobWireError(.notFound, "WEBHOOK_NOT_FOUND", "no webhook endpoint \(endpointID.prefix(64))")
+            throw JobWireError(.notFound, Reason.webhookNotFound, "no webhook endpoint \(endpointID.prefix(64))")
         }
         return endpoint
     }
 
-    public func create(tenant: String, url: String, events: [String], labels: [String: String],
-                       completion: @escaping Completion<Created>) throws(JobWireError) {
+    public func create(_ request: CreateWebhookRequest, tenant: String,
+                       completion: @escaping Completion<WebhookSecretResponse>) throws(JobWireError) {
         do throws(WebhookTargetError) {
-            _ = try WebhookURL(url, policy: settings.policy)
+            _ = try WebhookURL(request.url, policy: settings.policy)
         } catch {
             throw JobWireError(.invalidArgument, error.reason.rawValue, error.message)
         }
         let known = Set(WebhookEventType.allCases.map(\.rawValue))
-        if let unknown = events.first(where: { !known.contains($0) }) {
-            throw JobWireError(.invalidArgument, "UNKNOWN_EVENT_TYPE",
+        if let unknown = request.events.first(where: { !known.contains($0) }) {
+            throw JobWireError(.invalidArgument, Reason.unknownEventType,
                                "\"\(unknown.prefix(64))\" is not an event type (\(WebhookEventType.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        let labels = request.labels
         guard labels.count <= Limits.maxLabels,
               labels.allSatisfy({ !$0.key.isEmpty && $0.key.utf8.count <= Limits.maxLabelKeyBytes && $0.value.utf8.count <= Limits.maxLabelValueBytes }) else {
             throw JobWireError(.invalidArgument, Reason.valueOutOfRange,
                                "labels: at most \(Limits.maxLabels), keys of 1 to \(Limits.maxLabelKeyBytes) bytes, values up to \(Limits.maxLabelValueBytes)")
         }
         guard endpoints.endpoints(tenant: tenant).count < settings.maxEndpointsPerTenant else {
-            throw JobWireError(.resourceExhausted, "TOO_MANY_WEBHOOKS",
+            throw JobWireError(.resourceExhausted, Reason.tooManyWebhooks,
                                "the tenant has its maximum of \(settings.maxEndpointsPerTenant) webhook endpoints")
         }
         let secret = WebhookSecret.generate().encoded
-        let endpoint = StoredWebhookEndpoint(endpointID: Self.newEndpointID(), tenant: tenant, url: url,
-                                             events: Array(Set(events)).sorted(), labels: labels, secrets: [secret],
+        let endpoint = StoredWebhookEndpoint(endpointID: Self.newEndpointID(), tenant: tenant, url: request.url,
+                                             events: Array(Set(request.events)).sorted(), labels: labels, secrets: [secret],
                                              createdAtMs: WallClock.nowMs())
         store.persist(.webhook(.putEndpoint(endpoint))) { [endpoints] result in
             if case .success = result { endpoints.put(endpoint) }
-            completion(result.map { Created(endpoint: endpoint, secret: secret) })
+            completion(result.map { WebhookSecretResponse(endpoint: Self.model(endpoint), secret: secret) })
         }
     }
 
     public func delete(_ endpointID: String, tenant: String, completion: @escaping Completion<Void>) throws(JobWireError) {
-        _ = try endpoint(endpointID, tenant: tenant)
+        _ = try stored(endpointID, tenant: tenant)
         // Out of the table first: no new message is made for it while the store forgets it.
         endpoints.remove(endpointID)
         dispatcher?.forget(endpointID: endpointID)
         store.persist(.webhook(.removeEndpoint(endpointID: endpointID))) { result in completion(result) }
     }
 
-    /// A new secret; the old one goes on signing beside it for `overlapMs`, so receivers can switch without a gap.
-    public func rotateSecret(_ endpointID: String, tenant: String, overlapMs: Int64,
-                             completion: @escaping Completion<Created>) throws(JobWireError) {
-        var endpoint = try endpoint(endpointID, tenant: tenant)
+    public func rotateSecret(_ request: RotateWebhookSecretRequest, tenant: String,
+                             completion: @escaping Completion<WebhookSecretResponse>) throws(JobWireError) {
+        var endpoint = try stored(request.endpointID, tenant: tenant)
+        let overlapMs = request.overlapMs ?? Self.defaultSecretOverlapMs
+        guard overlapMs <= Limits.maxWebhookSecretOverlapMs else {
+            throw JobWireError(.invalidArgument, Reason.valueOutOfRange,
+                               "overlap_ms must be 0 to \(Limits.maxWebhookSecretOverlapMs) (7 days)")
+        }
         let secret = WebhookSecret.generate().encoded
         endpoint.secrets = [secret] + endpoint.secrets.prefix(1)
-        endpoint.previousSecretExpiresAtMs = WallClock.nowMs() + overlapMs
+        endpoint.previousSecretExpiresAtMs = WallClock.nowMs() + Int64(overlapMs)
         let updated = endpoint
         store.persist(.webhook(.putEndpoint(updated))) { [endpoints] result in
             if case .success = result { endpoints.put(updated) }
-            completion(result.map { Created(endpoint: updated, secret: secret) })
+            completion(result.map { WebhookSecretResponse(endpoint: Self.model(updated), secret: secret) })
         }
     }
 
-    /// The endpoint's latest messages (newest first, at most `limit`) with every attempt: status, latency, error.
-    public func deliveries(_ endpointID: String, tenant: String, limit: Int,
-                           completion: @escaping Completion<[StoredDelivery]>) throws(JobWireError) {
-        _ = try endpoint(endpointID, tenant: tenant)
-        store.webhookDeliveries(endpointID: endpointID, limit: limit, completion: completion)
+    public func deliveries(_ request: ListWebhookDeliveriesRequest, tenant: String,
+                           completion: @escaping Completion<[WebhookDelivery]>) throws(JobWireError) {
+        _ = try stored(request.endpointID, tenant: tenant)
+        let limit = request.limit == 0 ? Self.defaultDeliveriesLimit : request.limit
+        guard limit <= UInt32(Limits.maxWebhookDeliveries) else {
+            throw JobWireError(.invalidArgument, Reason.valueOutOfRange, "limit must be 1 to \(Limits.maxWebhookDeliveries)")
+        }
+        store.webhookDeliveries(endpointID: request.endpointID, limit: Int(limit)) { result in
+            completion(result.map { $0.map(Self.model) })
+        }
     }
 
-    /// Sends a delivered or given-up message again, now, with its `webhook-id`; a pending one is already on its way (409).
-    public func redeliver(_ messageID: String, endpointID: String, tenant: String,
-                          completion: @escaping Completion<StoredOutboxMessage>) throws(JobWireError) {
-        _ = try endpoint(endpointID, tenant: tenant)
-        store.webhookMessage(messageID: messageID) { [store, dispatcher] result in
+    /// A pending message is already on its way: FAILED_PRECONDITION, DELIVERY_PENDING.
+    public func redeliver(_ request: RedeliverWebhookRequest, tenant: String,
+                          completion: @escaping Completion<WebhookDelivery>) throws(JobWireError) {
+        if !request.endpointID.isEmpty { _ = try stored(request.endpointID, tenant: tenant) }
+        let messageID = request.messageID
+        let notFound = JobWireError(.notFound, Reason.deliveryNotFound, "no message \(messageID.prefix(64)) of this tenant's endpoints")
+        store.webhookMessage(messageID: messageID) { [store, dispatcher, endpoints] result in
             switch result {
             case .failure(let error):
                 completion(.failure(error))
             case .success(nil):
-                completion(.failure(JobWireError(.notFound, "DELIVERY_NOT_FOUND", "no message \(messageID.prefix(64)) of this endpoint")))
+                completion(.failure(notFound))
             case .success(var message?):
-                guard message.endpointID == endpointID else {
-                    completion(.failure(JobWireError(.notFound, "DELIVERY_NOT_FOUND", "no message \(messageID.prefix(64)) of this endpoint")))
+                // Another endpoint's or another tenant's message reads as unknown.
+                guard request.endpointID.isEmpty || message.endpointID == request.endpointID,
+                      let owner = endpoints.endpoint(message.endpointID), owner.tenant == tenant else {
+                    completion(.failure(notFound))
+                    return
+                }
+                guard owner.disabledAtMs == 0 else {
+                    completion(.failure(JobWireError(.failedPrecondition, Reason.webhookDisabled,
+                                                     "the endpoint is disabled (\(owner.disabledReason)); create a new one")))
                     return
                 }
                 guard message.state != .pending else {
-                    completion(.failure(JobWireError(.failedPrecondition, "DELIVERY_PENDING", "the message is still being delivered")))
+                    completion(.failure(JobWireError(.failedPrecondition, Reason.deliveryPending, "the message is still being delivered")))
                     return
                 }
                 message.state = .pending
@@ -137,10 +152,21 @@ public final class WebhookService: Sendable {
                 let requeued = message
                 store.persist(.webhook(.requeue(messageID: messageID, nextAttemptAtMs: requeued.nextAttemptAtMs))) { stored in
                     if case .success = stored { dispatcher?.enqueue([requeued]) }
-                    completion(stored.map { requeued })
+                    completion(stored.map { Self.model(StoredDelivery(message: requeued, attempts: [])) })
                 }
             }
         }
+    }
+
+    public func outboxStats(tenant: String) -> WebhookOutboxStats {
+        let (pending, oldest) = dispatcher?.backlog(tenant: tenant) ?? (0, nil)
+        let all = endpoints.endpoints(tenant: tenant)
+        let oldestAgeMs = oldest.map { max(0, WallClock.nowMs() - $0) } ?? 0
+        return WebhookOutboxStats(pendingMessages: UInt64(pending), oldestPendingAgeMs: UInt32(clamping: oldestAgeMs),
+                                  endpoints: UInt32(clamping: all.count),
+                                  failingEndpoints: UInt32(clamping: all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count),
+                                  disabledEndpoints: UInt32(clamping: all.filter { $0.disabledAtMs > 0 }.count),
+                                  skippedMessages: endpoints.skippedMessages(tenant: tenant))
     }
 
     /// Messages waiting in the outbox, and the oldest one's change time.
@@ -149,10 +175,11 @@ public final class WebhookService: Sendable {
     }
 
     /// The `webhooks` component of detailed Health: messages pending, the oldest one's age, endpoints failing or
-    /// disabled. A warning while an endpoint fails or the oldest message waits over an hour; webhooks never make
-    /// the server NOT_SERVING.
+    /// disabled, messages skipped at the bound. A warning while an endpoint fails, the oldest message waits over an
+    /// hour or a tenant is at its bound; webhooks never make the server NOT_SERVING.
     public func health(nowMs: Int64 = WallClock.nowMs()) -> ComponentHealth {
         let (pending, oldest) = backlog()
+        let (skipped, tenantsAtBound) = endpoints.skippedMessages()
         let all = endpoints.all()
         let failing = all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count
         let disabled = all.filter { $0.disabledAtMs > 0 }.count
@@ -160,10 +187,12 @@ public final class WebhookService: Sendable {
         var problems: [String] = []
         if failing > 0 { problems.append("\(failing) endpoint(s) failing") }
         if oldestAgeMs > 3_600_000 { problems.append("the oldest message has waited \(oldestAgeMs / 60_000) min") }
+        if tenantsAtBound > 0 { problems.append("\(tenantsAtBound) tenant(s) at the outbox bound of \(endpoints.maxPendingPerTenant)") }
         return ComponentHealth(name: "webhooks", state: problems.isEmpty ? .ok : .warning, message: problems.joined(separator: "; "),
                                measures: ["pending_messages": Double(pending), "oldest_message_age_ms": Double(oldestAgeMs),
                                           "endpoints": Double(all.count), "failing_endpoints": Double(failing),
-                                          "disabled_endpoints": Double(disabled)])
+                                          "disabled_endpoints": Double(disabled), "skipped_messages": Double(skipped),
+                                          "tenants_at_bound": Double(tenantsAtBound)])
     }
 
     /// `ep_` and 32 random hexadecimal digits.

@@ -20,7 +20,7 @@ struct Jobwire: AsyncParsableCommand {
             """,
         version: JobWireClient.version,
         subcommands: [Configure.self, Get.self, Watch.self, Cancel.self, Retry.self, List.self, Update.self, Delete.self,
-                      Health.self, Stats.self, Usage.self, Simulate.self, Keys.self])
+                      Health.self, Stats.self, Usage.self, Simulate.self, Keys.self, Webhooks.self])
 }
 
 /// Parses a `JobStatus` from its lowercase name.

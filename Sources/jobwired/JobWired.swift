@@ -215,19 +215,22 @@ struct JobWired: ParsableCommand {
             }
             let storedWebhooks = try jobStore.loadWebhooks()
             let endpoints = WebhookEndpoints(storedWebhooks.endpoints,
-                                             progressIntervalMs: webhookOptions.webhookProgressInterval.milliseconds)
+                                             progressIntervalMs: webhookOptions.webhookProgressInterval.milliseconds,
+                                             maxPendingPerTenant: webhookOptions.webhookMaxPending)
             let dispatcher = WebhookDispatcher(endpoints: endpoints, store: jobStore,
                                                transport: HTTPWebhookTransport(policy: webhookOptions.policy),
                                                settings: webhookOptions.dispatcherSettings)
             var webhookSettings = WebhookService.Settings()
             webhookSettings.policy = webhookOptions.policy
             let webhooks = WebhookService(endpoints: endpoints, store: jobStore, dispatcher: dispatcher, settings: webhookSettings)
-            server = try JobWireServer(configuration: configuration, store: jobStore, outbox: endpoints, logger: logger)
-            boundPort = try server.start()
+            server = try JobWireServer(configuration: configuration, store: jobStore, outbox: endpoints, webhooks: webhooks,
+                                       logger: logger)
+            // Delivering before serving: a message committed by the first call has somewhere to go.
             dispatcher.start(pending: storedWebhooks.pending)
             server.service.addHealthCheck { webhooks.health() }
+            boundPort = try server.start()
             if !http.noHTTP {
-                let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger, webhooks: webhooks)
+                let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger)
                 httpPort = try front.start()
                 httpFrontEnd = front
             }

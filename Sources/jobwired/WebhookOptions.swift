@@ -23,7 +23,13 @@ struct WebhookOptions: ParsableArguments {
     @Option(help: "How long delivered and given-up webhook messages, with their attempts, are kept.")
     var webhookDeliveryRetention = DurationArgument(milliseconds: 7 * 24 * 3_600_000)
 
+    @Option(help: "The webhook messages a tenant may have waiting. At the bound its job changes make no job.progress messages and none for failing endpoints (counted in Stats); lifecycle messages to healthy endpoints are still made.")
+    var webhookMaxPending = 100_000
+
     func validate() throws {
+        guard webhookMaxPending >= 1 else {
+            throw ValidationError("--webhook-max-pending must be at least 1")
+        }
         guard (100...300_000).contains(webhookTimeout.milliseconds) else {
             throw ValidationError("--webhook-timeout must be between 100ms and 5m")
         }

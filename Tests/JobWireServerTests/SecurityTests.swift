@@ -45,7 +45,9 @@ struct SecurityTests {
     /// change to a cell fails the test. OK = the call succeeds; PD =
     /// PERMISSION_DENIED / PERMISSION_DENIED; NF = NOT_FOUND / JOB_NOT_FOUND
     /// (for BatchGetMetadata: the call succeeds and the one result is NF).
-    /// Columns: own job / another tenant's job / an unknown id.
+    /// Columns: own job / another tenant's job / an unknown id. The webhook
+    /// methods (``webhookCells(_:)``) are admitted by role first; this server
+    /// sends no webhooks, so an admitted call answers WEBHOOKS_OFF.
     static let expected: [Role: [Method: [String]]] = [
         .reader: [
             .configure: ["PD", "PD", "PD"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
@@ -53,29 +55,39 @@ struct SecurityTests {
             .updateJob: ["PD", "PD", "PD"], .deleteJob: ["PD", "PD", "PD"], .health: ["OK", "OK", "OK"],
             .stats: ["OK", "OK", "OK"], .retry: ["PD", "PD", "PD"], .setPriority: ["PD", "PD", "PD"],
             .usage: ["OK", "OK", "OK"], .watchJobs: ["OK", "OK", "OK"],
-        ],
+        ].merging(webhookCells(.reader)) { _, webhook in webhook },
         .client: [
             .configure: ["OK", "OK", "OK"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["OK", "NF", "NF"],
             .updateJob: ["PD", "PD", "PD"], .deleteJob: ["OK", "NF", "NF"], .health: ["OK", "OK", "OK"],
             .stats: ["OK", "OK", "OK"], .retry: ["FAILED_PRECONDITION/NOT_RETRYABLE", "NF", "NF"], .setPriority: ["OK", "NF", "NF"],
             .usage: ["OK", "OK", "OK"], .watchJobs: ["OK", "OK", "OK"],
-        ],
+        ].merging(webhookCells(.client)) { _, webhook in webhook },
         .worker: [
             .configure: ["OK", "OK", "OK"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["OK", "NF", "NF"],
             .updateJob: ["OK", "NF", "NF"], .deleteJob: ["OK", "NF", "NF"], .health: ["OK", "OK", "OK"],
             .stats: ["OK", "OK", "OK"], .retry: ["FAILED_PRECONDITION/NOT_RETRYABLE", "NF", "NF"], .setPriority: ["OK", "NF", "NF"],
             .usage: ["OK", "OK", "OK"], .watchJobs: ["OK", "OK", "OK"],
-        ],
+        ].merging(webhookCells(.worker)) { _, webhook in webhook },
         .admin: [
             .configure: ["OK", "OK", "OK"], .getMetadata: ["OK", "NF", "NF"], .batchGetMetadata: ["OK", "NF", "NF"],
             .listJobs: ["OK", "OK", "OK"], .watchJob: ["OK", "NF", "NF"], .cancel: ["OK", "NF", "NF"],
             .updateJob: ["OK", "NF", "NF"], .deleteJob: ["OK", "NF", "NF"], .health: ["OK", "OK", "OK"],
             .stats: ["OK", "OK", "OK"], .retry: ["FAILED_PRECONDITION/NOT_RETRYABLE", "NF", "NF"], .setPriority: ["OK", "NF", "NF"],
             .usage: ["OK", "OK", "OK"], .watchJobs: ["OK", "OK", "OK"],
-        ],
+        ].merging(webhookCells(.admin)) { _, webhook in webhook },
     ]
+
+    /// Reading webhook endpoints needs a reader key, changing them a client key.
+    static func webhookCells(_ role: Role) -> [Method: [String]] {
+        let off = ["UNIMPLEMENTED/WEBHOOKS_OFF", "UNIMPLEMENTED/WEBHOOKS_OFF", "UNIMPLEMENTED/WEBHOOKS_OFF"]
+        return [.listWebhooks: off, .getWebhook: off, .listWebhookDeliveries: off,
+                .createWebhook: role == .reader ? ["PD", "PD", "PD"] : off,
+                .deleteWebhook: role == .reader ? ["PD", "PD", "PD"] : off,
+                .rotateWebhookSecret: role == .reader ? ["PD", "PD", "PD"] : off,
+                .redeliverWebhook: role == .reader ? ["PD", "PD", "PD"] : off]
+    }
 
     @Test("every role × every RPC × own / other tenant's / unknown job answers exactly as documented")
     func matrix() throws {
@@ -134,6 +146,13 @@ struct SecurityTests {
         case .setPriority: SetPriorityRequest(jobID: jobID, priority: 9)
         case .usage: UsageRequest()
         case .watchJobs: WatchJobsRequest(filter: ListJobsRequest(pageSize: 500))
+        case .createWebhook: CreateWebhookRequest(url: "https://hooks.example.com/jobwire")
+        case .listWebhooks: ListWebhooksRequest()
+        case .getWebhook: GetWebhookRequest(endpointID: jobID)
+        case .deleteWebhook: DeleteWebhookRequest(endpointID: jobID)
+        case .rotateWebhookSecret: RotateWebhookSecretRequest(endpointID: jobID)
+        case .listWebhookDeliveries: ListWebhookDeliveriesRequest(endpointID: jobID)
+        case .redeliverWebhook: RedeliverWebhookRequest(messageID: jobID)
         }
         let result: TestClient.CallResult
         if method.isServerStreaming {
@@ -431,7 +450,7 @@ struct APIKeyTests {
 
     @Test("roles include the ones before them")
     func roles() {
-        #expect(Role.allCases.map { role in Method.allCases.filter(role.allows).count } == [8, 13, 14, 14])
+        #expect(Role.allCases.map { role in Method.allCases.filter(role.allows).count } == [11, 20, 21, 21])
         // Each role may call everything the one before it may.
         for (lower, higher) in zip(Role.allCases, Role.allCases.dropFirst()) {
             #expect(Method.allCases.filter(lower.allows).allSatisfy(higher.allows), "\(higher) includes \(lower)")

@@ -96,6 +96,34 @@ extension WebhookOutboxTests {
     }
 }
 
+extension WebhookOutboxTests {
+    @Test("at a tenant's bound: no progress messages and none for failing endpoints, but every lifecycle message for healthy ones; other tenants go on")
+    func boundPerTenant() {
+        var failing = Self.endpoint("ep_failing", tenant: "acme")
+        failing.failingSinceMs = 5
+        let endpoints = WebhookEndpoints([Self.endpoint("ep_healthy", tenant: "acme"), failing, Self.endpoint("ep_globex", tenant: "globex")],
+                                         progressIntervalMs: 0, maxPendingPerTenant: 3)
+        func types(_ tenant: String, _ previous: JobStatus?, _ status: JobStatus, progress: Double = 0, at: Int64) -> [String] {
+            let before = previous.map { Job(jobID: "00000000-0000-4000-8000-00000000000\(tenant.count)", tenant: tenant, status: $0) }
+            let job = Job(jobID: "00000000-0000-4000-8000-00000000000\(tenant.count)", tenant: tenant, status: status, progress: progress)
+            return endpoints.messages(previous: before, current: job, revision: 2, encodedJob: [], changedAtMs: at)
+                .map { "\($0.endpointID) \($0.type)" }.sorted()
+        }
+        #expect(types("acme", .running, .running, progress: 10, at: 1) == ["ep_failing job.progress", "ep_healthy job.progress"])
+        endpoints.pendingChanged(tenant: "acme", by: 3)
+        #expect(endpoints.pending(tenant: "acme") == 3)
+        #expect(types("acme", .running, .running, progress: 20, at: 2) == [], "progress waits for the next lifecycle message")
+        #expect(types("acme", .running, .completed, at: 3) == ["ep_healthy job.completed"], "a failing endpoint gets nothing more")
+        #expect(types("globex", .running, .running, progress: 20, at: 4) == ["ep_globex job.progress"], "another tenant is not held")
+        #expect(endpoints.skippedMessages(tenant: "acme") == 3 && endpoints.skippedMessages(tenant: "globex") == 0)
+        let overall = endpoints.skippedMessages()
+        #expect(overall.skipped == 3 && overall.tenantsAtBound == 1)
+        endpoints.pendingChanged(tenant: "acme", by: -1)
+        #expect(types("acme", .running, .running, progress: 30, at: 5) == ["ep_failing job.progress", "ep_healthy job.progress"],
+                "below the bound, everything again")
+    }
+}
+
 enum WebhookSignatureSecret {
     static let example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 }

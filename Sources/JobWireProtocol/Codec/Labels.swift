@@ -15,4 +15,12 @@ enum Labels {
     static func sorted(_ labels: [String: String]) -> [(key: String, value: String)] {
         labels.sorted { $0.key < $1.key }
     }
+
+    /// A label map as protobuf-c's entry array, in key order; `set` stores a key and a value into an entry.
+    static func pack<Entry>(_ labels: [String: String], arena: PackArena, initializer: (UnsafeMutablePointer<Entry>) -> Void,
+                            set: (UnsafeMutablePointer<Entry>, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<CChar>) -> Void)
+        -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>?) {
+        arena.messages(sorted(labels), { label, entry in set(entry, arena.cString(label.key), arena.cString(label.value)) },
+                       initializer: initializer)
+    }
 }

@@ -14,6 +14,13 @@ public enum Method: String, Sendable, CaseIterable {
     case setPriority = "/jobwire.v1.JobService/SetPriority"
     case usage = "/jobwire.v1.JobService/Usage"
     case watchJobs = "/jobwire.v1.JobService/WatchJobs"
+    case createWebhook = "/jobwire.v1.JobService/CreateWebhook"
+    case listWebhooks = "/jobwire.v1.JobService/ListWebhooks"
+    case getWebhook = "/jobwire.v1.JobService/GetWebhook"
+    case deleteWebhook = "/jobwire.v1.JobService/DeleteWebhook"
+    case rotateWebhookSecret = "/jobwire.v1.JobService/RotateWebhookSecret"
+    case listWebhookDeliveries = "/jobwire.v1.JobService/ListWebhookDeliveries"
+    case redeliverWebhook = "/jobwire.v1.JobService/RedeliverWebhook"
 
     /// The method's name without the service, e.g. `GetMetadata`.
     public var shortName: Substring { rawValue.split(separator: "/").last ?? Substring(rawValue) }

@@ -144,13 +144,9 @@ extension ListJobsRequest: CMessageCodable {
             (c.pointee.n_statuses, c.pointee.statuses) = (statuses.count, raw)
         }
         c.pointee.type = arena.cString(type)
-        (c.pointee.n_labels, c.pointee.labels) = arena.messages(
-            Labels.sorted(labels),
-            { label, entry in
-                entry.pointee.key = arena.cString(label.key)
-                entry.pointee.value = arena.cString(label.value)
-            },
-            initializer: { jobwire__v1__list_jobs_request__labels_entry__init($0) })
+        (c.pointee.n_labels, c.pointee.labels) = Labels.pack(labels, arena: arena,
+                                                             initializer: { jobwire__v1__list_jobs_request__labels_entry__init($0) },
+                                                             set: { $0.pointee.key = $1; $0.pointee.value = $2 })
         c.pointee.created_after_ms = createdAfterMs
         c.pointee.created_before_ms = createdBeforeMs
         c.pointee.priority = priority.map(arena.message)

@@ -140,9 +140,12 @@ public struct StatsResponse: Sendable, Equatable {
     public var successRate: Double
     /// Mean creation-to-completion time of the COMPLETED jobs; 0 when none completed.
     public var averageRunTimeMs: Double
+    /// The tenant's webhook outbox, whatever the time range.
+    public var webhooks: WebhookOutboxStats
 
     public init(jobs: [StatusCount] = [], connections: UInt32 = 0, streams: UInt32 = 0, methods: [MethodStats] = [],
-                uptimeMs: Int64 = 0, totalJobs: UInt64 = 0, successRate: Double = 0, averageRunTimeMs: Double = 0) {
+                uptimeMs: Int64 = 0, totalJobs: UInt64 = 0, successRate: Double = 0, averageRunTimeMs: Double = 0,
+                webhooks: WebhookOutboxStats = WebhookOutboxStats()) {
         self.jobs = jobs
         self.connections = connections
         self.streams = streams
@@ -151,6 +154,7 @@ public struct StatsResponse: Sendable, Equatable {
         self.totalJobs = totalJobs
         self.successRate = successRate
         self.averageRunTimeMs = averageRunTimeMs
+        self.webhooks = webhooks
     }
 }
 
@@ -168,6 +172,9 @@ extension StatsResponse: CMessageCodable {
         totalJobs = c.total_jobs
         successRate = c.success_rate
         averageRunTimeMs = c.average_run_time_ms
+        webhooks = WebhookOutboxStats(pendingMessages: c.webhook_pending_messages, oldestPendingAgeMs: c.webhook_oldest_pending_age_ms,
+                                      endpoints: c.webhook_endpoints, failingEndpoints: c.webhook_failing_endpoints,
+                                      disabledEndpoints: c.webhook_disabled_endpoints, skippedMessages: c.webhook_skipped_messages)
     }
 
     func fill(_ c: UnsafeMutablePointer<CStruct>, arena: PackArena) {
@@ -179,6 +186,12 @@ extension StatsResponse: CMessageCodable {
         c.pointee.total_jobs = totalJobs
         c.pointee.success_rate = successRate
         c.pointee.average_run_time_ms = averageRunTimeMs
+        c.pointee.webhook_pending_messages = webhooks.pendingMessages
+        c.pointee.webhook_oldest_pending_age_ms = webhooks.oldestPendingAgeMs
+        c.pointee.webhook_endpoints = webhooks.endpoints
+        c.pointee.webhook_failing_endpoints = webhooks.failingEndpoints
+        c.pointee.webhook_disabled_endpoints = webhooks.disabledEndpoints
+        c.pointee.webhook_skipped_messages = webhooks.skippedMessages
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer, maxBytes: Int) throws(JobWireError) {

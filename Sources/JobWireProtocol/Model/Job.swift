@@ -152,13 +152,9 @@ extension Job: CMessageCodable {
         c.pointee.job_id = arena.cString(jobID)
         c.pointee.tenant = arena.cString(tenant)
         c.pointee.type = arena.cString(type)
-        (c.pointee.n_labels, c.pointee.labels) = arena.messages(
-            Labels.sorted(labels),
-            { label, entry in
-                entry.pointee.key = arena.cString(label.key)
-                entry.pointee.value = arena.cString(label.value)
-            },
-            initializer: { jobwire__v1__job__labels_entry__init($0) })
+        (c.pointee.n_labels, c.pointee.labels) = Labels.pack(labels, arena: arena,
+                                                             initializer: { jobwire__v1__job__labels_entry__init($0) },
+                                                             set: { $0.pointee.key = $1; $0.pointee.value = $2 })
         c.pointee.priority = priority
         c.pointee.stream_url = arena.cString(streamURL)
         c.pointee.stream_port = streamPort

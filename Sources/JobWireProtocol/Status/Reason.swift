@@ -141,4 +141,26 @@ public enum Reason {
     public static let requestTimeout = "REQUEST_TIMEOUT"
     /// INVALID_ARGUMENT (HTTP 400): bytes that are not HTTP/1.1.
     public static let malformedRequest = "MALFORMED_REQUEST"
+
+    // Webhooks (docs/WEBHOOKS.md).
+
+    /// UNIMPLEMENTED (HTTP 501): this server sends no webhooks.
+    public static let webhooksOff = "WEBHOOKS_OFF"
+    /// NOT_FOUND (HTTP 404): no webhook endpoint of the caller's tenant has this id.
+    public static let webhookNotFound = "WEBHOOK_NOT_FOUND"
+    /// NOT_FOUND (HTTP 404): no message of this endpoint (or of the tenant's endpoints) has this id.
+    public static let deliveryNotFound = "DELIVERY_NOT_FOUND"
+    /// FAILED_PRECONDITION (HTTP 409): the message is still being delivered; it cannot be redelivered yet.
+    public static let deliveryPending = "DELIVERY_PENDING"
+    /// FAILED_PRECONDITION (HTTP 409): the endpoint is disabled (410 Gone, or failing too long); nothing is sent to it.
+    public static let webhookDisabled = "WEBHOOK_DISABLED"
+    /// RESOURCE_EXHAUSTED (HTTP 429): the tenant has its maximum number of webhook endpoints.
+    public static let tooManyWebhooks = "TOO_MANY_WEBHOOKS"
+    /// INVALID_ARGUMENT (HTTP 400): an event type that is not one of the six.
+    public static let unknownEventType = "UNKNOWN_EVENT_TYPE"
+    /// INVALID_ARGUMENT (HTTP 400): a webhook URL that is not an absolute http(s) URL JobWire may POST to.
+    public static let invalidWebhookURL = "INVALID_WEBHOOK_URL"
+    /// INVALID_ARGUMENT (HTTP 400): a webhook URL whose host is a loopback, private, link-local, shared,
+    /// metadata or otherwise non-public address (and the server does not run with --webhooks-allow-private).
+    public static let webhookAddressNotAllowed = "WEBHOOK_ADDRESS_NOT_ALLOWED"
 }

@@ -41,4 +41,14 @@ public enum Limits {
     public static let maxQueryBytes = 256
     /// Keys one Usage reply lists.
     public static let maxUsageKeys = 10_000
+    /// Event types a webhook endpoint names (there are six; repeats are allowed and dropped).
+    public static let maxWebhookEventTypes = 32
+    /// Attempts one delivery lists (every retry and redelivery of one message).
+    public static let maxWebhookAttempts = 1_000
+    /// Endpoints one ListWebhooks reply lists.
+    public static let maxWebhookEndpoints = 1_000
+    /// Deliveries one ListWebhookDeliveries asks for and lists.
+    public static let maxWebhookDeliveries = 500
+    /// How long RotateWebhookSecret lets the previous secret sign: 7 days.
+    public static let maxWebhookSecretOverlapMs: UInt32 = 7 * 24 * 3_600_000
 }

@@ -65,6 +65,9 @@ extension Connection {
                 let request = try WatchJobsRequest(decoding: call.request, maxBytes: maxFrameBytes)
                 try startWatchJobs(request, caller: caller, streamID: streamID, timeoutMs: call.timeoutMs,
                                    startedAtNs: startedAtNs)
+            case .createWebhook, .listWebhooks, .getWebhook, .deleteWebhook, .rotateWebhookSecret, .listWebhookDeliveries,
+                 .redeliverWebhook:
+                try dispatchWebhook(method, call, caller: caller, startedAtNs: startedAtNs)
             }
         } catch {
             end(streamID, method, startedAtNs, error)
@@ -88,7 +91,7 @@ extension Connection {
 
     /// Opens the stream of a write call, then lets `start` hand the change to
     /// the registry; the reply arrives through the inbox once committed.
-    private func write(_ call: Call, _ method: Method, _ startedAtNs: UInt64,
+    func write(_ call: Call, _ method: Method, _ startedAtNs: UInt64,
                        _ start: (@escaping WriteCompletion) throws(JobWireError) -> Void) throws(JobWireError) {
         let token = nextStreamToken()
         let streamID = call.streamID

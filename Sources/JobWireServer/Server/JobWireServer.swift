@@ -19,11 +19,11 @@ public final class JobWireServer: Sendable {
     private let reaper = Reaper()
     private let drainQueue = DispatchQueue(label: "jobwire.drain")
 
-    /// `outbox` makes the webhook messages of job changes (nil: no webhooks).
+    /// `outbox` makes the webhook messages of job changes and `webhooks` manages the endpoints (nil: no webhooks).
     public init(configuration: ServerConfiguration, store: any JobStore = InMemoryJobStore(), outbox: (any JobChangeOutbox)? = nil,
-                logger: Logger) throws(JobWireError) {
+                webhooks: (any WebhookAdministration)? = nil, logger: Logger) throws(JobWireError) {
         registry = try JobRegistry(configuration: configuration.registry, store: store, outbox: outbox)
-        service = JobService(registry: registry, store: store, security: configuration.security)
+        service = JobService(registry: registry, store: store, security: configuration.security, webhooks: webhooks)
         context = ServerContext(configuration: configuration, service: service, logger: logger)
     }
 

@@ -5,8 +5,8 @@ import Synchronization
 
 /// The job service: every rule of JobWire that is not about a transport.
 ///
-/// A front end (today the binary protocol's ``Connection``; HTTP, SSE and
-/// webhooks later) authenticates a session once with
+/// A front end (the binary protocol's ``Connection``, the HTTP/JSON and SSE
+/// front end) authenticates a session once with
 /// ``authenticate(apiKey:)``, admits each call with
 /// ``admit(_:to:tenant:)`` (role, tenant, rate limits), decodes the request
 /// into the protocol's request type, and calls the operation; it encodes what
@@ -36,10 +36,14 @@ public final class JobService: Sendable {
     /// The accepted keys (nil: development mode); replaced on reload.
     private let keys: Locked<KeyRing?>
     private let rateLimiter: RateLimiter
+    /// Webhook endpoints (nil: this server sends none).
+    let webhookAdministration: (any WebhookAdministration)?
 
-    init(registry: JobRegistry, store: any JobStore, security: SecurityConfiguration) {
+    init(registry: JobRegistry, store: any JobStore, security: SecurityConfiguration,
+         webhooks: (any WebhookAdministration)? = nil) {
         self.registry = registry
         self.store = store
+        self.webhookAdministration = webhooks
         self.keys = Locked(security.keys)
         self.rateLimiter = RateLimiter(keyRate: security.keyRate, tenantRate: security.tenantRate)
     }
@@ -177,7 +181,8 @@ public final class JobService: Sendable {
         let figures = registry.statistics(tenant: tenant, createdAfterMs: request.createdAfterMs,
                                           createdBeforeMs: request.createdBeforeMs)
         var response = StatsResponse(jobs: figures.counts, uptimeMs: stats.uptimeMs, totalJobs: figures.total,
-                                     successRate: figures.successRate, averageRunTimeMs: figures.averageRunTimeMs)
+                                     successRate: figures.successRate, averageRunTimeMs: figures.averageRunTimeMs,
+                                     webhooks: webhookAdministration?.outboxStats(tenant: tenant) ?? WebhookOutboxStats())
         if caller.principal.role.spansTenants {
             response.connections = UInt32(clamping: stats.connections.load(ordering: .relaxed))
             response.streams = UInt32(clamping: stats.streams.load(ordering: .relaxed))

@@ -102,6 +102,7 @@ public struct StoredDeliveryAttempt: Sendable, Equatable {
 
 /// A change to the webhook tables that is not a job's (those ride in ``StoredJobChange/outbox``).
 public enum StoredWebhookChange: Sendable, Equatable {
+    /// Creates or replaces an endpoint; a disabled one's pending messages are given up with it.
     case putEndpoint(StoredWebhookEndpoint)
     /// The endpoint and its messages go.
     case removeEndpoint(endpointID: String)

@@ -15,6 +15,7 @@ final class SQLiteWebhookRows {
     private let insertAttempt: SQLiteStatement
     private let updateMessage: SQLiteStatement
     private let requeueMessage: SQLiteStatement
+    private let giveUpEndpointMessages: SQLiteStatement
     private let pruneMessages: SQLiteStatement
     private let pruneAttempts: SQLiteStatement
 
@@ -45,6 +46,8 @@ final class SQLiteWebhookRows {
             "UPDATE webhook_messages SET attempts = ?2, next_attempt_at_ms = ?3, state = ?4 WHERE message_id = ?1")
         requeueMessage = try database.prepare(
             "UPDATE webhook_messages SET next_attempt_at_ms = ?2, state = 0 WHERE message_id = ?1")
+        giveUpEndpointMessages = try database.prepare(
+            "UPDATE webhook_messages SET next_attempt_at_ms = 0, state = 2 WHERE endpoint_id = ?1 AND state = 0")
         pruneAttempts = try database.prepare("""
             DELETE FROM webhook_attempts WHERE message_id IN
                 (SELECT message_id FROM webhook_messages WHERE state != 0 AND changed_at_ms < ?1)
@@ -110,6 +113,9 @@ final class SQLiteWebhookRows {
                                     .text(Self.list(endpoint.secrets)), .integer(endpoint.previousSecretExpiresAtMs),
                                     .integer(endpoint.createdAtMs), .integer(endpoint.disabledAtMs),
                                     .text(endpoint.disabledReason), .integer(endpoint.failingSinceMs)).run()
+            if endpoint.disabledAtMs > 0 {
+                try giveUpEndpointMessages.bind(.text(endpoint.endpointID)).run()
+            }
         case .removeEndpoint(let endpointID):
             try deleteEndpointAttempts.bind(.text(endpointID)).run()
             try deleteEndpointMessages.bind(.text(endpointID)).run()

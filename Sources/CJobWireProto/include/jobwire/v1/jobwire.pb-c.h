@@ -56,6 +56,22 @@ typedef struct Jobwire__V1__CodeCount Jobwire__V1__CodeCount;
 typedef struct Jobwire__V1__MethodUsage Jobwire__V1__MethodUsage;
 typedef struct Jobwire__V1__KeyUsage Jobwire__V1__KeyUsage;
 typedef struct Jobwire__V1__UsageResponse Jobwire__V1__UsageResponse;
+typedef struct Jobwire__V1__WebhookEndpoint Jobwire__V1__WebhookEndpoint;
+typedef struct Jobwire__V1__WebhookEndpoint__LabelsEntry Jobwire__V1__WebhookEndpoint__LabelsEntry;
+typedef struct Jobwire__V1__CreateWebhookRequest Jobwire__V1__CreateWebhookRequest;
+typedef struct Jobwire__V1__CreateWebhookRequest__LabelsEntry Jobwire__V1__CreateWebhookRequest__LabelsEntry;
+typedef struct Jobwire__V1__WebhookSecretResponse Jobwire__V1__WebhookSecretResponse;
+typedef struct Jobwire__V1__ListWebhooksRequest Jobwire__V1__ListWebhooksRequest;
+typedef struct Jobwire__V1__ListWebhooksResponse Jobwire__V1__ListWebhooksResponse;
+typedef struct Jobwire__V1__GetWebhookRequest Jobwire__V1__GetWebhookRequest;
+typedef struct Jobwire__V1__DeleteWebhookRequest Jobwire__V1__DeleteWebhookRequest;
+typedef struct Jobwire__V1__DeleteWebhookResponse Jobwire__V1__DeleteWebhookResponse;
+typedef struct Jobwire__V1__RotateWebhookSecretRequest Jobwire__V1__RotateWebhookSecretRequest;
+typedef struct Jobwire__V1__WebhookAttempt Jobwire__V1__WebhookAttempt;
+typedef struct Jobwire__V1__WebhookDelivery Jobwire__V1__WebhookDelivery;
+typedef struct Jobwire__V1__ListWebhookDeliveriesRequest Jobwire__V1__ListWebhookDeliveriesRequest;
+typedef struct Jobwire__V1__ListWebhookDeliveriesResponse Jobwire__V1__ListWebhookDeliveriesResponse;
+typedef struct Jobwire__V1__RedeliverWebhookRequest Jobwire__V1__RedeliverWebhookRequest;
 typedef struct Jobwire__V1__Hello Jobwire__V1__Hello;
 typedef struct Jobwire__V1__HelloAck Jobwire__V1__HelloAck;
 typedef struct Jobwire__V1__Call Jobwire__V1__Call;
@@ -325,6 +341,26 @@ typedef enum _Jobwire__V1__ServingStatus {
   JOBWIRE__V1__SERVING_STATUS__SERVING_STATUS_DRAINING = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__SERVING_STATUS)
 } Jobwire__V1__ServingStatus;
+/*
+ * Where a message stands.
+ */
+typedef enum _Jobwire__V1__DeliveryState {
+  JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_UNSPECIFIED = 0,
+  /*
+   * Not yet delivered: being sent, or waiting for its next attempt.
+   */
+  JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_PENDING = 1,
+  /*
+   * A 2xx answer ended it.
+   */
+  JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_DELIVERED = 2,
+  /*
+   * Its attempts were used up, or its endpoint was disabled; it may be
+   * redelivered.
+   */
+  JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_GIVEN_UP = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__DELIVERY_STATE)
+} Jobwire__V1__DeliveryState;
 
 /* --- messages --- */
 
@@ -1347,10 +1383,31 @@ struct  Jobwire__V1__StatsResponse
    * milliseconds; 0 when none completed.
    */
   double average_run_time_ms;
+  /*
+   * The tenant's webhook outbox (docs/WEBHOOKS.md), whatever the time range:
+   * messages waiting to be delivered (retries included),
+   */
+  uint64_t webhook_pending_messages;
+  /*
+   * how long the oldest of them has waited since its change (saturating),
+   */
+  uint32_t webhook_oldest_pending_age_ms;
+  /*
+   * its endpoints, those failing (every delivery failed since
+   * `WebhookEndpoint.failing_since_ms`) and those disabled,
+   */
+  uint32_t webhook_endpoints;
+  uint32_t webhook_failing_endpoints;
+  uint32_t webhook_disabled_endpoints;
+  /*
+   * and the messages not made since the server started because the outbox
+   * was at its bound (docs/WEBHOOKS.md, "Bounds").
+   */
+  uint64_t webhook_skipped_messages;
 };
 #define JOBWIRE__V1__STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__stats_response__descriptor) \
-    , 0,NULL, 0, 0, 0,NULL, 0, 0, 0, 0 }
+    , 0,NULL, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -1515,6 +1572,342 @@ struct  Jobwire__V1__UsageResponse
 #define JOBWIRE__V1__USAGE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__usage_response__descriptor) \
     , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Jobwire__V1__WebhookEndpoint__LabelsEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define JOBWIRE__V1__WEBHOOK_ENDPOINT__LABELS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__webhook_endpoint__labels_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One of a tenant's webhook endpoints: where the messages of its jobs'
+ * changes are POSTed, signed by the Standard Webhooks scheme. Its secrets are
+ * never in it; CreateWebhook and RotateWebhookSecret answer a new one once.
+ */
+struct  Jobwire__V1__WebhookEndpoint
+{
+  ProtobufCMessage base;
+  /*
+   * `ep_` and 32 hexadecimal digits, assigned by the server.
+   */
+  char *endpoint_id;
+  /*
+   * http or https; at most 2,048 bytes; no user information or fragment.
+   */
+  char *url;
+  /*
+   * The event types it receives (`job.created`, `job.completed`,
+   * `job.failed`, `job.cancelled`, `job.retried`, `job.progress`), sorted;
+   * empty for every type.
+   */
+  size_t n_events;
+  char **events;
+  /*
+   * Only jobs with all of these labels; empty for every job.
+   */
+  size_t n_labels;
+  Jobwire__V1__WebhookEndpoint__LabelsEntry **labels;
+  int64_t created_at_ms;
+  /*
+   * False once disabled: by a 410 Gone, or after failing too long.
+   */
+  protobuf_c_boolean enabled;
+  int64_t disabled_at_ms;
+  /*
+   * Why, for people, starting with `GONE:` or `FAILING:`; empty while enabled.
+   */
+  char *disabled_reason;
+  /*
+   * Since when every delivery has failed; 0 while the last one succeeded.
+   */
+  int64_t failing_since_ms;
+  /*
+   * After a rotation: until when the previous secret signs beside the new
+   * one; 0 when only one secret ever signed.
+   */
+  int64_t previous_secret_expires_at_ms;
+};
+#define JOBWIRE__V1__WEBHOOK_ENDPOINT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__webhook_endpoint__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Jobwire__V1__CreateWebhookRequest__LabelsEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define JOBWIRE__V1__CREATE_WEBHOOK_REQUEST__LABELS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__create_webhook_request__labels_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * CreateWebhook: a new endpoint of the caller's tenant. The reply is a
+ * `WebhookSecretResponse`, the only time its first secret is shown.
+ */
+struct  Jobwire__V1__CreateWebhookRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Where to POST. Loopback, private, link-local and cloud-metadata
+   * addresses are refused (INVALID_ARGUMENT, reason PRIVATE_ADDRESS, ...)
+   * unless the server runs with --webhooks-allow-private.
+   */
+  char *url;
+  /*
+   * Event types; empty for every type.
+   */
+  size_t n_events;
+  char **events;
+  /*
+   * Only jobs with all of these labels.
+   */
+  size_t n_labels;
+  Jobwire__V1__CreateWebhookRequest__LabelsEntry **labels;
+};
+#define JOBWIRE__V1__CREATE_WEBHOOK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__create_webhook_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
+/*
+ * CreateWebhook's and RotateWebhookSecret's reply.
+ */
+struct  Jobwire__V1__WebhookSecretResponse
+{
+  ProtobufCMessage base;
+  Jobwire__V1__WebhookEndpoint *endpoint;
+  /*
+   * `whsec_` and the base64 of 32 random bytes: what the receiver verifies
+   * signatures with. Shown here and never again.
+   */
+  char *secret;
+};
+#define JOBWIRE__V1__WEBHOOK_SECRET_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__webhook_secret_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * ListWebhooks: the tenant's endpoints.
+ */
+struct  Jobwire__V1__ListWebhooksRequest
+{
+  ProtobufCMessage base;
+};
+#define JOBWIRE__V1__LIST_WEBHOOKS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__list_webhooks_request__descriptor) \
+     }
+
+
+/*
+ * ListWebhooks' reply, in creation order.
+ */
+struct  Jobwire__V1__ListWebhooksResponse
+{
+  ProtobufCMessage base;
+  size_t n_endpoints;
+  Jobwire__V1__WebhookEndpoint **endpoints;
+};
+#define JOBWIRE__V1__LIST_WEBHOOKS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__list_webhooks_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * GetWebhook: one endpoint. The reply is the `WebhookEndpoint`.
+ */
+struct  Jobwire__V1__GetWebhookRequest
+{
+  ProtobufCMessage base;
+  char *endpoint_id;
+};
+#define JOBWIRE__V1__GET_WEBHOOK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__get_webhook_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * DeleteWebhook: the endpoint and its messages go; nothing more is sent to it.
+ */
+struct  Jobwire__V1__DeleteWebhookRequest
+{
+  ProtobufCMessage base;
+  char *endpoint_id;
+};
+#define JOBWIRE__V1__DELETE_WEBHOOK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__delete_webhook_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * DeleteWebhook's reply.
+ */
+struct  Jobwire__V1__DeleteWebhookResponse
+{
+  ProtobufCMessage base;
+};
+#define JOBWIRE__V1__DELETE_WEBHOOK_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__delete_webhook_response__descriptor) \
+     }
+
+
+typedef enum {
+  JOBWIRE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__OVERLAP__NOT_SET = 0,
+  JOBWIRE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__OVERLAP_OVERLAP_MS = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(JOBWIRE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__OVERLAP__CASE)
+} Jobwire__V1__RotateWebhookSecretRequest__OverlapCase;
+
+/*
+ * RotateWebhookSecret: a new secret, answered once; the previous one goes on
+ * signing beside it for the overlap, so receivers switch without a gap.
+ */
+struct  Jobwire__V1__RotateWebhookSecretRequest
+{
+  ProtobufCMessage base;
+  char *endpoint_id;
+  Jobwire__V1__RotateWebhookSecretRequest__OverlapCase overlap_case;
+  union {
+    uint32_t overlap_ms;
+  };
+};
+#define JOBWIRE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__rotate_webhook_secret_request__descriptor) \
+    , (char *)protobuf_c_empty_string, JOBWIRE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__OVERLAP__NOT_SET, {0} }
+
+
+/*
+ * One try at delivering a message.
+ */
+struct  Jobwire__V1__WebhookAttempt
+{
+  ProtobufCMessage base;
+  /*
+   * 1 for the first.
+   */
+  uint32_t attempt;
+  int64_t at_ms;
+  /*
+   * The HTTP status answered; 0 when there was none (refused, timed out,
+   * not allowed).
+   */
+  uint32_t http_status;
+  /*
+   * From the connection's start to the answer (or the failure).
+   */
+  uint64_t latency_us;
+  /*
+   * What went wrong; empty on success.
+   */
+  char *error;
+};
+#define JOBWIRE__V1__WEBHOOK_ATTEMPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__webhook_attempt__descriptor) \
+    , 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A message about one revision of one job, for one endpoint.
+ */
+struct  Jobwire__V1__WebhookDelivery
+{
+  ProtobufCMessage base;
+  /*
+   * `msg_` and 32 hexadecimal digits: the `webhook-id` of every attempt.
+   */
+  char *message_id;
+  char *endpoint_id;
+  /*
+   * The event type, e.g. `job.completed`.
+   */
+  char *type;
+  char *job_id;
+  /*
+   * The job's revision the message is about.
+   */
+  uint64_t revision;
+  /*
+   * When the change happened: the body's `timestamp`.
+   */
+  int64_t changed_at_ms;
+  Jobwire__V1__DeliveryState state;
+  /*
+   * When PENDING: when the next attempt is due.
+   */
+  int64_t next_attempt_at_ms;
+  /*
+   * Every attempt, oldest first.
+   */
+  size_t n_attempts;
+  Jobwire__V1__WebhookAttempt **attempts;
+};
+#define JOBWIRE__V1__WEBHOOK_DELIVERY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__webhook_delivery__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, JOBWIRE__V1__DELIVERY_STATE__DELIVERY_STATE_UNSPECIFIED, 0, 0,NULL }
+
+
+/*
+ * ListWebhookDeliveries: the endpoint's latest messages, newest first, with
+ * every attempt. Finished ones are kept for the server's
+ * --webhook-delivery-retention.
+ */
+struct  Jobwire__V1__ListWebhookDeliveriesRequest
+{
+  ProtobufCMessage base;
+  char *endpoint_id;
+  /*
+   * At most this many, 1 to 500; 0 for 50.
+   */
+  uint32_t limit;
+};
+#define JOBWIRE__V1__LIST_WEBHOOK_DELIVERIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__list_webhook_deliveries_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * ListWebhookDeliveries' reply.
+ */
+struct  Jobwire__V1__ListWebhookDeliveriesResponse
+{
+  ProtobufCMessage base;
+  size_t n_deliveries;
+  Jobwire__V1__WebhookDelivery **deliveries;
+};
+#define JOBWIRE__V1__LIST_WEBHOOK_DELIVERIES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__list_webhook_deliveries_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * RedeliverWebhook: sends a delivered or given-up message again, now, with
+ * the same `webhook-id` (a PENDING one gets FAILED_PRECONDITION,
+ * DELIVERY_PENDING). The reply is the `WebhookDelivery`, PENDING, without
+ * its attempts.
+ */
+struct  Jobwire__V1__RedeliverWebhookRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The message's id (`msg_...`).
+   */
+  char *message_id;
+  /*
+   * Its endpoint's id; empty to find it by the message.
+   */
+  char *endpoint_id;
+};
+#define JOBWIRE__V1__REDELIVER_WEBHOOK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&jobwire__v1__redeliver_webhook_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -2495,6 +2888,278 @@ Jobwire__V1__UsageResponse *
 void   jobwire__v1__usage_response__free_unpacked
                      (Jobwire__V1__UsageResponse *message,
                       ProtobufCAllocator *allocator);
+/* Jobwire__V1__WebhookEndpoint__LabelsEntry methods */
+void   jobwire__v1__webhook_endpoint__labels_entry__init
+                     (Jobwire__V1__WebhookEndpoint__LabelsEntry         *message);
+/* Jobwire__V1__WebhookEndpoint methods */
+void   jobwire__v1__webhook_endpoint__init
+                     (Jobwire__V1__WebhookEndpoint         *message);
+size_t jobwire__v1__webhook_endpoint__get_packed_size
+                     (const Jobwire__V1__WebhookEndpoint   *message);
+size_t jobwire__v1__webhook_endpoint__pack
+                     (const Jobwire__V1__WebhookEndpoint   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__webhook_endpoint__pack_to_buffer
+                     (const Jobwire__V1__WebhookEndpoint   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__WebhookEndpoint *
+       jobwire__v1__webhook_endpoint__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__webhook_endpoint__free_unpacked
+                     (Jobwire__V1__WebhookEndpoint *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__CreateWebhookRequest__LabelsEntry methods */
+void   jobwire__v1__create_webhook_request__labels_entry__init
+                     (Jobwire__V1__CreateWebhookRequest__LabelsEntry         *message);
+/* Jobwire__V1__CreateWebhookRequest methods */
+void   jobwire__v1__create_webhook_request__init
+                     (Jobwire__V1__CreateWebhookRequest         *message);
+size_t jobwire__v1__create_webhook_request__get_packed_size
+                     (const Jobwire__V1__CreateWebhookRequest   *message);
+size_t jobwire__v1__create_webhook_request__pack
+                     (const Jobwire__V1__CreateWebhookRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__create_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__CreateWebhookRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__CreateWebhookRequest *
+       jobwire__v1__create_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__create_webhook_request__free_unpacked
+                     (Jobwire__V1__CreateWebhookRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__WebhookSecretResponse methods */
+void   jobwire__v1__webhook_secret_response__init
+                     (Jobwire__V1__WebhookSecretResponse         *message);
+size_t jobwire__v1__webhook_secret_response__get_packed_size
+                     (const Jobwire__V1__WebhookSecretResponse   *message);
+size_t jobwire__v1__webhook_secret_response__pack
+                     (const Jobwire__V1__WebhookSecretResponse   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__webhook_secret_response__pack_to_buffer
+                     (const Jobwire__V1__WebhookSecretResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__WebhookSecretResponse *
+       jobwire__v1__webhook_secret_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__webhook_secret_response__free_unpacked
+                     (Jobwire__V1__WebhookSecretResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__ListWebhooksRequest methods */
+void   jobwire__v1__list_webhooks_request__init
+                     (Jobwire__V1__ListWebhooksRequest         *message);
+size_t jobwire__v1__list_webhooks_request__get_packed_size
+                     (const Jobwire__V1__ListWebhooksRequest   *message);
+size_t jobwire__v1__list_webhooks_request__pack
+                     (const Jobwire__V1__ListWebhooksRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__list_webhooks_request__pack_to_buffer
+                     (const Jobwire__V1__ListWebhooksRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__ListWebhooksRequest *
+       jobwire__v1__list_webhooks_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__list_webhooks_request__free_unpacked
+                     (Jobwire__V1__ListWebhooksRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__ListWebhooksResponse methods */
+void   jobwire__v1__list_webhooks_response__init
+                     (Jobwire__V1__ListWebhooksResponse         *message);
+size_t jobwire__v1__list_webhooks_response__get_packed_size
+                     (const Jobwire__V1__ListWebhooksResponse   *message);
+size_t jobwire__v1__list_webhooks_response__pack
+                     (const Jobwire__V1__ListWebhooksResponse   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__list_webhooks_response__pack_to_buffer
+                     (const Jobwire__V1__ListWebhooksResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__ListWebhooksResponse *
+       jobwire__v1__list_webhooks_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__list_webhooks_response__free_unpacked
+                     (Jobwire__V1__ListWebhooksResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__GetWebhookRequest methods */
+void   jobwire__v1__get_webhook_request__init
+                     (Jobwire__V1__GetWebhookRequest         *message);
+size_t jobwire__v1__get_webhook_request__get_packed_size
+                     (const Jobwire__V1__GetWebhookRequest   *message);
+size_t jobwire__v1__get_webhook_request__pack
+                     (const Jobwire__V1__GetWebhookRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__get_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__GetWebhookRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__GetWebhookRequest *
+       jobwire__v1__get_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__get_webhook_request__free_unpacked
+                     (Jobwire__V1__GetWebhookRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__DeleteWebhookRequest methods */
+void   jobwire__v1__delete_webhook_request__init
+                     (Jobwire__V1__DeleteWebhookRequest         *message);
+size_t jobwire__v1__delete_webhook_request__get_packed_size
+                     (const Jobwire__V1__DeleteWebhookRequest   *message);
+size_t jobwire__v1__delete_webhook_request__pack
+                     (const Jobwire__V1__DeleteWebhookRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__delete_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__DeleteWebhookRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__DeleteWebhookRequest *
+       jobwire__v1__delete_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__delete_webhook_request__free_unpacked
+                     (Jobwire__V1__DeleteWebhookRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__DeleteWebhookResponse methods */
+void   jobwire__v1__delete_webhook_response__init
+                     (Jobwire__V1__DeleteWebhookResponse         *message);
+size_t jobwire__v1__delete_webhook_response__get_packed_size
+                     (const Jobwire__V1__DeleteWebhookResponse   *message);
+size_t jobwire__v1__delete_webhook_response__pack
+                     (const Jobwire__V1__DeleteWebhookResponse   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__delete_webhook_response__pack_to_buffer
+                     (const Jobwire__V1__DeleteWebhookResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__DeleteWebhookResponse *
+       jobwire__v1__delete_webhook_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__delete_webhook_response__free_unpacked
+                     (Jobwire__V1__DeleteWebhookResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__RotateWebhookSecretRequest methods */
+void   jobwire__v1__rotate_webhook_secret_request__init
+                     (Jobwire__V1__RotateWebhookSecretRequest         *message);
+size_t jobwire__v1__rotate_webhook_secret_request__get_packed_size
+                     (const Jobwire__V1__RotateWebhookSecretRequest   *message);
+size_t jobwire__v1__rotate_webhook_secret_request__pack
+                     (const Jobwire__V1__RotateWebhookSecretRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__rotate_webhook_secret_request__pack_to_buffer
+                     (const Jobwire__V1__RotateWebhookSecretRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__RotateWebhookSecretRequest *
+       jobwire__v1__rotate_webhook_secret_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__rotate_webhook_secret_request__free_unpacked
+                     (Jobwire__V1__RotateWebhookSecretRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__WebhookAttempt methods */
+void   jobwire__v1__webhook_attempt__init
+                     (Jobwire__V1__WebhookAttempt         *message);
+size_t jobwire__v1__webhook_attempt__get_packed_size
+                     (const Jobwire__V1__WebhookAttempt   *message);
+size_t jobwire__v1__webhook_attempt__pack
+                     (const Jobwire__V1__WebhookAttempt   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__webhook_attempt__pack_to_buffer
+                     (const Jobwire__V1__WebhookAttempt   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__WebhookAttempt *
+       jobwire__v1__webhook_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__webhook_attempt__free_unpacked
+                     (Jobwire__V1__WebhookAttempt *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__WebhookDelivery methods */
+void   jobwire__v1__webhook_delivery__init
+                     (Jobwire__V1__WebhookDelivery         *message);
+size_t jobwire__v1__webhook_delivery__get_packed_size
+                     (const Jobwire__V1__WebhookDelivery   *message);
+size_t jobwire__v1__webhook_delivery__pack
+                     (const Jobwire__V1__WebhookDelivery   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__webhook_delivery__pack_to_buffer
+                     (const Jobwire__V1__WebhookDelivery   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__WebhookDelivery *
+       jobwire__v1__webhook_delivery__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__webhook_delivery__free_unpacked
+                     (Jobwire__V1__WebhookDelivery *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__ListWebhookDeliveriesRequest methods */
+void   jobwire__v1__list_webhook_deliveries_request__init
+                     (Jobwire__V1__ListWebhookDeliveriesRequest         *message);
+size_t jobwire__v1__list_webhook_deliveries_request__get_packed_size
+                     (const Jobwire__V1__ListWebhookDeliveriesRequest   *message);
+size_t jobwire__v1__list_webhook_deliveries_request__pack
+                     (const Jobwire__V1__ListWebhookDeliveriesRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__list_webhook_deliveries_request__pack_to_buffer
+                     (const Jobwire__V1__ListWebhookDeliveriesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__ListWebhookDeliveriesRequest *
+       jobwire__v1__list_webhook_deliveries_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__list_webhook_deliveries_request__free_unpacked
+                     (Jobwire__V1__ListWebhookDeliveriesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__ListWebhookDeliveriesResponse methods */
+void   jobwire__v1__list_webhook_deliveries_response__init
+                     (Jobwire__V1__ListWebhookDeliveriesResponse         *message);
+size_t jobwire__v1__list_webhook_deliveries_response__get_packed_size
+                     (const Jobwire__V1__ListWebhookDeliveriesResponse   *message);
+size_t jobwire__v1__list_webhook_deliveries_response__pack
+                     (const Jobwire__V1__ListWebhookDeliveriesResponse   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__list_webhook_deliveries_response__pack_to_buffer
+                     (const Jobwire__V1__ListWebhookDeliveriesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__ListWebhookDeliveriesResponse *
+       jobwire__v1__list_webhook_deliveries_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__list_webhook_deliveries_response__free_unpacked
+                     (Jobwire__V1__ListWebhookDeliveriesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Jobwire__V1__RedeliverWebhookRequest methods */
+void   jobwire__v1__redeliver_webhook_request__init
+                     (Jobwire__V1__RedeliverWebhookRequest         *message);
+size_t jobwire__v1__redeliver_webhook_request__get_packed_size
+                     (const Jobwire__V1__RedeliverWebhookRequest   *message);
+size_t jobwire__v1__redeliver_webhook_request__pack
+                     (const Jobwire__V1__RedeliverWebhookRequest   *message,
+                      uint8_t             *out);
+size_t jobwire__v1__redeliver_webhook_request__pack_to_buffer
+                     (const Jobwire__V1__RedeliverWebhookRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Jobwire__V1__RedeliverWebhookRequest *
+       jobwire__v1__redeliver_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   jobwire__v1__redeliver_webhook_request__free_unpacked
+                     (Jobwire__V1__RedeliverWebhookRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Jobwire__V1__Hello methods */
 void   jobwire__v1__hello__init
                      (Jobwire__V1__Hello         *message);
@@ -2810,6 +3475,54 @@ typedef void (*Jobwire__V1__KeyUsage_Closure)
 typedef void (*Jobwire__V1__UsageResponse_Closure)
                  (const Jobwire__V1__UsageResponse *message,
                   void *closure_data);
+typedef void (*Jobwire__V1__WebhookEndpoint__LabelsEntry_Closure)
+                 (const Jobwire__V1__WebhookEndpoint__LabelsEntry *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__WebhookEndpoint_Closure)
+                 (const Jobwire__V1__WebhookEndpoint *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__CreateWebhookRequest__LabelsEntry_Closure)
+                 (const Jobwire__V1__CreateWebhookRequest__LabelsEntry *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__CreateWebhookRequest_Closure)
+                 (const Jobwire__V1__CreateWebhookRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__WebhookSecretResponse_Closure)
+                 (const Jobwire__V1__WebhookSecretResponse *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__ListWebhooksRequest_Closure)
+                 (const Jobwire__V1__ListWebhooksRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__ListWebhooksResponse_Closure)
+                 (const Jobwire__V1__ListWebhooksResponse *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__GetWebhookRequest_Closure)
+                 (const Jobwire__V1__GetWebhookRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__DeleteWebhookRequest_Closure)
+                 (const Jobwire__V1__DeleteWebhookRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__DeleteWebhookResponse_Closure)
+                 (const Jobwire__V1__DeleteWebhookResponse *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__RotateWebhookSecretRequest_Closure)
+                 (const Jobwire__V1__RotateWebhookSecretRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__WebhookAttempt_Closure)
+                 (const Jobwire__V1__WebhookAttempt *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__WebhookDelivery_Closure)
+                 (const Jobwire__V1__WebhookDelivery *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__ListWebhookDeliveriesRequest_Closure)
+                 (const Jobwire__V1__ListWebhookDeliveriesRequest *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__ListWebhookDeliveriesResponse_Closure)
+                 (const Jobwire__V1__ListWebhookDeliveriesResponse *message,
+                  void *closure_data);
+typedef void (*Jobwire__V1__RedeliverWebhookRequest_Closure)
+                 (const Jobwire__V1__RedeliverWebhookRequest *message,
+                  void *closure_data);
 typedef void (*Jobwire__V1__Hello_Closure)
                  (const Jobwire__V1__Hello *message,
                   void *closure_data);
@@ -2903,6 +3616,34 @@ struct Jobwire__V1__JobService_Service
                      const Jobwire__V1__WatchJobsRequest *input,
                      Jobwire__V1__JobsEvent_Closure closure,
                      void *closure_data);
+  void (*create_webhook)(Jobwire__V1__JobService_Service *service,
+                         const Jobwire__V1__CreateWebhookRequest *input,
+                         Jobwire__V1__WebhookSecretResponse_Closure closure,
+                         void *closure_data);
+  void (*list_webhooks)(Jobwire__V1__JobService_Service *service,
+                        const Jobwire__V1__ListWebhooksRequest *input,
+                        Jobwire__V1__ListWebhooksResponse_Closure closure,
+                        void *closure_data);
+  void (*get_webhook)(Jobwire__V1__JobService_Service *service,
+                      const Jobwire__V1__GetWebhookRequest *input,
+                      Jobwire__V1__WebhookEndpoint_Closure closure,
+                      void *closure_data);
+  void (*delete_webhook)(Jobwire__V1__JobService_Service *service,
+                         const Jobwire__V1__DeleteWebhookRequest *input,
+                         Jobwire__V1__DeleteWebhookResponse_Closure closure,
+                         void *closure_data);
+  void (*rotate_webhook_secret)(Jobwire__V1__JobService_Service *service,
+                                const Jobwire__V1__RotateWebhookSecretRequest *input,
+                                Jobwire__V1__WebhookSecretResponse_Closure closure,
+                                void *closure_data);
+  void (*list_webhook_deliveries)(Jobwire__V1__JobService_Service *service,
+                                  const Jobwire__V1__ListWebhookDeliveriesRequest *input,
+                                  Jobwire__V1__ListWebhookDeliveriesResponse_Closure closure,
+                                  void *closure_data);
+  void (*redeliver_webhook)(Jobwire__V1__JobService_Service *service,
+                            const Jobwire__V1__RedeliverWebhookRequest *input,
+                            Jobwire__V1__WebhookDelivery_Closure closure,
+                            void *closure_data);
 };
 typedef void (*Jobwire__V1__JobService_ServiceDestroy)(Jobwire__V1__JobService_Service *);
 void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
@@ -2924,7 +3665,14 @@ void jobwire__v1__job_service__init (Jobwire__V1__JobService_Service *service,
       function_prefix__ ## retry,\
       function_prefix__ ## set_priority,\
       function_prefix__ ## usage,\
-      function_prefix__ ## watch_jobs  }
+      function_prefix__ ## watch_jobs,\
+      function_prefix__ ## create_webhook,\
+      function_prefix__ ## list_webhooks,\
+      function_prefix__ ## get_webhook,\
+      function_prefix__ ## delete_webhook,\
+      function_prefix__ ## rotate_webhook_secret,\
+      function_prefix__ ## list_webhook_deliveries,\
+      function_prefix__ ## redeliver_webhook  }
 void jobwire__v1__job_service__configure(ProtobufCService *service,
                                          const Jobwire__V1__ConfigureRequest *input,
                                          Jobwire__V1__ConfigureResponse_Closure closure,
@@ -2981,6 +3729,34 @@ void jobwire__v1__job_service__watch_jobs(ProtobufCService *service,
                                           const Jobwire__V1__WatchJobsRequest *input,
                                           Jobwire__V1__JobsEvent_Closure closure,
                                           void *closure_data);
+void jobwire__v1__job_service__create_webhook(ProtobufCService *service,
+                                              const Jobwire__V1__CreateWebhookRequest *input,
+                                              Jobwire__V1__WebhookSecretResponse_Closure closure,
+                                              void *closure_data);
+void jobwire__v1__job_service__list_webhooks(ProtobufCService *service,
+                                             const Jobwire__V1__ListWebhooksRequest *input,
+                                             Jobwire__V1__ListWebhooksResponse_Closure closure,
+                                             void *closure_data);
+void jobwire__v1__job_service__get_webhook(ProtobufCService *service,
+                                           const Jobwire__V1__GetWebhookRequest *input,
+                                           Jobwire__V1__WebhookEndpoint_Closure closure,
+                                           void *closure_data);
+void jobwire__v1__job_service__delete_webhook(ProtobufCService *service,
+                                              const Jobwire__V1__DeleteWebhookRequest *input,
+                                              Jobwire__V1__DeleteWebhookResponse_Closure closure,
+                                              void *closure_data);
+void jobwire__v1__job_service__rotate_webhook_secret(ProtobufCService *service,
+                                                     const Jobwire__V1__RotateWebhookSecretRequest *input,
+                                                     Jobwire__V1__WebhookSecretResponse_Closure closure,
+                                                     void *closure_data);
+void jobwire__v1__job_service__list_webhook_deliveries(ProtobufCService *service,
+                                                       const Jobwire__V1__ListWebhookDeliveriesRequest *input,
+                                                       Jobwire__V1__ListWebhookDeliveriesResponse_Closure closure,
+                                                       void *closure_data);
+void jobwire__v1__job_service__redeliver_webhook(ProtobufCService *service,
+                                                 const Jobwire__V1__RedeliverWebhookRequest *input,
+                                                 Jobwire__V1__WebhookDelivery_Closure closure,
+                                                 void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2991,6 +3767,7 @@ extern const ProtobufCEnumDescriptor    jobwire__v1__watch_event_type__descripto
 extern const ProtobufCEnumDescriptor    jobwire__v1__jobs_event_type__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__component_state__descriptor;
 extern const ProtobufCEnumDescriptor    jobwire__v1__serving_status__descriptor;
+extern const ProtobufCEnumDescriptor    jobwire__v1__delivery_state__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__status__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__stream_metadata__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__job_result__descriptor;
@@ -3032,6 +3809,22 @@ extern const ProtobufCMessageDescriptor jobwire__v1__code_count__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__method_usage__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__key_usage__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__usage_response__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__webhook_endpoint__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__webhook_endpoint__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__create_webhook_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__create_webhook_request__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__webhook_secret_response__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__list_webhooks_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__list_webhooks_response__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__get_webhook_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__delete_webhook_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__delete_webhook_response__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__rotate_webhook_secret_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__webhook_attempt__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__webhook_delivery__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__list_webhook_deliveries_request__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__list_webhook_deliveries_response__descriptor;
+extern const ProtobufCMessageDescriptor jobwire__v1__redeliver_webhook_request__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__hello__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__hello_ack__descriptor;
 extern const ProtobufCMessageDescriptor jobwire__v1__call__descriptor;

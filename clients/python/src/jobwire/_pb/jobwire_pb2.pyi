@@ -75,6 +75,13 @@ class ServingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SERVING_STATUS_SERVING: _ClassVar[ServingStatus]
     SERVING_STATUS_NOT_SERVING: _ClassVar[ServingStatus]
     SERVING_STATUS_DRAINING: _ClassVar[ServingStatus]
+
+class DeliveryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DELIVERY_STATE_UNSPECIFIED: _ClassVar[DeliveryState]
+    DELIVERY_STATE_PENDING: _ClassVar[DeliveryState]
+    DELIVERY_STATE_DELIVERED: _ClassVar[DeliveryState]
+    DELIVERY_STATE_GIVEN_UP: _ClassVar[DeliveryState]
 OK: StatusCode
 CANCELLED: StatusCode
 UNKNOWN: StatusCode
@@ -123,6 +130,10 @@ SERVING_STATUS_UNSPECIFIED: ServingStatus
 SERVING_STATUS_SERVING: ServingStatus
 SERVING_STATUS_NOT_SERVING: ServingStatus
 SERVING_STATUS_DRAINING: ServingStatus
+DELIVERY_STATE_UNSPECIFIED: DeliveryState
+DELIVERY_STATE_PENDING: DeliveryState
+DELIVERY_STATE_DELIVERED: DeliveryState
+DELIVERY_STATE_GIVEN_UP: DeliveryState
 
 class Status(_message.Message):
     __slots__ = ("code", "reason", "message", "retry_after_ms")
@@ -529,7 +540,7 @@ class MethodStats(_message.Message):
     def __init__(self, method: _Optional[str] = ..., calls: _Optional[int] = ..., errors: _Optional[int] = ..., p50_us: _Optional[int] = ..., p99_us: _Optional[int] = ..., p999_us: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("jobs", "connections", "streams", "methods", "uptime_ms", "total_jobs", "success_rate", "average_run_time_ms")
+    __slots__ = ("jobs", "connections", "streams", "methods", "uptime_ms", "total_jobs", "success_rate", "average_run_time_ms", "webhook_pending_messages", "webhook_oldest_pending_age_ms", "webhook_endpoints", "webhook_failing_endpoints", "webhook_disabled_endpoints", "webhook_skipped_messages")
     JOBS_FIELD_NUMBER: _ClassVar[int]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     STREAMS_FIELD_NUMBER: _ClassVar[int]
@@ -538,6 +549,12 @@ class StatsResponse(_message.Message):
     TOTAL_JOBS_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
     AVERAGE_RUN_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_PENDING_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_OLDEST_PENDING_AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_FAILING_ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_DISABLED_ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_SKIPPED_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[StatusCount]
     connections: int
     streams: int
@@ -546,7 +563,13 @@ class StatsResponse(_message.Message):
     total_jobs: int
     success_rate: float
     average_run_time_ms: float
-    def __init__(self, jobs: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., connections: _Optional[int] = ..., streams: _Optional[int] = ..., methods: _Optional[_Iterable[_Union[MethodStats, _Mapping]]] = ..., uptime_ms: _Optional[int] = ..., total_jobs: _Optional[int] = ..., success_rate: _Optional[float] = ..., average_run_time_ms: _Optional[float] = ...) -> None: ...
+    webhook_pending_messages: int
+    webhook_oldest_pending_age_ms: int
+    webhook_endpoints: int
+    webhook_failing_endpoints: int
+    webhook_disabled_endpoints: int
+    webhook_skipped_messages: int
+    def __init__(self, jobs: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., connections: _Optional[int] = ..., streams: _Optional[int] = ..., methods: _Optional[_Iterable[_Union[MethodStats, _Mapping]]] = ..., uptime_ms: _Optional[int] = ..., total_jobs: _Optional[int] = ..., success_rate: _Optional[float] = ..., average_run_time_ms: _Optional[float] = ..., webhook_pending_messages: _Optional[int] = ..., webhook_oldest_pending_age_ms: _Optional[int] = ..., webhook_endpoints: _Optional[int] = ..., webhook_failing_endpoints: _Optional[int] = ..., webhook_disabled_endpoints: _Optional[int] = ..., webhook_skipped_messages: _Optional[int] = ...) -> None: ...
 
 class RetryRequest(_message.Message):
     __slots__ = ("job_id", "expected_revision")
@@ -615,6 +638,154 @@ class UsageResponse(_message.Message):
     tenant: str
     keys: _containers.RepeatedCompositeFieldContainer[KeyUsage]
     def __init__(self, tenant: _Optional[str] = ..., keys: _Optional[_Iterable[_Union[KeyUsage, _Mapping]]] = ...) -> None: ...
+
+class WebhookEndpoint(_message.Message):
+    __slots__ = ("endpoint_id", "url", "events", "labels", "created_at_ms", "enabled", "disabled_at_ms", "disabled_reason", "failing_since_ms", "previous_secret_expires_at_ms")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_REASON_FIELD_NUMBER: _ClassVar[int]
+    FAILING_SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SECRET_EXPIRES_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    endpoint_id: str
+    url: str
+    events: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    created_at_ms: int
+    enabled: bool
+    disabled_at_ms: int
+    disabled_reason: str
+    failing_since_ms: int
+    previous_secret_expires_at_ms: int
+    def __init__(self, endpoint_id: _Optional[str] = ..., url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., created_at_ms: _Optional[int] = ..., enabled: bool = ..., disabled_at_ms: _Optional[int] = ..., disabled_reason: _Optional[str] = ..., failing_since_ms: _Optional[int] = ..., previous_secret_expires_at_ms: _Optional[int] = ...) -> None: ...
+
+class CreateWebhookRequest(_message.Message):
+    __slots__ = ("url", "events", "labels")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    events: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class WebhookSecretResponse(_message.Message):
+    __slots__ = ("endpoint", "secret")
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    endpoint: WebhookEndpoint
+    secret: str
+    def __init__(self, endpoint: _Optional[_Union[WebhookEndpoint, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListWebhooksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListWebhooksResponse(_message.Message):
+    __slots__ = ("endpoints",)
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    endpoints: _containers.RepeatedCompositeFieldContainer[WebhookEndpoint]
+    def __init__(self, endpoints: _Optional[_Iterable[_Union[WebhookEndpoint, _Mapping]]] = ...) -> None: ...
+
+class GetWebhookRequest(_message.Message):
+    __slots__ = ("endpoint_id",)
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    endpoint_id: str
+    def __init__(self, endpoint_id: _Optional[str] = ...) -> None: ...
+
+class DeleteWebhookRequest(_message.Message):
+    __slots__ = ("endpoint_id",)
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    endpoint_id: str
+    def __init__(self, endpoint_id: _Optional[str] = ...) -> None: ...
+
+class DeleteWebhookResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RotateWebhookSecretRequest(_message.Message):
+    __slots__ = ("endpoint_id", "overlap_ms")
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    OVERLAP_MS_FIELD_NUMBER: _ClassVar[int]
+    endpoint_id: str
+    overlap_ms: int
+    def __init__(self, endpoint_id: _Optional[str] = ..., overlap_ms: _Optional[int] = ...) -> None: ...
+
+class WebhookAttempt(_message.Message):
+    __slots__ = ("attempt", "at_ms", "http_status", "latency_us", "error")
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_US_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    attempt: int
+    at_ms: int
+    http_status: int
+    latency_us: int
+    error: str
+    def __init__(self, attempt: _Optional[int] = ..., at_ms: _Optional[int] = ..., http_status: _Optional[int] = ..., latency_us: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+
+class WebhookDelivery(_message.Message):
+    __slots__ = ("message_id", "endpoint_id", "type", "job_id", "revision", "changed_at_ms", "state", "next_attempt_at_ms", "attempts")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    endpoint_id: str
+    type: str
+    job_id: str
+    revision: int
+    changed_at_ms: int
+    state: DeliveryState
+    next_attempt_at_ms: int
+    attempts: _containers.RepeatedCompositeFieldContainer[WebhookAttempt]
+    def __init__(self, message_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., type: _Optional[str] = ..., job_id: _Optional[str] = ..., revision: _Optional[int] = ..., changed_at_ms: _Optional[int] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., next_attempt_at_ms: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[WebhookAttempt, _Mapping]]] = ...) -> None: ...
+
+class ListWebhookDeliveriesRequest(_message.Message):
+    __slots__ = ("endpoint_id", "limit")
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    endpoint_id: str
+    limit: int
+    def __init__(self, endpoint_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListWebhookDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries",)
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[WebhookDelivery]
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[WebhookDelivery, _Mapping]]] = ...) -> None: ...
+
+class RedeliverWebhookRequest(_message.Message):
+    __slots__ = ("message_id", "endpoint_id")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    endpoint_id: str
+    def __init__(self, message_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("protocol_version", "api_key", "client_name", "max_frame_bytes")
