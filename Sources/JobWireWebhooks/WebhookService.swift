@@ -25,12 +25,16 @@ public final class WebhookService: WebhookAdministration {
     private let store: any JobStore
     private let settings: Settings
     private let dispatcher: WebhookDispatcher?
+    /// The last creation time given: lists are in creation order, so two endpoints made in one millisecond get
+    /// consecutive ones (the later a millisecond on) rather than being ordered by their random ids.
+    private let lastCreatedAtMs: Locked<Int64>
 
     public init(endpoints: WebhookEndpoints, store: any JobStore, dispatcher: WebhookDispatcher?, settings: Settings = Settings()) {
         self.endpoints = endpoints
         self.store = store
         self.dispatcher = dispatcher
         self.settings = settings
+        lastCreatedAtMs = Locked(endpoints.all().map(\.createdAtMs).max() ?? 0)
     }
 
     public func list(tenant: String) -> [WebhookEndpoint] {
@@ -74,7 +78,10 @@ public final class WebhookService: WebhookAdministration {
         let secret = WebhookSecret.generate().encoded
         let endpoint = StoredWebhookEndpoint(endpointID: Self.newEndpointID(), tenant: tenant, url: request.url,
                                              events: Array(Set(request.events)).sorted(), labels: labels, secrets: [secret],
-                                             createdAtMs: WallClock.nowMs())
+                                             createdAtMs: lastCreatedAtMs.withLock { last in
+                                                 last = max(WallClock.nowMs(), last + 1)
+                                                 return last
+                                             })
         store.persist(.webhook(.putEndpoint(endpoint))) { [endpoints] result in
             if case .success = result { endpoints.put(endpoint) }
             completion(result.map { WebhookSecretResponse(endpoint: Self.model(endpoint), secret: secret) })

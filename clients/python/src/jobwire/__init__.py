@@ -28,14 +28,17 @@ from .errors import (Aborted, AlreadyExists, Cancelled, DataLoss, DeadlineExceed
 from .models import (BatchResult, ComponentHealth, ComponentState, ConfigureResult, EventKind, Health, Job, JobAttempt,
                      JobError, JobOrder, JobPage, JobResult, JobsEvent, JobsEventType, JobSpec, JobStatus, KeyUsage,
                      MethodStats, MethodUsage, ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
+from .webhooks import (DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret,
+                       WebhookStats)
 from .worker import Worker
 
 __all__ = [
     "Aborted", "AlreadyExists", "Backoff", "BatchResult", "Cancelled", "Client", "ComponentHealth", "ComponentState",
-    "ConfigureResult", "DataLoss", "DeadlineExceeded", "EventKind", "FailedPrecondition", "Health", "Internal",
-    "InvalidArgument", "Job", "JobAttempt", "JobCancelled", "JobError", "JobOrder", "JobPage", "JobResult", "JobSpec",
-    "JobsEvent", "JobsEventType", "JobsView", "JobStatus", "JobWireError", "KeyUsage", "MethodStats", "MethodUsage",
-    "NotFound", "OutOfRange", "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo", "ServingStatus",
-    "Stats", "Status", "StatusCode", "StreamMetadata", "Unauthenticated", "Unavailable", "Unimplemented", "Unknown",
-    "Usage", "WatchEvent", "Worker", "__version__",
+    "ConfigureResult", "DataLoss", "DeadlineExceeded", "DeliveryState", "EventKind", "FailedPrecondition", "Health",
+    "Internal", "InvalidArgument", "Job", "JobAttempt", "JobCancelled", "JobError", "JobOrder", "JobPage", "JobResult",
+    "JobSpec", "JobsEvent", "JobsEventType", "JobsView", "JobStatus", "JobWireError", "KeyUsage", "MethodStats",
+    "MethodUsage", "NotFound", "OutOfRange", "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo",
+    "ServingStatus", "Stats", "Status", "StatusCode", "StreamMetadata", "Unauthenticated", "Unavailable",
+    "Unimplemented", "Unknown", "Usage", "WatchEvent", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "WebhookSecret", "WebhookStats", "Worker", "__version__",
 ]

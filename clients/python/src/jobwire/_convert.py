@@ -16,9 +16,11 @@ from .errors import InvalidArgument, Reason, Status, StatusCode, error_from_stat
 from .models import (BatchResult, ComponentHealth, ComponentState, ConfigureResult, EventKind, Health, Job,
                      JobAttempt, JobError, JobPage, JobResult, JobsEvent, JobsEventType, JobSpec, JobStatus, KeyUsage,
                      MethodStats, MethodUsage, ServerInfo, ServingStatus, Stats, StreamMetadata, Usage, WatchEvent)
+from .webhooks import (DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret,
+                       WebhookStats)
 
 M = TypeVar("M", bound=Message)
-E = TypeVar("E", JobStatus, EventKind, JobsEventType, ServingStatus, ComponentState)
+E = TypeVar("E", JobStatus, EventKind, JobsEventType, ServingStatus, ComponentState, DeliveryState)
 
 
 def decode(message_type: type[M], data: bytes) -> M:
@@ -184,8 +186,11 @@ def parse_stats(data: bytes) -> Stats:
     response = decode(pb.StatsResponse, data)
     jobs = {_enum(JobStatus, entry.status, "StatusCount.status"): entry.count for entry in response.jobs}
     methods = tuple(MethodStats(m.method, m.calls, m.errors, m.p50_us, m.p99_us, m.p999_us) for m in response.methods)
+    webhooks = WebhookStats(response.webhook_pending_messages, response.webhook_oldest_pending_age_ms,
+                            response.webhook_endpoints, response.webhook_failing_endpoints,
+                            response.webhook_disabled_endpoints, response.webhook_skipped_messages)
     return Stats(jobs, response.connections, response.streams, methods, response.uptime_ms, response.total_jobs,
-                 response.success_rate, response.average_run_time_ms)
+                 response.success_rate, response.average_run_time_ms, webhooks)
 
 
 def _method_usage(usage: pb.MethodUsage) -> MethodUsage:
@@ -203,6 +208,65 @@ def parse_usage(data: bytes) -> Usage:
                           key.rate_limited, key.bytes_in, key.bytes_out, key.last_used_at_ms)
                  for key in response.keys)
     return Usage(response.tenant, keys)
+
+
+def webhook_endpoint_from_pb(endpoint: pb.WebhookEndpoint) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        endpoint_id=endpoint.endpoint_id,
+        url=endpoint.url,
+        events=tuple(endpoint.events),
+        labels=dict(endpoint.labels),
+        created_at_ms=endpoint.created_at_ms,
+        enabled=endpoint.enabled,
+        disabled_at_ms=endpoint.disabled_at_ms,
+        disabled_reason=endpoint.disabled_reason,
+        failing_since_ms=endpoint.failing_since_ms,
+        previous_secret_expires_at_ms=endpoint.previous_secret_expires_at_ms,
+    )
+
+
+def webhook_delivery_from_pb(delivery: pb.WebhookDelivery) -> WebhookDelivery:
+    """One ``WebhookDelivery``; an UNSPECIFIED or unknown state is ``INVALID_ENUM_VALUE``."""
+    attempts = tuple(WebhookAttempt(attempt.attempt, attempt.at_ms, attempt.http_status or None,
+                                    attempt.latency_us / 1000, attempt.error)
+                     for attempt in delivery.attempts)
+    return WebhookDelivery(
+        message_id=delivery.message_id,
+        endpoint_id=delivery.endpoint_id,
+        type=delivery.type,
+        job_id=delivery.job_id,
+        revision=delivery.revision,
+        changed_at_ms=delivery.changed_at_ms,
+        state=_enum(DeliveryState, delivery.state, "WebhookDelivery.state"),
+        next_attempt_at_ms=delivery.next_attempt_at_ms,
+        attempts=attempts,
+    )
+
+
+def parse_webhook_secret(data: bytes) -> WebhookSecret:
+    response = decode(pb.WebhookSecretResponse, data)
+    return WebhookSecret(webhook_endpoint_from_pb(response.endpoint), response.secret)
+
+
+def parse_webhooks(data: bytes) -> list[WebhookEndpoint]:
+    return [webhook_endpoint_from_pb(endpoint) for endpoint in decode(pb.ListWebhooksResponse, data).endpoints]
+
+
+def parse_webhook(data: bytes) -> WebhookEndpoint:
+    return webhook_endpoint_from_pb(decode(pb.WebhookEndpoint, data))
+
+
+def parse_delete_webhook(data: bytes) -> None:
+    decode(pb.DeleteWebhookResponse, data)
+
+
+def parse_deliveries(data: bytes) -> list[WebhookDelivery]:
+    return [webhook_delivery_from_pb(delivery)
+            for delivery in decode(pb.ListWebhookDeliveriesResponse, data).deliveries]
+
+
+def parse_delivery(data: bytes) -> WebhookDelivery:
+    return webhook_delivery_from_pb(decode(pb.WebhookDelivery, data))
 
 
 def server_info_from_pb(ack: pb.HelloAck) -> ServerInfo:

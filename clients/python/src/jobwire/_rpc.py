@@ -17,6 +17,7 @@ from ._pb import jobwire_pb2 as pb
 from .errors import InvalidArgument, Reason, StatusCode
 from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobSpec,
                      JobStatus, Stats, Usage)
+from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookSecret
 
 T = TypeVar("T")
 
@@ -42,6 +43,13 @@ RETRY: Final = method_name("Retry")
 SET_PRIORITY: Final = method_name("SetPriority")
 USAGE: Final = method_name("Usage")
 WATCH_JOBS: Final = method_name("WatchJobs")
+CREATE_WEBHOOK: Final = method_name("CreateWebhook")
+LIST_WEBHOOKS: Final = method_name("ListWebhooks")
+GET_WEBHOOK: Final = method_name("GetWebhook")
+DELETE_WEBHOOK: Final = method_name("DeleteWebhook")
+ROTATE_WEBHOOK_SECRET: Final = method_name("RotateWebhookSecret")
+LIST_WEBHOOK_DELIVERIES: Final = method_name("ListWebhookDeliveries")
+REDELIVER_WEBHOOK: Final = method_name("RedeliverWebhook")
 
 
 @dataclass(frozen=True)
@@ -243,3 +251,58 @@ def set_priority(job_id: str, priority: int, expected_revision: int) -> CallSpec
 def usage(tenant: str) -> CallSpec[Usage]:
     request = encode(lambda: pb.UsageRequest(tenant=tenant))
     return CallSpec(USAGE, request, _convert.parse_usage, idempotent=True)
+
+
+# Webhooks (docs/WEBHOOKS.md).
+
+
+def create_webhook(url: str, events: Iterable[str], labels: Mapping[str, str] | None) -> CallSpec[WebhookSecret]:
+    request = encode(lambda: pb.CreateWebhookRequest(url=url, events=list(events), labels=dict(labels or {})))
+    # Not idempotent: a repeat would create a second endpoint, with another secret.
+    return CallSpec(CREATE_WEBHOOK, request, _convert.parse_webhook_secret, idempotent=False)
+
+
+def list_webhooks() -> CallSpec[list[WebhookEndpoint]]:
+    request = pb.ListWebhooksRequest().SerializeToString()
+    return CallSpec(LIST_WEBHOOKS, request, _convert.parse_webhooks, idempotent=True)
+
+
+def get_webhook(endpoint_id: str) -> CallSpec[WebhookEndpoint]:
+    request = encode(lambda: pb.GetWebhookRequest(endpoint_id=endpoint_id))
+    return CallSpec(GET_WEBHOOK, request, _convert.parse_webhook, idempotent=True)
+
+
+def delete_webhook(endpoint_id: str) -> CallSpec[None]:
+    request = encode(lambda: pb.DeleteWebhookRequest(endpoint_id=endpoint_id))
+    # A repeat after an unknown outcome may answer WEBHOOK_NOT_FOUND for a delete that worked.
+    return CallSpec(DELETE_WEBHOOK, request, _convert.parse_delete_webhook, idempotent=False)
+
+
+def overlap_milliseconds(seconds: float) -> int:
+    """RotateWebhookSecret's ``overlap_ms``: 0 stays 0 (stop the old secret at once), else whole ms rounded up."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidArgument(StatusCode.INVALID_ARGUMENT, Reason.VALUE_OUT_OF_RANGE,
+                              f"overlap must be 0 or more seconds, not {seconds}")
+    return math.ceil(seconds * 1000)
+
+
+def rotate_webhook_secret(endpoint_id: str, overlap: float | None) -> CallSpec[WebhookSecret]:
+    def build() -> pb.RotateWebhookSecretRequest:
+        request = pb.RotateWebhookSecretRequest(endpoint_id=endpoint_id)
+        if overlap is not None:  # unset: the server's default (24 hours)
+            request.overlap_ms = overlap_milliseconds(overlap)
+        return request
+
+    # Not idempotent: a repeat makes yet another secret, and the one answered first stops being valid.
+    return CallSpec(ROTATE_WEBHOOK_SECRET, encode(build), _convert.parse_webhook_secret, idempotent=False)
+
+
+def webhook_deliveries(endpoint_id: str, limit: int) -> CallSpec[list[WebhookDelivery]]:
+    request = encode(lambda: pb.ListWebhookDeliveriesRequest(endpoint_id=endpoint_id, limit=limit))
+    return CallSpec(LIST_WEBHOOK_DELIVERIES, request, _convert.parse_deliveries, idempotent=True)
+
+
+def redeliver_webhook(message_id: str, endpoint_id: str) -> CallSpec[WebhookDelivery]:
+    request = encode(lambda: pb.RedeliverWebhookRequest(message_id=message_id, endpoint_id=endpoint_id))
+    # Not idempotent: a repeat would send the message once more (or fail with DELIVERY_PENDING, hiding the success).
+    return CallSpec(REDELIVER_WEBHOOK, request, _convert.parse_delivery, idempotent=False)

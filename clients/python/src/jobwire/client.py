@@ -21,6 +21,7 @@ from ._worker_logic import claim_lost
 from .errors import JobWireError, error_from_status
 from .models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobsEvent,
                      JobSpec, JobStatus, ServerInfo, Stats, Usage, WatchEvent)
+from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookSecret
 from .worker import Worker
 
 T = TypeVar("T")
@@ -288,6 +289,82 @@ class Client:
         ``tenant`` (admin keys) names another tenant; "" is the caller's own.
         """
         return self._unary(_rpc.usage(tenant), timeout)
+
+    # Webhooks (docs/WEBHOOKS.md).
+
+    def create_webhook(self, url: str, *, events: Iterable[str] = (), labels: Mapping[str, str] | None = None,
+                       timeout: float | None = None) -> WebhookSecret:
+        """Adds a webhook endpoint to the caller's tenant (CreateWebhook); returns it with its secret, shown this once.
+
+        jobwired POSTs to `url` (http or https) each change of the tenant's jobs
+        whose type is in ``events`` (``job.created``, ``job.completed``,
+        ``job.failed``, ``job.cancelled``, ``job.retried``, ``job.progress``;
+        empty for every type) and whose labels include all of ``labels``,
+        signed with the secret by the Standard Webhooks scheme. Raises
+        ``InvalidArgument`` (``INVALID_WEBHOOK_URL``,
+        ``WEBHOOK_ADDRESS_NOT_ALLOWED`` for loopback, private and metadata
+        addresses unless the server allows them, ``UNKNOWN_EVENT_TYPE``),
+        ``ResourceExhausted`` / ``TOO_MANY_WEBHOOKS``, and ``PermissionDenied``
+        below a ``client`` key. Not resent after a dropped connection, since it
+        may have been applied.
+        """
+        return self._unary(_rpc.create_webhook(url, events, labels), timeout)
+
+    def list_webhooks(self, *, timeout: float | None = None) -> list[WebhookEndpoint]:
+        """The tenant's webhook endpoints (ListWebhooks), in creation order, without their secrets."""
+        return self._unary(_rpc.list_webhooks(), timeout)
+
+    def get_webhook(self, endpoint_id: str, *, timeout: float | None = None) -> WebhookEndpoint:
+        """One webhook endpoint (GetWebhook), with whether, since when and why it is disabled or failing.
+
+        Raises ``NotFound`` / ``WEBHOOK_NOT_FOUND`` for an unknown id (another tenant's endpoint reads as unknown).
+        """
+        return self._unary(_rpc.get_webhook(endpoint_id), timeout)
+
+    def delete_webhook(self, endpoint_id: str, *, timeout: float | None = None) -> None:
+        """Deletes a webhook endpoint and its pending messages (DeleteWebhook); nothing more is sent to it.
+
+        Raises ``NotFound`` / ``WEBHOOK_NOT_FOUND``. Not resent after a dropped
+        connection (a repeat of a delete that worked would raise ``NotFound``).
+        """
+        self._unary(_rpc.delete_webhook(endpoint_id), timeout)
+
+    def rotate_webhook_secret(self, endpoint_id: str, *, overlap: float | None = None,
+                              timeout: float | None = None) -> WebhookSecret:
+        """Makes a new secret for an endpoint (RotateWebhookSecret); returns it, shown this once.
+
+        For ``overlap`` seconds (None: the server's default, 24 hours; 0: none;
+        at most 7 days) every message is signed with the previous secret too,
+        until the endpoint's ``previous_secret_expires_at_ms``, so receivers
+        switch without a gap. Not resent after a dropped connection: a second
+        rotation would replace the secret answered first.
+        """
+        return self._unary(_rpc.rotate_webhook_secret(endpoint_id, overlap), timeout)
+
+    def webhook_deliveries(self, endpoint_id: str, *, limit: int = 50,
+                           timeout: float | None = None) -> list[WebhookDelivery]:
+        """The endpoint's latest messages (ListWebhookDeliveries), newest first, each with every attempt.
+
+        At most ``limit`` (1 to 500) messages; delivered and given-up ones are
+        kept for the server's ``--webhook-delivery-retention``. A server with
+        the memory store keeps no history.
+        """
+        return self._unary(_rpc.webhook_deliveries(endpoint_id, limit), timeout)
+
+    def redeliver_webhook(self, message_id: str, *, endpoint_id: str = "",
+                          timeout: float | None = None) -> WebhookDelivery:
+        """Sends a delivered or given-up message again, now, with the same ``webhook-id`` (RedeliverWebhook).
+
+        Returns the message, PENDING, without its attempts. ``endpoint_id`` ""
+        finds the endpoint by the message. Raises ``NotFound`` /
+        ``DELIVERY_NOT_FOUND``, ``FailedPrecondition`` / ``DELIVERY_PENDING``
+        while the message is still on its way, ``FailedPrecondition`` /
+        ``WEBHOOK_DISABLED`` for a disabled endpoint. Not resent after a
+        dropped connection.
+        """
+        return self._unary(_rpc.redeliver_webhook(message_id, endpoint_id), timeout)
+
+    # Workers.
 
     def worker(self, job_id: str, *, lease: float = 30.0, heartbeat_interval: float | None = None) -> Worker:
         """A :class:`~jobwire.worker.Worker` for `job_id`, to use as ``with client.worker(id) as w:``."""

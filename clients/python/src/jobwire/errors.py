@@ -101,6 +101,25 @@ class Reason:
     RATE_LIMITED: Final = "RATE_LIMITED"
     TOO_MANY_JOBS: Final = "TOO_MANY_JOBS"
     TOO_MANY_WATCHES: Final = "TOO_MANY_WATCHES"
+    # Webhooks (docs/WEBHOOKS.md).
+    #: UNIMPLEMENTED: this server sends no webhooks.
+    WEBHOOKS_OFF: Final = "WEBHOOKS_OFF"
+    #: NOT_FOUND: no webhook endpoint of the caller's tenant has this id.
+    WEBHOOK_NOT_FOUND: Final = "WEBHOOK_NOT_FOUND"
+    #: NOT_FOUND: no message of the endpoint (or of the tenant's endpoints) has this id.
+    DELIVERY_NOT_FOUND: Final = "DELIVERY_NOT_FOUND"
+    #: FAILED_PRECONDITION: the message is still being delivered; it cannot be redelivered yet.
+    DELIVERY_PENDING: Final = "DELIVERY_PENDING"
+    #: FAILED_PRECONDITION: the endpoint is disabled (410 Gone, or failing too long).
+    WEBHOOK_DISABLED: Final = "WEBHOOK_DISABLED"
+    #: RESOURCE_EXHAUSTED: the tenant has its maximum number of endpoints.
+    TOO_MANY_WEBHOOKS: Final = "TOO_MANY_WEBHOOKS"
+    #: INVALID_ARGUMENT: an event type that is not one of the six.
+    UNKNOWN_EVENT_TYPE: Final = "UNKNOWN_EVENT_TYPE"
+    #: INVALID_ARGUMENT: not an absolute http(s) URL JobWire may POST to.
+    INVALID_WEBHOOK_URL: Final = "INVALID_WEBHOOK_URL"
+    #: INVALID_ARGUMENT: a loopback, private, link-local, metadata or otherwise non-public address.
+    WEBHOOK_ADDRESS_NOT_ALLOWED: Final = "WEBHOOK_ADDRESS_NOT_ALLOWED"
     # Not a call status: the JobError.reason of a job whose worker lease ran out.
     LEASE_EXPIRED: Final = "LEASE_EXPIRED"
 

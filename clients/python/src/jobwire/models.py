@@ -3,7 +3,7 @@
 They are plain frozen dataclasses, independent of the protobuf classes
 (which stay inside the package). Times are Unix epoch milliseconds, 0 meaning
 "not set", exactly as on the wire; :meth:`Job.to_dict` gives the JSON shape
-of ``jobwire get --json``.
+of ``jobwire get --json``. The webhook calls' types are in :mod:`jobwire.webhooks`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import JobWireError, StatusCode
+from .webhooks import WebhookStats
 
 
 class JobStatus(enum.IntEnum):
@@ -345,10 +346,11 @@ class MethodStats:
 
 @dataclass(frozen=True)
 class Stats:
-    """A tenant's jobs in numbers, and operator counters.
+    """A tenant's jobs in numbers, its webhook outbox, and operator counters.
 
     The job figures (``jobs`` by status, ``total_jobs``, ``success_rate``,
     ``average_run_time_ms``) cover the jobs created in the range asked for;
+    ``webhooks`` covers the tenant's webhook outbox whatever the range;
     ``connections``, ``streams`` and ``methods`` are server-wide and filled for
     admin keys only.
     """
@@ -363,6 +365,8 @@ class Stats:
     success_rate: float = 0.0
     #: Mean time from creation to completion of the COMPLETED jobs; 0 when none completed.
     average_run_time_ms: float = 0.0
+    #: The tenant's webhook outbox: pending messages, endpoints failing or disabled (docs/WEBHOOKS.md).
+    webhooks: WebhookStats = field(default_factory=WebhookStats)
 
 
 @dataclass(frozen=True)

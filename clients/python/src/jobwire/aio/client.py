@@ -17,6 +17,7 @@ from .._worker_logic import claim_lost
 from ..errors import JobWireError, error_from_status
 from ..models import (BatchResult, ConfigureResult, Health, Job, JobError, JobOrder, JobPage, JobResult, JobsEvent,
                       JobSpec, JobStatus, ServerInfo, Stats, Usage, WatchEvent)
+from ..webhooks import WebhookDelivery, WebhookEndpoint, WebhookSecret
 from ._connection import AsyncQueueSink, Connection
 from ._manager import ConnectionManager
 from ._watch_stream import WatchStream
@@ -187,6 +188,46 @@ class Client:
     async def usage(self, tenant: str = "", *, timeout: float | None = None) -> Usage:
         """What each API key of the tenant did since the server started; see :meth:`jobwire.Client.usage`."""
         return await self._unary(_rpc.usage(tenant), timeout)
+
+    # Webhooks (docs/WEBHOOKS.md).
+
+    async def create_webhook(self, url: str, *, events: Iterable[str] = (), labels: Mapping[str, str] | None = None,
+                             timeout: float | None = None) -> WebhookSecret:
+        """Adds a webhook endpoint; returns it with its secret, shown this once. See
+        :meth:`jobwire.Client.create_webhook`."""
+        return await self._unary(_rpc.create_webhook(url, events, labels), timeout)
+
+    async def list_webhooks(self, *, timeout: float | None = None) -> list[WebhookEndpoint]:
+        """The tenant's webhook endpoints, in creation order, without their secrets."""
+        return await self._unary(_rpc.list_webhooks(), timeout)
+
+    async def get_webhook(self, endpoint_id: str, *, timeout: float | None = None) -> WebhookEndpoint:
+        """One webhook endpoint; see :meth:`jobwire.Client.get_webhook`."""
+        return await self._unary(_rpc.get_webhook(endpoint_id), timeout)
+
+    async def delete_webhook(self, endpoint_id: str, *, timeout: float | None = None) -> None:
+        """Deletes a webhook endpoint and its pending messages; see :meth:`jobwire.Client.delete_webhook`."""
+        await self._unary(_rpc.delete_webhook(endpoint_id), timeout)
+
+    async def rotate_webhook_secret(self, endpoint_id: str, *, overlap: float | None = None,
+                                    timeout: float | None = None) -> WebhookSecret:
+        """Makes a new secret, the previous one signing beside it for ``overlap`` seconds; see
+        :meth:`jobwire.Client.rotate_webhook_secret`."""
+        return await self._unary(_rpc.rotate_webhook_secret(endpoint_id, overlap), timeout)
+
+    async def webhook_deliveries(self, endpoint_id: str, *, limit: int = 50,
+                                 timeout: float | None = None) -> list[WebhookDelivery]:
+        """The endpoint's latest messages, newest first, with every attempt; see
+        :meth:`jobwire.Client.webhook_deliveries`."""
+        return await self._unary(_rpc.webhook_deliveries(endpoint_id, limit), timeout)
+
+    async def redeliver_webhook(self, message_id: str, *, endpoint_id: str = "",
+                                timeout: float | None = None) -> WebhookDelivery:
+        """Sends a delivered or given-up message again with the same ``webhook-id``; see
+        :meth:`jobwire.Client.redeliver_webhook`."""
+        return await self._unary(_rpc.redeliver_webhook(message_id, endpoint_id), timeout)
+
+    # Workers.
 
     def worker(self, job_id: str, *, lease: float = 30.0, heartbeat_interval: float | None = None) -> Worker:
         """A :class:`~jobwire.aio.Worker` for `job_id`, to use as ``async with client.worker(id) as w:``."""
