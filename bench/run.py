@@ -6,7 +6,7 @@ Markdown table per scenario, writes them into docs/BENCHMARKS.md between the
 `bench-results` markers, and ends with the SUMMARY line. `make bench` builds
 everything first; `make bench-quick` passes --quick (short runs, small counts).
 
-    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f]
+    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f,g,h]
 
 Every server is started here on a free loopback port and stopped at the end.
 """
@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_support as support  # noqa: E402
 import http_get  # noqa: E402
+import webhooks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".build" / "release"
@@ -498,7 +499,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs and small counts (under 2 minutes)")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/BENCHMARKS.md")
-    parser.add_argument("--only", default="a,b,c,d,e,f,g", help="scenarios to run (default a,b,c,d,e,f,g)")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h", help="scenarios to run (default a,b,c,d,e,f,g,h)")
     options = parser.parse_args()
     settings = QUICK if options.quick else FULL
     only = set(options.only.split(","))
@@ -514,6 +515,7 @@ def main() -> int:
     list_watch_rows: list[Row] = []
     list_table, list_ratio = "", float("nan")
     http_table, http_vs_nginx, http_vs_fastapi = "", float("nan"), float("nan")
+    webhook_table, webhook_vs_wrk, webhook_p99_ms = "", float("nan"), float("nan")
     if "a" in only:
         scenario_get(settings, get_rows)
     if "b" in only:
@@ -529,6 +531,8 @@ def main() -> int:
     if "g" in only:
         http_table, http_vs_nginx, http_vs_fastapi = http_get.measure(BIN, seconds=settings.seconds,
                                                                       rounds=1 if settings is QUICK else 3)
+    if "h" in only:
+        webhook_table, webhook_vs_wrk, webhook_p99_ms = webhooks.measure(BIN, quick=settings is QUICK)
 
     sections = [f"Machine: {machine()}. Mode: {'quick' if options.quick else 'full'} "
                 f"({settings.seconds:g} s per run after {settings.warmup:g} s warm-up). "
@@ -557,6 +561,8 @@ def main() -> int:
         sections.append(list_table)
     if http_table:
         sections.append(http_table)
+    if webhook_table:
+        sections.append(webhook_table)
     report = "\n\n".join(sections)
     print(report)
 
@@ -571,7 +577,8 @@ def main() -> int:
                f"listwatch_cpu_vs_watch={list_watch_cpu_ratio(list_watch_rows):.2f} "
                f"listwatch_p99_ms={list_watch_p99_ms(list_watch_rows):.1f} "
                f"http_get_vs_nginx={http_vs_nginx:.2f} http_get_vs_fastapi={http_vs_fastapi:.2f} "
-               f"sse_fanout_p99_ms={sse_fanout_p99_ms(fanout_rows, watchers):.1f}")
+               f"sse_fanout_p99_ms={sse_fanout_p99_ms(fanout_rows, watchers):.1f} "
+               f"webhook_vs_wrk={webhook_vs_wrk:.2f} webhook_p99_ms={webhook_p99_ms:.1f}")
     if not options.no_docs and not options.quick:
         subprocess.run([str(ROOT / "scripts" / "update-doc-block"), "--markdown", str(ROOT / "docs" / "BENCHMARKS.md"), "bench-results",
                         "cat", "/dev/stdin"], input=report + "\n\n" + summary, text=True, check=True)

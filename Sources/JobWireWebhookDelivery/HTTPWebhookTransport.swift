@@ -40,32 +40,43 @@ public final class HTTPWebhookTransport: WebhookTransport {
             completion(WebhookTransportResult(httpStatus: nil, error: error.description, latencyMicros: elapsed()))
             return
         }
-        resolver.async { [self] in
-            let address: String
-            do throws(WebhookTargetError) {
-                address = try checkedAddress(of: target)
-            } catch {
-                completion(WebhookTransportResult(httpStatus: nil, error: error.description, latencyMicros: elapsed()))
-                return
-            }
-            let client = client(for: target.host, pinnedTo: address)
-            let request: HTTPClient.Request
-            do {
-                request = try HTTPClient.Request(url: url, method: .POST, headers: HTTPHeaders(headers), body: .bytes(body))
-            } catch {
-                completion(WebhookTransportResult(httpStatus: nil, error: "INVALID_WEBHOOK_URL: \(error)", latencyMicros: elapsed()))
-                return
-            }
-            client.execute(request: request, delegate: StatusOnly(), deadline: .now() + .milliseconds(timeoutMs))
-                .futureResult.whenComplete { result in
-                    switch result {
-                    case .success(let status):
-                        completion(WebhookTransportResult(httpStatus: status, latencyMicros: elapsed()))
-                    case .failure(let error):
-                        completion(WebhookTransportResult(httpStatus: nil, error: Self.describe(error), latencyMicros: elapsed()))
-                    }
-                }
+        // An address literal needs no lookup: it is checked and sent from here, without a hop to the resolver.
+        guard WebhookAddressPolicy.kind(of: target.host) == nil else {
+            send(url, to: target, headers: headers, body: body, timeoutMs: timeoutMs, elapsed: elapsed, completion: completion)
+            return
         }
+        resolver.async { [self] in
+            send(url, to: target, headers: headers, body: body, timeoutMs: timeoutMs, elapsed: elapsed, completion: completion)
+        }
+    }
+
+    /// Checks the target's addresses (resolving a name: only on the resolver queue) and sends to the checked one.
+    private func send(_ url: String, to target: WebhookURL, headers: [(String, String)], body: [UInt8], timeoutMs: Int64,
+                      elapsed: @escaping @Sendable () -> Int64, completion: @escaping @Sendable (WebhookTransportResult) -> Void) {
+        let address: String
+        do throws(WebhookTargetError) {
+            address = try checkedAddress(of: target)
+        } catch {
+            completion(WebhookTransportResult(httpStatus: nil, error: error.description, latencyMicros: elapsed()))
+            return
+        }
+        let client = client(for: target.host, pinnedTo: address)
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url, method: .POST, headers: HTTPHeaders(headers), body: .bytes(body))
+        } catch {
+            completion(WebhookTransportResult(httpStatus: nil, error: "INVALID_WEBHOOK_URL: \(error)", latencyMicros: elapsed()))
+            return
+        }
+        client.execute(request: request, delegate: StatusOnly(), deadline: .now() + .milliseconds(timeoutMs))
+            .futureResult.whenComplete { result in
+                switch result {
+                case .success(let status):
+                    completion(WebhookTransportResult(httpStatus: status, latencyMicros: elapsed()))
+                case .failure(let error):
+                    completion(WebhookTransportResult(httpStatus: nil, error: Self.describe(error), latencyMicros: elapsed()))
+                }
+            }
     }
 
     /// Stops every client and the event loop (at exit).

@@ -36,7 +36,7 @@ public final class WebhookDispatcher: Sendable {
         /// Each job's messages, oldest first; the head is being sent or waits for its next attempt.
         var byJob: [String: [Entry]] = [:]
         /// Jobs whose head may be sent now, in the order they became ready.
-        var ready: [String] = []
+        var ready = FIFO<String>()
         var inFlight = 0
     }
 
@@ -109,7 +109,8 @@ public final class WebhookDispatcher: Sendable {
         for (tenant, count) in byTenant { endpoints.pendingChanged(tenant: tenant, by: count) }
         lanes.withLock { lanes in
             for message in messages {
-                var endpoint = lanes[message.endpointID, default: Lanes()]
+                // Taken out of the table while it changes, so the change is made in place, not on a copy of every lane.
+                var endpoint = lanes.removeValue(forKey: message.endpointID) ?? Lanes()
                 let wasEmpty = endpoint.byJob[message.jobID]?.isEmpty ?? true
                 endpoint.byJob[message.jobID, default: []].append(Entry(message: message))
                 if wasEmpty {
@@ -143,10 +144,11 @@ public final class WebhookDispatcher: Sendable {
     /// The next ready head with its body, counted in flight; nil when none may start.
     private func take(_ endpointID: String) -> (Entry, [UInt8])? {
         let next = lanes.withLock { (lanes) -> Entry? in
-            guard var endpoint = lanes[endpointID], endpoint.inFlight < settings.maxInFlightPerEndpoint else { return nil }
+            // Taken out of the table while it changes, so the change is made in place, not on a copy of every lane.
+            guard var endpoint = lanes.removeValue(forKey: endpointID) else { return nil }
             defer { lanes[endpointID] = endpoint }
-            while !endpoint.ready.isEmpty {
-                let jobID = endpoint.ready.removeFirst()
+            guard endpoint.inFlight < settings.maxInFlightPerEndpoint else { return nil }
+            while let jobID = endpoint.ready.popFirst() {
                 // A lane emptied meanwhile (its endpoint's messages forgotten) leaves a stale entry: skip it.
                 guard let head = endpoint.byJob[jobID]?.first else { continue }
                 endpoint.inFlight += 1
@@ -200,10 +202,9 @@ public final class WebhookDispatcher: Sendable {
         noteOutcome(endpointID: endpointID, delivered: delivered, gone: gone, at: startedAtMs)
 
         let settled = lanes.withLock { (lanes) -> Bool in
-            guard var endpoint = lanes[endpointID], endpoint.byJob[message.jobID]?.first?.message.messageID == message.messageID else {
-                return false
-            }
+            guard var endpoint = lanes.removeValue(forKey: endpointID) else { return false }
             defer { lanes[endpointID] = endpoint }
+            guard endpoint.byJob[message.jobID]?.first?.message.messageID == message.messageID else { return false }
             endpoint.inFlight -= 1
             let jobID = message.jobID
             if state == .pending, let retryInMs {
