@@ -11,11 +11,32 @@ import Darwin
 /// connection, so a name that later points inside the network (DNS
 /// rebinding) is refused too. Cloud metadata services are refused always:
 /// nothing a job changes has reason to call them.
+///
+/// An operator may also name the only hosts webhooks may go to
+/// (`--webhook-allowed-hosts`): an exact host, or `*.example.com` for any
+/// name below `example.com`; compared without case, before any lookup. The
+/// address rules still apply to what such a host resolves to.
 public struct WebhookAddressPolicy: Sendable {
     public var allowPrivate: Bool
+    /// nil: any host (whose addresses the rules allow).
+    public var allowedHosts: [String]?
 
-    public init(allowPrivate: Bool = false) {
+    public init(allowPrivate: Bool = false, allowedHosts: [String]? = nil) {
         self.allowPrivate = allowPrivate
+        self.allowedHosts = allowedHosts.map { $0.map { $0.lowercased() } }
+    }
+
+    /// Refuses a host (as written in the URL, without IPv6 brackets) that the allow-list leaves out.
+    public func check(host: String) throws(WebhookTargetError) {
+        guard let allowedHosts else { return }
+        let name = host.lowercased()
+        let allowed = allowedHosts.contains { pattern in
+            pattern.hasPrefix("*.") ? name.hasSuffix(pattern.dropFirst()) && name.count > pattern.count - 1 : name == pattern
+        }
+        guard allowed else {
+            throw WebhookTargetError(.addressNotAllowed,
+                                     "\(host.prefix(253)) is not one of the hosts webhooks may go to (jobwired --webhook-allowed-hosts)")
+        }
     }
 
     /// What kind of address a literal is; nil when it is not an IPv4 or IPv6 literal.

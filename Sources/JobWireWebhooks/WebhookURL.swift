@@ -2,9 +2,10 @@ import Foundation
 
 /// An endpoint's URL, checked when it is created: `http` or `https`, a host,
 /// no user name or password (a secret in a URL ends up in logs), no
-/// fragment, at most 2,048 bytes. A host that is an address literal is
-/// checked against the policy at once; a name is checked after each
-/// resolution (``WebhookAddressPolicy``).
+/// fragment, at most 2,048 bytes. The host must be one the policy's
+/// allow-list names (when there is one); a host that is an address literal is
+/// checked against the policy at once, a name after each resolution
+/// (``WebhookAddressPolicy``).
 public struct WebhookURL: Sendable, Equatable, CustomStringConvertible {
     public static let maxBytes = 2048
 
@@ -36,6 +37,7 @@ public struct WebhookURL: Sendable, Equatable, CustomStringConvertible {
             throw WebhookTargetError(.invalidURL, "the port must be 1 to 65535")
         }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        try policy.check(host: bare)
         if WebhookAddressPolicy.kind(of: bare) != nil {
             try policy.check(address: bare)
         } else if bare.lowercased() == "localhost" || bare.lowercased().hasSuffix(".localhost") {

@@ -7,6 +7,10 @@ struct WebhookOptions: ParsableArguments {
     @Flag(help: "Let webhook endpoints be loopback, private, link-local or shared addresses (receivers on this machine or network, and tests). Cloud metadata addresses stay refused.")
     var webhooksAllowPrivate = false
 
+    @Option(parsing: .upToNextOption,
+            help: "The only hosts webhook endpoints may name: exact names or addresses, or *.example.com for the names below example.com (default: any host; the address rules apply either way).")
+    var webhookAllowedHosts: [String] = []
+
     @Option(help: "How long a webhook receiver has to answer.")
     var webhookTimeout = DurationArgument(milliseconds: 10_000)
 
@@ -27,6 +31,9 @@ struct WebhookOptions: ParsableArguments {
     var webhookMaxPending = 100_000
 
     func validate() throws {
+        if let empty = webhookAllowedHosts.first(where: { $0.isEmpty || $0 == "*." }) {
+            throw ValidationError("--webhook-allowed-hosts: \"\(empty)\" names no host")
+        }
         guard webhookMaxPending >= 1 else {
             throw ValidationError("--webhook-max-pending must be at least 1")
         }
@@ -35,7 +42,9 @@ struct WebhookOptions: ParsableArguments {
         }
     }
 
-    var policy: WebhookAddressPolicy { WebhookAddressPolicy(allowPrivate: webhooksAllowPrivate) }
+    var policy: WebhookAddressPolicy {
+        WebhookAddressPolicy(allowPrivate: webhooksAllowPrivate, allowedHosts: webhookAllowedHosts.isEmpty ? nil : webhookAllowedHosts)
+    }
 
     var dispatcherSettings: WebhookDispatcher.Settings {
         var settings = WebhookDispatcher.Settings()

@@ -72,4 +72,24 @@ struct WebhookTargetTests {
             }
         }
     }
+
+    @Test("an allow-list of hosts: exact names and addresses, *.suffix for the names below it, without case; the address rules still apply")
+    func allowedHosts() throws {
+        let policy = WebhookAddressPolicy(allowPrivate: false, allowedHosts: ["hooks.example.com", "*.acme.io", "203.0.113.9", "127.0.0.1"])
+        for text in ["https://hooks.example.com/x", "https://HOOKS.example.COM/x", "https://a.acme.io/x", "https://b.c.acme.io/x",
+                     "http://203.0.113.9:8080/x"] {
+            #expect(throws: Never.self, "\(text)") { _ = try WebhookURL(text, policy: policy) }
+        }
+        for text in ["https://example.com/x", "https://acme.io/x", "https://evilacme.io/x", "https://hooks.example.com.evil.io/x",
+                     "http://203.0.113.10/x"] {
+            do throws(WebhookTargetError) {
+                _ = try WebhookURL(text, policy: policy)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(error.reason == .addressNotAllowed && error.message.contains("--webhook-allowed-hosts"), "\(text): \(error)")
+            }
+        }
+        // Listed, but loopback: refused without --webhooks-allow-private.
+        #expect(throws: WebhookTargetError.self) { _ = try WebhookURL("http://127.0.0.1:9000/", policy: policy) }
+    }
 }
