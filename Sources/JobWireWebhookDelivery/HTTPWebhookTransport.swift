@@ -111,6 +111,10 @@ public final class HTTPWebhookTransport: WebhookTransport {
                                                          timeout: .init(connect: .seconds(5), read: .seconds(10)))
             if WebhookAddressPolicy.kind(of: host) == nil { configuration.dnsOverride = [host: address] }
             configuration.decompression = .disabled
+            // A refused or failed connection fails the attempt at once: the message's own retry schedule decides when
+            // to try again (AsyncHTTPClient would otherwise keep reconnecting until the connect timeout, holding one
+            // of the endpoint's slots for seconds on a receiver that is down).
+            configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
             let old = clients[host]?.client
             clients[host] = (address, client)

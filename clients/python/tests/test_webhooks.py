@@ -2,6 +2,7 @@
 (docs/WEBHOOKS.md). Endpoints are managed through /v1/webhooks."""
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 
@@ -21,8 +22,8 @@ FAST_RETRIES = ("--webhook-retry-delays", "100ms", "100ms", "100ms")
 def receivers() -> Iterator[Callable[..., Receiver]]:
     made: list[Receiver] = []
 
-    def make(*statuses: int, held: bool = False) -> Receiver:
-        receiver = Receiver(statuses, held=held)
+    def make(*statuses: int, held: bool = False, port: int = 0) -> Receiver:
+        receiver = Receiver(statuses, held=held, port=port)
         made.append(receiver)
         return receiver
 
@@ -96,6 +97,39 @@ def test_a_receiver_that_answers_500_twice_gets_the_same_message_three_times(
     assert (status, error_of(body)[1]) == (404, "DELIVERY_NOT_FOUND")
     status, _, body = server.json("GET", f"/v1/webhooks/{endpoint['id']}/deliveries?limit=0")
     assert (status, error_of(body)[1]) == (400, "INVALID_PARAMETER")
+
+
+def test_a_receiver_down_for_a_while_gets_the_message_once_it_is_back(
+        start_server: StartServer, receivers: Callable[..., Receiver]) -> None:
+    # A port that refuses connections: bound (so no other listener takes it), never listening.
+    placeholder = socket.socket()
+    placeholder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    placeholder.bind(("127.0.0.1", 0))
+    port = placeholder.getsockname()[1]
+    server = start_server("--webhooks-allow-private", "--webhook-retry-delays", *["200ms"] * 40)
+    endpoint = create_endpoint(server, f"http://127.0.0.1:{port}/hook", events=["job.created"])
+    job = server.client().configure(JobSpec(type="t")).job
+    path = f"/v1/webhooks/{endpoint['id']}"
+
+    def refused_twice() -> list[dict] | None:
+        deliveries = server.json("GET", f"{path}/deliveries")[2]["deliveries"]
+        return deliveries if deliveries and len(deliveries[0]["attempts"]) >= 2 else None
+
+    down = wait_for(refused_twice, what="two refused attempts")[0]
+    assert down["state"] == "pending" and down["next_attempt_at"] is not None
+    assert all(a["http_status"] is None and a["error"].startswith("CONNECTION") for a in down["attempts"]), down["attempts"]
+    assert server.json("GET", path)[2]["failing_since"] is not None
+
+    placeholder.close()
+    receiver = receivers(port=port)
+    message = receiver.wait_for(1)[0]
+    assert message.id == down["message_id"], "the same webhook-id as the refused attempts"
+    assert message.signed_by(endpoint["secret"]) and message.json["data"]["job_id"] == job.job_id
+    wait_for(lambda: server.json("GET", path)[2]["failing_since"] is None, what="the endpoint healthy again")
+    back = wait_for(lambda: (lambda d: d if d["state"] == "delivered" else None)(
+        server.json("GET", f"{path}/deliveries")[2]["deliveries"][0]), what="the delivery recorded")
+    assert back["attempts"][-1]["http_status"] == 200 and len(back["attempts"]) >= 3
+    assert len(receiver.received()) == 1
 
 
 def test_messages_pending_when_jobwired_is_killed_are_delivered_after_the_restart(

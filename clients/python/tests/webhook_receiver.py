@@ -42,7 +42,7 @@ class Message:
 
 
 class Receiver:
-    def __init__(self, statuses: tuple[int, ...] = (), held: bool = False) -> None:
+    def __init__(self, statuses: tuple[int, ...] = (), held: bool = False, port: int = 0) -> None:
         self.statuses = list(statuses)
         self.messages: list[Message] = []
         self.answered = 0
@@ -68,7 +68,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
