@@ -44,13 +44,8 @@ struct CreateWebhook: AsyncParsableCommand {
             let events = self.events.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
                 .filter { !$0.isEmpty }
             let created = try await global.client().createWebhook(url: url, events: events, labels: try parseLabels(labels))
-            if json {
-                print(WebhookJSON.endpoint(created.endpoint, secret: created.secret).text(pretty: true))
-                return
-            }
-            showEndpoint(created.endpoint)
-            print("secret     \(created.secret)")
-            printError("the secret is shown this once: give it to the receiver now (docs/WEBHOOKS.md shows how to verify)")
+            showSecret(created, json: json,
+                       note: "the secret is shown this once: give it to the receiver now (docs/WEBHOOKS.md shows how to verify)")
         }
     }
 }
@@ -161,15 +156,20 @@ struct RotateWebhookSecret: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let rotated = try await global.client().rotateWebhookSecret(endpointID, overlap: overlap?.duration)
-            if json {
-                print(WebhookJSON.endpoint(rotated.endpoint, secret: rotated.secret).text(pretty: true))
-                return
-            }
-            showEndpoint(rotated.endpoint)
-            print("secret     \(rotated.secret)")
-            printError("the new secret is shown this once; the old one signs too until the time above")
+            showSecret(rotated, json: json, note: "the new secret is shown this once; the old one signs too until the time above")
         }
     }
+}
+
+/// An endpoint with the secret just made: as JSON, or a field a line and `note` on standard error.
+func showSecret(_ response: WebhookSecretResponse, json: Bool, note: String) {
+    if json {
+        print(WebhookJSON.endpoint(response.endpoint, secret: response.secret).text(pretty: true))
+        return
+    }
+    showEndpoint(response.endpoint)
+    print("secret     \(response.secret)")
+    printError(note)
 }
 
 /// An endpoint, a field a line.
