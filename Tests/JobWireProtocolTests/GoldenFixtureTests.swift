@@ -13,7 +13,7 @@ struct GoldenFixtureTests {
             .filter { $0.hasSuffix(".bin") }
             .map { String($0.dropLast(4)) }
         #expect(Set(files) == Set(GoldenValues.all.map(\.name)))
-        #expect(files.count == 37)
+        #expect(files.count == 45)
     }
 
     @Test("reference bytes decode to the expected values", arguments: GoldenValues.all.map(\.name))

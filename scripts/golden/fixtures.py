@@ -126,7 +126,43 @@ def stats_response():
         methods=[pb.MethodStats(method="/jobwire.v1.JobService/GetMetadata", calls=1000000,
                                 errors=12, p50_us=45, p99_us=180, p999_us=900)],
         uptime_ms=86400000, total_jobs=1003, success_rate=0.75, average_run_time_ms=1234.5,
+        webhook_pending_messages=17, webhook_oldest_pending_age_ms=65000, webhook_endpoints=3,
+        webhook_failing_endpoints=1, webhook_disabled_endpoints=1, webhook_skipped_messages=250,
     )
+
+
+def webhook_endpoint():
+    endpoint = pb.WebhookEndpoint(
+        endpoint_id="ep_0123456789abcdef0123456789abcdef", url="https://hooks.example.com/jobwire?x=1",
+        events=["job.completed", "job.failed"], created_at_ms=1761552000000, enabled=False,
+        disabled_at_ms=1761555600000, disabled_reason="GONE: the receiver answered 410",
+        failing_since_ms=1761552300000, previous_secret_expires_at_ms=1761638400000,
+    )
+    endpoint.labels["site"] = "haifa"
+    endpoint.labels["env"] = "prod"
+    return endpoint
+
+
+def create_webhook_request():
+    request = pb.CreateWebhookRequest(url="https://hooks.example.com/jobwire", events=["job.created"])
+    request.labels["site"] = "haifa"
+    return request
+
+
+def webhook_deliveries():
+    return pb.ListWebhookDeliveriesResponse(deliveries=[
+        pb.WebhookDelivery(
+            message_id="msg_00000000000000000000000000000001", endpoint_id="ep_0123456789abcdef0123456789abcdef",
+            type="job.completed", job_id=JOB_ID, revision=9, changed_at_ms=1761552000000,
+            state=pb.DELIVERY_STATE_DELIVERED,
+            attempts=[pb.WebhookAttempt(attempt=1, at_ms=1761552000001, http_status=0, latency_us=5000,
+                                        error="CONNECTION: refused"),
+                      pb.WebhookAttempt(attempt=2, at_ms=1761552005001, http_status=204, latency_us=812)]),
+        pb.WebhookDelivery(
+            message_id="msg_00000000000000000000000000000002", endpoint_id="ep_0123456789abcdef0123456789abcdef",
+            type="job.progress", job_id=JOB_ID_2, revision=3, changed_at_ms=1761552100000,
+            state=pb.DELIVERY_STATE_PENDING, next_attempt_at_ms=1761552400000),
+    ])
 
 
 FIXTURES = {
@@ -169,6 +205,15 @@ FIXTURES = {
                                 errors=[pb.CodeCount(code=pb.NOT_FOUND, count=2)])],
         rate_limited=1, bytes_in=4096, bytes_out=65536, last_used_at_ms=1761552300000)]),
     "stats_response": stats_response,
+    "webhook_endpoint": webhook_endpoint,
+    "create_webhook_request": create_webhook_request,
+    "webhook_secret_response": lambda: pb.WebhookSecretResponse(endpoint=webhook_endpoint(),
+                                                                secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    "rotate_webhook_secret_request": lambda: pb.RotateWebhookSecretRequest(endpoint_id="ep_1", overlap_ms=0),
+    "rotate_webhook_secret_request_default": lambda: pb.RotateWebhookSecretRequest(endpoint_id="ep_1"),
+    "list_webhook_deliveries_request": lambda: pb.ListWebhookDeliveriesRequest(endpoint_id="ep_1", limit=20),
+    "list_webhook_deliveries_response": webhook_deliveries,
+    "redeliver_webhook_request": lambda: pb.RedeliverWebhookRequest(message_id="msg_1", endpoint_id="ep_1"),
     "frame_hello": lambda: pb.Frame(hello=pb.Hello(protocol_version=1, api_key="jw_secret",
                                                    client_name="golden/1.0", max_frame_bytes=1048576)),
     "frame_hello_ack": lambda: pb.Frame(hello_ack=pb.HelloAck(

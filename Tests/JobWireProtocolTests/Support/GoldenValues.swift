@@ -65,7 +65,26 @@ enum GoldenValues {
         connections: 64, streams: 70,
         methods: [MethodStats(method: "/jobwire.v1.JobService/GetMetadata", calls: 1_000_000, errors: 12, p50Us: 45,
                               p99Us: 180, p999Us: 900)],
-        uptimeMs: 86_400_000, totalJobs: 1003, successRate: 0.75, averageRunTimeMs: 1234.5)
+        uptimeMs: 86_400_000, totalJobs: 1003, successRate: 0.75, averageRunTimeMs: 1234.5,
+        webhooks: WebhookOutboxStats(pendingMessages: 17, oldestPendingAgeMs: 65_000, endpoints: 3, failingEndpoints: 1,
+                                     disabledEndpoints: 1, skippedMessages: 250))
+
+    static let webhookEndpoint = WebhookEndpoint(
+        endpointID: "ep_0123456789abcdef0123456789abcdef", url: "https://hooks.example.com/jobwire?x=1",
+        events: ["job.completed", "job.failed"], labels: ["site": "haifa", "env": "prod"], createdAtMs: 1_761_552_000_000,
+        enabled: false, disabledAtMs: 1_761_555_600_000, disabledReason: "GONE: the receiver answered 410",
+        failingSinceMs: 1_761_552_300_000, previousSecretExpiresAtMs: 1_761_638_400_000)
+
+    static let webhookDeliveries = ListWebhookDeliveriesResponse(deliveries: [
+        WebhookDelivery(messageID: "msg_00000000000000000000000000000001", endpointID: "ep_0123456789abcdef0123456789abcdef",
+                        type: "job.completed", jobID: jobID, revision: 9, changedAtMs: 1_761_552_000_000, state: .delivered,
+                        attempts: [WebhookAttempt(attempt: 1, atMs: 1_761_552_000_001, httpStatus: 0, latencyMicros: 5000,
+                                                  error: "CONNECTION: refused"),
+                                   WebhookAttempt(attempt: 2, atMs: 1_761_552_005_001, httpStatus: 204, latencyMicros: 812)]),
+        WebhookDelivery(messageID: "msg_00000000000000000000000000000002", endpointID: "ep_0123456789abcdef0123456789abcdef",
+                        type: "job.progress", jobID: jobID2, revision: 3, changedAtMs: 1_761_552_100_000, state: .pending,
+                        nextAttemptAtMs: 1_761_552_400_000),
+    ])
 
     /// Every fixture: its name and a check that decodes it as the right type
     /// and compares with the expected value, returning the re-encoding.
@@ -114,6 +133,15 @@ enum GoldenValues {
                                   errors: [CodeCount(code: .notFound, count: 2)])],
             rateLimited: 1, bytesIn: 4096, bytesOut: 65536, lastUsedAtMs: 1_761_552_300_000)])),
         entry("stats_response", statsResponse),
+        entry("webhook_endpoint", webhookEndpoint),
+        entry("create_webhook_request", CreateWebhookRequest(url: "https://hooks.example.com/jobwire", events: ["job.created"],
+                                                             labels: ["site": "haifa"])),
+        entry("webhook_secret_response", WebhookSecretResponse(endpoint: webhookEndpoint, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")),
+        entry("rotate_webhook_secret_request", RotateWebhookSecretRequest(endpointID: "ep_1", overlapMs: 0)),
+        entry("rotate_webhook_secret_request_default", RotateWebhookSecretRequest(endpointID: "ep_1")),
+        entry("list_webhook_deliveries_request", ListWebhookDeliveriesRequest(endpointID: "ep_1", limit: 20)),
+        entry("list_webhook_deliveries_response", webhookDeliveries),
+        entry("redeliver_webhook_request", RedeliverWebhookRequest(messageID: "msg_1", endpointID: "ep_1")),
         entry("frame_hello", Frame.hello(Hello(protocolVersion: 1, apiKey: "jw_secret", clientName: "golden/1.0",
                                                maxFrameBytes: 1_048_576))),
         entry("frame_hello_ack", Frame.helloAck(HelloAck(protocolVersion: 1, serverName: "jobwired/0.1.0",
