@@ -33,6 +33,8 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 python3-venv
 BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
+## What the Python suite checks /metrics with: Debian's prometheus package, for `promtool check metrics`.
+TEST_APT_PACKAGES := prometheus
 ## The browser tests' browser: Debian's chromium (Playwright drives it; its own browser downloads are never used).
 BROWSER_APT_PACKAGES := chromium fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -44,10 +46,10 @@ CRASH_ROUNDS ?= 30
 FUZZ_SECONDS ?= 60
 OPENAPI_EXAMPLES ?= 20
 
-.PHONY: test build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi \
+.PHONY: test test-deps build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi \
 	browser-deps test-browser generate-dashboard check-dashboard screenshots
 
-# Installs the Debian packages named in $(1) that are missing.
+# Installs the Debian packages named in $(1) that are missing ($(2): extra apt-get options).
 define apt-install
 	@missing=""; \
 	for package in $(1); do \
@@ -56,7 +58,7 @@ define apt-install
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) $$missing; \
 	fi
 endef
 
@@ -67,6 +69,10 @@ deps:
 ## What the benchmarks add: the peers (Redis), the load tools for the gRPC and REST peers, a C compiler.
 bench-deps: deps
 	$(call apt-install,$(BENCH_APT_PACKAGES))
+
+## What the tests need beyond the build: promtool.
+test-deps: deps
+	$(call apt-install,$(TEST_APT_PACKAGES),--no-install-recommends)
 
 ## The Python environment with the reference protobuf (scripts/golden/requirements.txt).
 pyenv: $(VENV)/.installed
@@ -107,7 +113,7 @@ py-client: $(PY_CLIENT_VENV)/.installed
 	$(PY_CLIENT_VENV)/bin/python -m pip check
 
 ## Runs the package's conformance suite against the real binaries.
-test-python: py-client
+test-python: py-client test-deps
 	bin="$(JOBWIRE_BIN)"; cd $(PY_CLIENT) && \
 	  JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" .venv/bin/python -m pytest
 

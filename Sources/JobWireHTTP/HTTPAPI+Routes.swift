@@ -1,9 +1,12 @@
-/// The top of the routing: `/v1`, the dashboard, then the REST services' own paths.
+/// The top of the routing: `/v1`, `/metrics`, the dashboard, then the REST services' own paths.
 extension HTTPAPI {
     func route(_ request: HTTPRequest) -> Routed {
         let segments = request.segments
         if segments.first == "v1" {
             return routeV1(request, segments.dropFirst())
+        }
+        if segments == ["metrics"] {
+            return routeMetrics(request)
         }
         if configuration.dashboard, let routed = routeDashboard(request, segments) {
             return routed

@@ -32,6 +32,10 @@ public final class HTTPFrontEnd: Sendable {
         server.service.addHealthCheck {
             ComponentHealth(name: "http", state: .ok, measures: ["connections": Double(connections.count)])
         }
+        server.service.addMetricsSource { text in
+            text.family("jobwire_connections", .gauge, "Open connections, by port.")
+            text.sample("jobwire_connections", [("port", "http")], connections.count)
+        }
     }
 
     /// Binds and starts serving; returns the port (the one picked when the configuration says 0).

@@ -4,6 +4,7 @@ import JobWireProtocol
 import JobWireServer
 import JobWireSync
 import JobWireWebhookSignature
+import Synchronization
 
 /// Delivers the outbox: each endpoint's messages in lanes by job, so a job's
 /// messages go one after another in revision order while different jobs go
@@ -47,6 +48,14 @@ public final class WebhookDispatcher: Sendable {
     private let lanes = Locked<[String: Lanes]>([:])
     private let timers = DispatchQueue(label: "jobwire.webhooks.timers")
     private let stopped = Locked(false)
+    /// Attempts since start that delivered, and that failed (any other answer, or none), for `/metrics`.
+    private let attemptsDelivered = Atomic<UInt64>(0)
+    private let attemptsFailed = Atomic<UInt64>(0)
+
+    /// Attempts since start: delivered (2xx) and failed.
+    public func attemptTotals() -> (delivered: UInt64, failed: UInt64) {
+        (attemptsDelivered.load(ordering: .relaxed), attemptsFailed.load(ordering: .relaxed))
+    }
 
     public init(endpoints: WebhookEndpoints, store: any JobStore, transport: any WebhookTransport, settings: Settings = Settings()) {
         self.endpoints = endpoints
@@ -195,6 +204,7 @@ public final class WebhookDispatcher: Sendable {
         // An endpoint disabled meanwhile had its pending messages given up; this one goes with them.
         let disabled = endpoints.endpoint(endpointID).map { $0.disabledAtMs > 0 } ?? true
         let retryInMs = delivered || gone || disabled ? nil : settings.schedule.delayMs(beforeAttempt: message.attempts + 1)
+        if delivered { attemptsDelivered.add(1, ordering: .relaxed) } else { attemptsFailed.add(1, ordering: .relaxed) }
         let state: StoredOutboxMessage.State = delivered ? .delivered : (retryInMs == nil ? .givenUp : .pending)
         let nextAttemptAtMs = retryInMs.map { WallClock.nowMs() + $0 } ?? 0
         message.nextAttemptAtMs = nextAttemptAtMs

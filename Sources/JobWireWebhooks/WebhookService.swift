@@ -202,6 +202,28 @@ public final class WebhookService: WebhookAdministration {
                                           "tenants_at_bound": Double(tenantsAtBound)])
     }
 
+    /// The webhook families of `/metrics`, over every tenant.
+    public func writeMetrics(into text: inout PrometheusText, nowMs: Int64 = WallClock.nowMs()) {
+        let (pending, oldest) = backlog()
+        let all = endpoints.all()
+        text.family("jobwire_webhook_pending_messages", .gauge, "Webhook messages waiting to be delivered, retries included.")
+        text.sample("jobwire_webhook_pending_messages", pending)
+        text.family("jobwire_webhook_oldest_pending_seconds", .gauge, "How long the oldest waiting message has waited since its change.")
+        text.sample("jobwire_webhook_oldest_pending_seconds", Double(oldest.map { max(0, nowMs - $0) } ?? 0) / 1_000)
+        text.family("jobwire_webhook_endpoints", .gauge, "Webhook endpoints by state: enabled and delivering, failing, disabled.")
+        let disabled = all.filter { $0.disabledAtMs > 0 }.count
+        let failing = all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count
+        text.sample("jobwire_webhook_endpoints", [("state", "ok")], all.count - disabled - failing)
+        text.sample("jobwire_webhook_endpoints", [("state", "failing")], failing)
+        text.sample("jobwire_webhook_endpoints", [("state", "disabled")], disabled)
+        let attempts = dispatcher?.attemptTotals() ?? (delivered: 0, failed: 0)
+        text.family("jobwire_webhook_attempts_total", .counter, "Delivery attempts by outcome: delivered (2xx) or failed (anything else).")
+        text.sample("jobwire_webhook_attempts_total", [("outcome", "delivered")], attempts.delivered)
+        text.sample("jobwire_webhook_attempts_total", [("outcome", "failed")], attempts.failed)
+        text.family("jobwire_webhook_skipped_messages_total", .counter, "Messages not made because their tenant's outbox was at its bound.")
+        text.sample("jobwire_webhook_skipped_messages_total", endpoints.skippedMessages().skipped)
+    }
+
     /// `ep_` and 32 random hexadecimal digits.
     static func newEndpointID() -> String {
         "ep_" + WebhookEndpoints.randomHex()

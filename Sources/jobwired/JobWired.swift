@@ -228,6 +228,7 @@ struct JobWired: ParsableCommand {
             // Delivering before serving: a message committed by the first call has somewhere to go.
             dispatcher.start(pending: storedWebhooks.pending)
             server.service.addHealthCheck { webhooks.health() }
+            server.service.addMetricsSource { webhooks.writeMetrics(into: &$0) }
             boundPort = try server.start()
             if !http.noHTTP {
                 let front = HTTPFrontEnd(server: server, configuration: httpConfiguration, logger: logger)

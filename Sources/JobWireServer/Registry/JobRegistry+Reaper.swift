@@ -47,7 +47,11 @@ extension JobRegistry {
                 return (false, state.takeAfterUnlock())
             }
             runAfterUnlock(completions)
-            if done { return report }
+            if done {
+                leasesExpiredTotal.add(UInt64(report.leasesExpired), ordering: .relaxed)
+                jobsExpiredTotal.add(UInt64(report.jobsExpired), ordering: .relaxed)
+                return report
+            }
         }
     }
 

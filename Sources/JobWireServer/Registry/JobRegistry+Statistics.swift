@@ -1,6 +1,18 @@
 import JobWireProtocol
 
 extension JobRegistry {
+    /// Open watches of every tenant, both kinds, and of those the list-watches (WatchJobs).
+    public func openWatches() -> (total: Int, listWatches: Int) {
+        state.withLock { state in
+            (state.watchesPerTenant.values.reduce(0, +), state.jobsWatchers.values.reduce(0) { $0 + $1.count })
+        }
+    }
+
+    /// Leases the reaper found expired, and ended jobs it removed after their retention, since start.
+    public func reapedTotals() -> (leasesExpired: UInt64, jobsExpired: UInt64) {
+        (leasesExpiredTotal.load(ordering: .relaxed), jobsExpiredTotal.load(ordering: .relaxed))
+    }
+
     /// Stats' job figures for one tenant: what readers see of its jobs
     /// created in a range, as 003's statistics endpoint reports them.
     public struct JobStatistics: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import JobWireProtocol
 import JobWireSync
+import Synchronization
 
 /// The registry's settings.
 public struct RegistryConfiguration: Sendable {
@@ -48,6 +49,9 @@ public final class JobRegistry: Sendable {
     let state: Locked<RegistryState>
     /// Makes the webhook messages of each change (nil: no webhooks).
     let outbox: (any JobChangeOutbox)?
+    /// What the reaper did since start, for `/metrics`.
+    let leasesExpiredTotal = Atomic<UInt64>(0)
+    let jobsExpiredTotal = Atomic<UInt64>(0)
 
     public init(configuration: RegistryConfiguration, store: any JobStore, outbox: (any JobChangeOutbox)? = nil) throws(JobWireError) {
         self.configuration = configuration

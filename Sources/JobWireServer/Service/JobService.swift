@@ -31,6 +31,8 @@ public final class JobService: Sendable {
     let usageLedger = UsageLedger()
     /// The components front ends and subsystems add to detailed Health.
     private let healthChecks = Locked<[@Sendable () -> ComponentHealth]>([])
+    /// What front ends and subsystems add to `/metrics` (the HTTP front end's connections, webhooks).
+    let metricsSources = Locked<[@Sendable (inout PrometheusText) -> Void]>([])
     /// Set when the server begins its graceful shutdown.
     package let draining = Atomic<Bool>(false)
     /// The accepted keys (nil: development mode); replaced on reload.

@@ -28,6 +28,12 @@ package final class ServerStats: Sendable {
 
     var uptimeMs: Int64 { Int64((MonotonicClock.nowNs() - startedAtNs) / 1_000_000) }
 
+    /// Each method's latency histogram as Prometheus buckets (seconds), for the methods called so far.
+    func latencyHistograms(bounds: [Double]) -> [(Method, PrometheusHistogram)] {
+        let copies = methods.withLock { methods in Method.allCases.compactMap { method in methods[method].map { (method, $0.latency) } } }
+        return copies.map { ($0.0, $0.1.prometheus(bounds: bounds, unitPerMicrosecond: 1e-6)) }
+    }
+
     func methodStats() -> [MethodStats] {
         methods.withLock { methods in
             Method.allCases.compactMap { method in

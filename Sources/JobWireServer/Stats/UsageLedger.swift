@@ -34,6 +34,11 @@ final class UsageLedger: Sendable {
         }
         return matching.map { $0.snapshot() }.sorted { $0.keyID < $1.keyID }
     }
+
+    /// Every key's usage, of every tenant (for `/metrics`, which sums them).
+    func usage() -> [KeyUsage] {
+        accounts.withLock { Array($0.values) }.map { $0.snapshot() }
+    }
 }
 
 /// One API key's counters (see ``UsageLedger``).

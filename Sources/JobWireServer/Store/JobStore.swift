@@ -80,6 +80,15 @@ public protocol JobStore: Sendable {
     /// How long the last commit took, in microseconds (0 before the first),
     /// for detailed Health.
     var lastCommitMicros: UInt64 { get }
+    /// The store's families for `/metrics` (commits; a durable store adds their latency and size).
+    func writeMetrics(into text: inout PrometheusText)
+}
+
+extension JobStore {
+    public func writeMetrics(into text: inout PrometheusText) {
+        text.family("jobwire_store_commits_total", .counter, "Transactions the store committed.")
+        text.sample("jobwire_store_commits_total", commits)
+    }
 }
 
 extension JobStore {
