@@ -30,6 +30,8 @@ public struct HTTPConfiguration: Sendable {
     public var dashboard = true
     /// How long a stream token (`POST /v1/stream-tokens`) opens event streams.
     public var streamTokenTTLMs = 10 * 60_000
+    /// Serve TLS (and with a client CA, require client certificates); nil: plaintext.
+    public var tls: TLSFiles?
 
     public init() {}
 }

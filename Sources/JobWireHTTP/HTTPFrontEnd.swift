@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// jobwired's HTTP/JSON and Server-Sent Events listener: SwiftNIO's HTTP/1.1
 /// codec in front of the same ``JobService`` as the binary port, so keys,
@@ -20,6 +21,7 @@ public final class HTTPFrontEnd: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let connections: HTTPConnections
     private let channel = Locked<(any Channel)?>(nil)
+    private let tls = Locked<HTTPTLSContext?>(nil)
 
     public init(server: JobWireServer, configuration: HTTPConfiguration, logger: Logger) {
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
@@ -43,6 +45,8 @@ public final class HTTPFrontEnd: Sendable {
         let api = self.api
         let connections = self.connections
         let configuration = api.configuration
+        let tlsContext = try configuration.tls.map { (files) throws(JobWireError) in try HTTPTLSContext(files) }
+        tls.withLock { $0 = tlsContext }
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderListSize = configuration.maxHeaderBytes
@@ -66,6 +70,9 @@ public final class HTTPFrontEnd: Sendable {
                         return
                     }
                     let pipeline = channel.pipeline.syncOperations
+                    if let tlsContext {
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tlsContext.current))
+                    }
                     try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
                                                              withOutboundHeaderValidation: true,
@@ -85,6 +92,15 @@ public final class HTTPFrontEnd: Sendable {
     }
 
     public var port: Int? { channel.withLock { $0?.localAddress?.port } }
+
+    /// Whether the port serves TLS.
+    public var servesTLS: Bool { tls.withLock { $0 != nil } }
+
+    /// Reads the TLS files again (SIGHUP): new connections get the new certificate, open ones keep theirs; on any
+    /// error the old context stays and the error says why. Nothing to do without TLS.
+    public func reloadTLS() throws(JobWireError) {
+        try tls.withLock { $0 }?.reload()
+    }
 
     /// After the job service's keys were reloaded (SIGHUP): event streams and
     /// exports whose key was revoked, or now grants another tenant or role,

@@ -119,6 +119,9 @@ struct JobWired: ParsableCommand {
     @OptionGroup(title: "Webhooks")
     var webhookOptions: WebhookOptions
 
+    @OptionGroup(title: "TLS")
+    var tlsOptions: TLSOptions
+
     @OptionGroup(title: "HTTP/JSON and Server-Sent Events")
     var http: HTTPOptions
 
@@ -203,7 +206,8 @@ struct JobWired: ParsableCommand {
 
         let server: JobWireServer
         let boundPort: Int
-        let httpConfiguration = http.configuration(defaultHost: host, maxOutputBufferBytes: maxOutputBufferBytes)
+        var httpConfiguration = http.configuration(defaultHost: host, maxOutputBufferBytes: maxOutputBufferBytes)
+        httpConfiguration.tls = tlsOptions.files
         var httpFrontEnd: HTTPFrontEnd?
         var httpPort = 0
         let jobStore: any JobStore
@@ -255,7 +259,11 @@ struct JobWired: ParsableCommand {
         _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         if httpFrontEnd != nil, httpConfiguration.dashboard {
             let host = httpConfiguration.host.contains(":") ? "[\(httpConfiguration.host)]" : httpConfiguration.host
-            logger.info("dashboard at http://\(host):\(httpPort)/")
+            logger.info("dashboard at \(tlsOptions.files == nil ? "http" : "https")://\(host):\(httpPort)/")
+        }
+        if tlsOptions.files != nil {
+            logger.info("the HTTP port serves TLS\(tlsOptions.tlsClientCA == nil ? "" : " and requires client certificates")")
+            logger.warning("the binary port serves plaintext: TLS on it is not built yet (docs/SECURITY.md, \"TLS\")")
         }
         logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)", "http-port": "\(httpPort)",
                                           "jobs": "\(server.registry.jobCount)"])
@@ -372,11 +380,21 @@ final class SignalHandlers: @unchecked Sendable {
 
     private func received(_ signalNumber: Int32) {
         if signalNumber == SIGHUP {
-            do {
-                try server.reloadKeys()
-                http?.keysReloaded()
-            } catch {
-                logger.error("SIGHUP: keys not reloaded, the old ones stay: \(error)")
+            if server.configuration.security.keysFile != nil {
+                do {
+                    try server.reloadKeys()
+                    http?.keysReloaded()
+                } catch {
+                    logger.error("SIGHUP: keys not reloaded, the old ones stay: \(error)")
+                }
+            }
+            if let http, http.servesTLS {
+                do {
+                    try http.reloadTLS()
+                    logger.info("SIGHUP: TLS certificate and key reloaded; new connections use them")
+                } catch {
+                    logger.error("SIGHUP: TLS files not reloaded, the old ones stay: \(error)")
+                }
             }
             return
         }

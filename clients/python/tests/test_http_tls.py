@@ -1,0 +1,170 @@
+"""TLS on the HTTP port (docs/SECURITY.md, "TLS"), with throwaway CAs made by `openssl` at test time: HTTPS with
+the CA file, mutual TLS refusing clients without a certificate or with one from another CA or an expired one, and a
+certificate reloaded on SIGHUP while connections stay up."""
+from __future__ import annotations
+
+import http.client
+import json
+import pathlib
+import socket
+import ssl
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from helpers import Server, binary, wait_for
+from tls_certs import Authority, Pair
+
+StartServer = Callable[..., Server]
+
+
+@pytest.fixture
+def authority(tmp_path: pathlib.Path) -> Authority:
+    return Authority(tmp_path / "ca", "JobWire Test CA")
+
+
+def tls_flags(pair: Pair, client_ca: pathlib.Path | None = None) -> tuple[str, ...]:
+    flags = ("--tls-cert", str(pair.certificate), "--tls-key", str(pair.key))
+    return flags + (("--tls-client-ca", str(client_ca)) if client_ca else ())
+
+
+def context(ca: pathlib.Path, client: Pair | None = None) -> ssl.SSLContext:
+    made = ssl.create_default_context(cafile=str(ca))
+    if client is not None:
+        made.load_cert_chain(str(client.certificate), str(client.key))
+    return made
+
+
+def https(server: Server, tls: ssl.SSLContext, path: str = "/v1/health",
+          connection: http.client.HTTPSConnection | None = None) -> tuple[int, dict, str]:
+    """One request (on `connection` when given, else a fresh one to 127.0.0.1): status, JSON body, peer's CN."""
+    owned = connection is None
+    connection = connection or http.client.HTTPSConnection("127.0.0.1", server.http_port, context=tls, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        assert connection.sock is not None
+        peer = dict(field[0] for field in connection.sock.getpeercert()["subject"])
+        return response.status, body, peer["commonName"]
+    finally:
+        if owned:
+            connection.close()
+
+
+def refused(server: Server, tls: ssl.SSLContext) -> BaseException:
+    """What a request that the server refuses at the TLS layer raises (TLS 1.3 may report it at the first read)."""
+    with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)) as caught:
+        https(server, tls)
+    return caught.value
+
+
+def test_https_with_the_ca_file_and_nothing_in_plaintext(start_server: StartServer, authority: Authority) -> None:
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True)))
+    status, body, peer = https(server, context(authority.certificate))
+    assert (status, body["status"], peer) == (200, "serving", "jobwired")
+    connection = http.client.HTTPSConnection("127.0.0.1", server.http_port, context=context(authority.certificate))
+    connection.request("GET", "/v1/health")
+    connection.getresponse().read()
+    assert connection.sock is not None and connection.sock.version() in ("TLSv1.2", "TLSv1.3")
+    connection.close()
+    # Plain HTTP to the TLS port gets no HTTP answer.
+    with socket.create_connection(("127.0.0.1", server.http_port), timeout=5) as plain:
+        plain.sendall(b"GET /v1/health HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert not plain.recv(4096).startswith(b"HTTP/1.1 200")
+    # A client that trusts another CA refuses the server.
+    other = Authority(authority.directory.parent / "other", "Another CA")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        https(server, context(other.certificate))
+    # TLS 1.2 is accepted and TLS 1.1 is not, asked by openssl with its own floor lowered (SECLEVEL=0), so that the
+    # refusal is the server's.
+    def handshake(version: str) -> bool:
+        finished = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.http_port}", version,
+                                   "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", str(authority.certificate)],
+                                  input="", capture_output=True, text=True, timeout=30)
+        return finished.returncode == 0 and "Verify return code: 0 (ok)" in finished.stdout
+    assert handshake("-tls1_2")
+    assert not handshake("-tls1_1")
+    assert "the binary port serves plaintext" in server.log()
+    # The server still serves after all of that.
+    assert https(server, context(authority.certificate))[0] == 200
+
+
+def test_mutual_tls_refuses_every_client_without_a_good_certificate(start_server: StartServer,
+                                                                    authority: Authority) -> None:
+    clients = Authority(authority.directory.parent / "clients", "JobWire Clients CA")
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True), client_ca=clients.certificate))
+    good = clients.issue("worker-1")
+    assert https(server, context(authority.certificate, good))[0] == 200
+    refused(server, context(authority.certificate))
+    stranger = Authority(authority.directory.parent / "stranger", "Stranger CA").issue("intruder")
+    refused(server, context(authority.certificate, stranger))
+    refused(server, context(authority.certificate, clients.issue("retired", expired=True)))
+    assert https(server, context(authority.certificate, good))[0] == 200, "refusals cost the others nothing"
+
+
+def test_sighup_reloads_the_certificate_and_open_connections_keep_going(start_server: StartServer,
+                                                                        authority: Authority) -> None:
+    first = authority.issue("jobwired-2026", server=True)
+    live = pathlib.Path(authority.directory / "live")
+    live.mkdir()
+    served = Pair(live / "cert.pem", live / "key.pem")
+    served.certificate.write_bytes(first.certificate.read_bytes())
+    served.key.write_bytes(first.key.read_bytes())
+    server = start_server(*tls_flags(served))
+    tls = context(authority.certificate)
+    kept = http.client.HTTPSConnection("127.0.0.1", server.http_port, context=tls, timeout=10)
+    assert https(server, tls, connection=kept)[2] == "jobwired-2026"
+
+    second = authority.issue("jobwired-2027", server=True)
+    served.certificate.write_bytes(second.certificate.read_bytes())
+    served.key.write_bytes(second.key.read_bytes())
+    server.reload_keys()  # SIGHUP
+    # A new connection gets the new certificate once the signal is handled.
+    wait_for(lambda: https(server, tls)[2] == "jobwired-2027", what="the new certificate")
+    status, _, peer = https(server, tls, connection=kept)
+    assert (status, peer) == (200, "jobwired-2026"), "the open connection goes on with the certificate it began with"
+
+    # Files that cannot be used: the reload is refused, the server keeps serving the last good certificate.
+    served.key.write_text("not a key\n")
+    server.reload_keys()
+    wait_for(lambda: "TLS files not reloaded" in server.log(), what="the refused reload")
+    assert https(server, tls)[2] == "jobwired-2027"
+    kept.close()
+
+
+def test_unusable_files_stop_the_start_with_the_reason(tmp_path: pathlib.Path, authority: Authority) -> None:
+    pair = authority.issue("jobwired", server=True)
+    mismatched = authority.issue("other", server=True)
+    cases = [
+        (("--tls-cert", str(pair.certificate)), "--tls-cert and --tls-key go together"),
+        (("--tls-client-ca", str(authority.certificate)), "--tls-client-ca needs --tls-cert"),
+        (("--tls-cert", str(tmp_path / "missing.pem"), "--tls-key", str(pair.key)), "TLS_FILES_INVALID"),
+        (("--tls-cert", str(pair.certificate), "--tls-key", str(mismatched.key)), "TLS_FILES_INVALID"),
+    ]
+    for flags, said in cases:
+        finished = subprocess.run([binary("JOBWIRED"), "--port", "0", "--http-port", "0", "--store", "memory", *flags],
+                                  capture_output=True, text=True, timeout=30)
+        assert finished.returncode != 0, flags
+        assert said in finished.stderr, (flags, finished.stderr[-1500:])
+
+
+def test_garbage_and_stalled_handshakes_are_dropped_and_others_are_served(start_server: StartServer,
+                                                                         authority: Authority) -> None:
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True)), "--http-idle-timeout", "300ms")
+    tls = context(authority.certificate)
+    # Garbage instead of a ClientHello: the connection is closed.
+    with socket.create_connection(("127.0.0.1", server.http_port), timeout=5) as garbage:
+        garbage.sendall(b"\x16\x03\x01\x00\x05hello, not TLS at all" * 20)
+        garbage.settimeout(5)
+        while garbage.recv(4096):
+            pass
+    # A handshake that never finishes (half a record, then nothing): closed at the idle timeout, not held.
+    stalled = socket.create_connection(("127.0.0.1", server.http_port), timeout=5)
+    stalled.sendall(b"\x16\x03\x01\x02\x00\x01")
+    assert https(server, tls)[0] == 200, "served while a handshake stalls"
+    stalled.settimeout(5)
+    assert stalled.recv(4096) == b"", "the stalled handshake is closed"
+    stalled.close()
+    assert https(server, tls)[0] == 200
