@@ -31,7 +31,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 python3-venv
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 libssl-dev pkg-config python3-venv
 BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
 ## What the Python suite checks /metrics with: Debian's prometheus package, for `promtool check metrics`.
 TEST_APT_PACKAGES := prometheus

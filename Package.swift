@@ -41,6 +41,12 @@ let package = Package(
         ),
         // epoll and eventfd for the server's event loops (not in Swift's Glibc module).
         .systemLibrary(name: "CEpoll"),
+        // Debian's OpenSSL, for TLS on the binary port (server and Swift client).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // API keys: the keys file, key generation, SHA-256 hashing, roles.
         .target(
             name: "JobWireKeys",
@@ -59,6 +65,7 @@ let package = Package(
                 "JobWireSync",
                 "CSQLite",
                 "CEpoll",
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,3 +1,5 @@
+import JobWireServer
+
 /// How the HTTP front end listens and what it accepts.
 public struct HTTPConfiguration: Sendable {
     public var host = "127.0.0.1"

@@ -1,22 +1,7 @@
 import JobWireProtocol
+import JobWireServer
 import JobWireSync
 import NIOSSL
-
-/// The files the HTTP port serves TLS with (docs/SECURITY.md, "TLS"): a PEM
-/// certificate chain (leaf first), its PEM private key, and for mutual TLS
-/// the PEM certificates of the CAs whose client certificates are accepted.
-public struct TLSFiles: Sendable, Equatable {
-    public var certificatePath: String
-    public var keyPath: String
-    /// With it, every client must present a certificate one of these CAs issued (and that has not expired).
-    public var clientCAPath: String?
-
-    public init(certificatePath: String, keyPath: String, clientCAPath: String? = nil) {
-        self.certificatePath = certificatePath
-        self.keyPath = keyPath
-        self.clientCAPath = clientCAPath
-    }
-}
 
 /// The TLS context each new HTTP connection gets. A reload (SIGHUP) reads
 /// the files again and swaps the context whole: connections already open
@@ -42,16 +27,12 @@ final class HTTPTLSContext: Sendable {
     static func make(_ files: TLSFiles) throws(JobWireError) -> NIOSSLContext {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
-            guard !chain.isEmpty else {
-                throw JobWireError(.invalidArgument, "TLS_FILES_INVALID", "\(files.certificatePath) holds no PEM certificate")
-            }
+            guard !chain.isEmpty else { throw files.invalid("the certificate file holds no PEM certificate") }
             let key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem)
             var configuration: TLSConfiguration
             if let clientCAPath = files.clientCAPath {
                 let roots = try NIOSSLCertificate.fromPEMFile(clientCAPath)
-                guard !roots.isEmpty else {
-                    throw JobWireError(.invalidArgument, "TLS_FILES_INVALID", "\(clientCAPath) holds no PEM certificate")
-                }
+                guard !roots.isEmpty else { throw files.invalid("the client CA file holds no PEM certificate") }
                 configuration = .makeServerConfigurationWithMTLS(certificateChain: chain.map { .certificate($0) },
                                                                  privateKey: .privateKey(key), trustRoots: .certificates(roots))
             } else {
@@ -63,9 +44,7 @@ final class HTTPTLSContext: Sendable {
         } catch let error as JobWireError {
             throw error
         } catch {
-            throw JobWireError(.invalidArgument, "TLS_FILES_INVALID",
-                               "cannot serve TLS with \(files.certificatePath) and \(files.keyPath)"
-                                   + (files.clientCAPath.map { " (client CAs \($0))" } ?? "") + ": \(error)")
+            throw files.invalid("\(error)")
         }
     }
 }

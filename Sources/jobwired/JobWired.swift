@@ -192,6 +192,7 @@ struct JobWired: ParsableCommand {
         configuration.security.keyRate = rateLimit?.limit
         configuration.security.tenantRate = tenantRateLimit?.limit
         configuration.security.maxConnectionsPerAddress = maxConnectionsPerAddress
+        configuration.tls = tlsOptions.files
         if let keys {
             do {
                 configuration.security.keys = KeyRing(try KeysFile.loadForServing(path: keys))
@@ -262,8 +263,7 @@ struct JobWired: ParsableCommand {
             logger.info("dashboard at \(tlsOptions.files == nil ? "http" : "https")://\(host):\(httpPort)/")
         }
         if tlsOptions.files != nil {
-            logger.info("the HTTP port serves TLS\(tlsOptions.tlsClientCA == nil ? "" : " and requires client certificates")")
-            logger.warning("the binary port serves plaintext: TLS on it is not built yet (docs/SECURITY.md, \"TLS\")")
+            logger.info("both ports serve TLS\(tlsOptions.tlsClientCA == nil ? "" : " and require client certificates")")
         }
         logger.info("serving", metadata: ["store": "\(jobStore.kind)", "port": "\(boundPort)", "http-port": "\(httpPort)",
                                           "jobs": "\(server.registry.jobCount)"])
@@ -388,9 +388,10 @@ final class SignalHandlers: @unchecked Sendable {
                     logger.error("SIGHUP: keys not reloaded, the old ones stay: \(error)")
                 }
             }
-            if let http, http.servesTLS {
+            if server.servesTLS {
                 do {
-                    try http.reloadTLS()
+                    try server.reloadTLS()
+                    try http?.reloadTLS()
                     logger.info("SIGHUP: TLS certificate and key reloaded; new connections use them")
                 } catch {
                     logger.error("SIGHUP: TLS files not reloaded, the old ones stay: \(error)")

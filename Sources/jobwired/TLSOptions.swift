@@ -1,16 +1,15 @@
 import ArgumentParser
-import JobWireHTTP
+import JobWireServer
 
-/// TLS options (docs/SECURITY.md, "TLS"). Today they apply to the HTTP port; the binary port still serves
-/// plaintext, and jobwired says so when it starts.
+/// TLS options (docs/SECURITY.md, "TLS"): both ports serve TLS with the same files.
 struct TLSOptions: ParsableArguments {
-    @Option(help: "PEM certificate chain (leaf first) for TLS on the HTTP port. SIGHUP reloads it.")
+    @Option(help: "PEM certificate chain (leaf first): both ports serve TLS 1.2/1.3. SIGHUP reloads it.")
     var tlsCert: String?
 
     @Option(help: "PEM private key of --tls-cert. SIGHUP reloads it.")
     var tlsKey: String?
 
-    @Option(help: "PEM CA certificates: with it, every HTTP client must present a certificate one of them issued (mutual TLS).")
+    @Option(help: "PEM CA certificates: with it, every client must present a certificate one of them issued (mutual TLS).")
     var tlsClientCA: String?
 
     func validate() throws {

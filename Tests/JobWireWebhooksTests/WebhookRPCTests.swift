@@ -68,9 +68,25 @@ struct WebhookRPCTests {
         defer { node.stop() }
         let receiver = try LoopbackReceiver(status: 204)
         defer { receiver.stop() }
-        let client = node.client()
-        defer { Task { await client.close() } }
+        try await Self.withClient(of: node) { client in
+            try await Self.lifecycle(client, receiver: receiver)
+        }
+    }
 
+    /// Runs `body` with a client of `node`, closed before this returns (a close left to a task would end after the
+    /// test, under a later one that counts descriptors).
+    static func withClient(of node: Node, _ body: (JobWireClient) async throws -> Void) async throws {
+        let client = node.client()
+        do {
+            try await body(client)
+        } catch {
+            await client.close()
+            throw error
+        }
+        await client.close()
+    }
+
+    static func lifecycle(_ client: JobWireClient, receiver: LoopbackReceiver) async throws {
         let url = "http://127.0.0.1:\(receiver.port)/hook"
         let created = try await client.createWebhook(url: url, events: ["job.completed"], labels: ["site": "haifa"])
         #expect(created.secret.hasPrefix("whsec_"))
@@ -120,9 +136,12 @@ struct WebhookRPCTests {
     func refusals() async throws {
         let node = try Node()
         defer { node.stop() }
-        let client = node.client()
-        defer { Task { await client.close() } }
+        try await Self.withClient(of: node) { client in
+            try await Self.refusals(client)
+        }
+    }
 
+    static func refusals(_ client: JobWireClient) async throws {
         func refusal(_ call: () async throws -> Void) async -> (StatusCode, String)? {
             do {
                 try await call()

@@ -49,6 +49,8 @@ final class Connection: @unchecked Sendable {
     let context: ServerContext
     var logger: Logger
     let inbox = Mailbox<InboxItem>()
+    /// The connection's TLS (nil on a plaintext port): every byte goes through it.
+    let tls: TLSSession?
 
     // Owned by the loop thread.
     var phase = Phase.handshake
@@ -86,9 +88,13 @@ final class Connection: @unchecked Sendable {
     var hasHeldWatchEvents = false
     /// A WatchJobs stream waits for the output to drain to catch up further.
     var hasJobsCatchUps = false
+    /// TLS: a read needs the socket writable first (the handshake's answer did not fit), or a write needs it readable.
+    var tlsReadWaitsForWrite = false
+    var tlsWriteWaitsForRead = false
 
-    init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext) {
+    init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext, tls: TLSSession? = nil) {
         self.fd = fd
+        self.tls = tls
         self.id = id
         self.context = context
         self.peerHost = peer.host
@@ -171,6 +177,7 @@ final class Connection: @unchecked Sendable {
             loop.deregister(fd)
             registered = false
         }
+        tls?.shutdown()
         Glibc.close(fd)
         output = []
         unhandled = []
@@ -184,6 +191,11 @@ final class Connection: @unchecked Sendable {
     func fail(_ error: JobWireError) {
         guard phase != .closing && phase != .closed else { return }
         logger.info("closing connection: \(error)")
+        // Before the TLS handshake ended no frame can reach the peer: nothing to wait for.
+        if let tls, !tls.isEstablished {
+            close()
+            return
+        }
         appendGoAway(error.status)
         phase = .closing
         closeAtLatest(afterMs: configuration.pingIntervalMs)
@@ -214,10 +226,10 @@ final class Connection: @unchecked Sendable {
     /// EPOLLERR are always reported.)
     private var wantedInterest: UInt32 {
         var events: UInt32 = 0
-        if !readPaused && (phase == .handshake || phase == .open) {
+        if (!readPaused && (phase == .handshake || phase == .open)) || tlsWriteWaitsForRead {
             events |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         }
-        if writeArmed {
+        if writeArmed || tlsReadWaitsForWrite {
             events |= EPOLLOUT.rawValue
         }
         return events
@@ -243,6 +255,14 @@ final class Connection: @unchecked Sendable {
         let input = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         // A hang-up or error counts as readable: recv then sees EOF or the error.
         if interest & input != 0 && (events & input != 0 || failed) {
+            if tlsWriteWaitsForRead {
+                tlsWriteWaitsForRead = false
+                flush()
+            }
+            if phase == .handshake || phase == .open { onReadable() }
+        }
+        if tlsReadWaitsForWrite && phase != .closed && (events & EPOLLOUT.rawValue != 0 || failed) {
+            tlsReadWaitsForWrite = false
             onReadable()
         }
         if phase != .closed && (events & EPOLLOUT.rawValue != 0 || failed) {
@@ -270,6 +290,14 @@ final class Connection: @unchecked Sendable {
         let buffer = loop.readBuffer
         var reads = 0
         while reads < 4 && (phase == .handshake || phase == .open) {
+            if let tls {
+                switch receiveTLS(tls, into: buffer) {
+                case .more: reads += 1; continue
+                case .done: break
+                case .closed: return
+                }
+                break
+            }
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 {
                 reads += 1
@@ -288,10 +316,17 @@ final class Connection: @unchecked Sendable {
                 return
             }
         }
+        // Records OpenSSL already decrypted announce themselves no more on the socket: read them in a turn of their own.
+        if let tls, tls.hasPendingInput, unhandled.isEmpty, !readPaused, phase == .handshake || phase == .open {
+            loop.execute { [weak self] in
+                guard let self, self.phase == .handshake || self.phase == .open, !self.readPaused else { return }
+                self.onReadable()
+            }
+        }
         endOfTurn()
     }
 
-    private func feed(_ bytes: UnsafeRawBufferPointer) {
+    func feed(_ bytes: UnsafeRawBufferPointer) {
         // The decoder is moved out while it runs: frame handlers touch other
         // properties of the connection, and the Hello handler lowers the
         // frame limit, which is applied when the decoder is put back.
@@ -361,6 +396,10 @@ final class Connection: @unchecked Sendable {
     func flush() {
         guard phase != .closed else { return }
         while outputSent < output.count {
+            if let tls {
+                guard sendTLS(tls) else { return }
+                continue
+            }
             let sent = output.withUnsafeBytes { bytes in
                 send(fd, bytes.baseAddress.unsafelyUnwrapped + outputSent, bytes.count - outputSent, Int32(MSG_NOSIGNAL))
             }
@@ -406,8 +445,8 @@ final class Connection: @unchecked Sendable {
         if readPaused && pendingOutput <= configuration.maxOutputBufferBytes / 2 {
             readPaused = false
             // The socket may hold nothing more, so no event would come for
-            // requests already received: handle them in a turn of their own.
-            if !unhandled.isEmpty {
+            // requests already received (or decrypted by TLS): handle them in a turn of their own.
+            if !unhandled.isEmpty || tls?.hasPendingInput == true {
                 loop.execute { [weak self] in
                     guard let self, self.phase == .handshake || self.phase == .open, !self.readPaused else { return }
                     self.onReadable()

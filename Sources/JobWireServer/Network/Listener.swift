@@ -121,15 +121,25 @@ final class Listener: @unchecked Sendable {
                                   message: "at most \(context.configuration.security.maxConnectionsPerAddress) connections from one address"))
             return
         }
-        let connection = Connection(fd: client, id: context.makeConnectionID(), peer: peer, context: context)
+        var session: TLSSession?
+        if let contexts = context.tls {
+            guard let made = TLSSession(fd: client, context: contexts.current) else {
+                context.releaseAddress(peer.host)
+                Glibc.close(client)
+                return
+            }
+            session = made
+        }
+        let connection = Connection(fd: client, id: context.makeConnectionID(), peer: peer, context: context, tls: session)
         context.connections.withLock { $0[connection.id] = connection }
         context.stats.connections.add(1, ordering: .relaxed)
         connection.start()
     }
 
-    /// Best effort: a small GoAway into a fresh socket's buffer, then close.
+    /// Best effort: a small GoAway into a fresh socket's buffer, then close (on a TLS port, just close: a
+    /// plaintext frame would be garbage to a client waiting for the handshake).
     private func refuse(_ client: Int32, _ status: Status) {
-        if let bytes = try? FrameEncoder.encode(.goAway(GoAway(lastStreamID: 0, status: status))) {
+        if context.tls == nil, let bytes = try? FrameEncoder.encode(.goAway(GoAway(lastStreamID: 0, status: status))) {
             _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         }
         Glibc.close(client)

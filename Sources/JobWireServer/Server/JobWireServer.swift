@@ -24,7 +24,7 @@ public final class JobWireServer: Sendable {
                 webhooks: (any WebhookAdministration)? = nil, logger: Logger) throws(JobWireError) {
         registry = try JobRegistry(configuration: configuration.registry, store: store, outbox: outbox)
         service = JobService(registry: registry, store: store, security: configuration.security, webhooks: webhooks)
-        context = ServerContext(configuration: configuration, service: service, logger: logger)
+        context = try ServerContext(configuration: configuration, service: service, logger: logger)
     }
 
     public var configuration: ServerConfiguration { context.configuration }
@@ -70,6 +70,15 @@ public final class JobWireServer: Sendable {
         }
         context.logger.info("reloaded \(keys.count) keys from \(path)")
         return keys.count
+    }
+
+    /// Whether the binary port serves TLS.
+    public var servesTLS: Bool { context.tls != nil }
+
+    /// Reads the binary port's TLS files again (SIGHUP): new connections get the new certificate, open ones keep
+    /// theirs; on any error the old context stays and the error says why. Nothing to do without TLS.
+    public func reloadTLS() throws(JobWireError) {
+        try context.tls?.reload()
     }
 
     /// Open connections right now.

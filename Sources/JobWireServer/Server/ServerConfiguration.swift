@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var serverName = "jobwired/\(ServerConfiguration.version)"
     public var registry = RegistryConfiguration()
     public var security = SecurityConfiguration()
+    /// Serve TLS on the binary port (and with a client CA, require client certificates); nil: plaintext.
+    public var tls: TLSFiles?
 
     public init() {}
 }

@@ -19,8 +19,11 @@ final class ServerContext: Sendable {
     /// Open connections per client address, for the per-address limit.
     let connectionsPerAddress = Locked<[String: Int]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
+    /// The binary port's TLS (nil: plaintext); each accepted connection starts a session from its current context.
+    let tls: TLSServerContexts?
 
-    init(configuration: ServerConfiguration, service: JobService, logger: Logger) {
+    init(configuration: ServerConfiguration, service: JobService, logger: Logger) throws(JobWireError) {
+        self.tls = try configuration.tls.map { (files) throws(JobWireError) in try TLSServerContexts(files) }
         self.configuration = configuration
         self.service = service
         self.logger = logger

@@ -19,6 +19,8 @@
 """
 from ._jobs_view import JobsView
 from ._policy import Backoff
+from ._tls import TLSOptions
+from ._tls import client_context as tls_context
 from ._version import __version__
 from ._worker_logic import JobCancelled
 from .client import Client
@@ -38,7 +40,7 @@ __all__ = [
     "Internal", "InvalidArgument", "Job", "JobAttempt", "JobCancelled", "JobError", "JobOrder", "JobPage", "JobResult",
     "JobSpec", "JobsEvent", "JobsEventType", "JobsView", "JobStatus", "JobWireError", "KeyUsage", "MethodStats",
     "MethodUsage", "NotFound", "OutOfRange", "PermissionDenied", "Reason", "ResourceExhausted", "ServerInfo",
-    "ServingStatus", "Stats", "Status", "StatusCode", "StreamMetadata", "Unauthenticated", "Unavailable",
+    "ServingStatus", "Stats", "Status", "StatusCode", "StreamMetadata", "TLSOptions", "Unauthenticated", "Unavailable",
     "Unimplemented", "Unknown", "Usage", "WatchEvent", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
-    "WebhookSecret", "WebhookStats", "Worker", "__version__",
+    "WebhookSecret", "WebhookStats", "Worker", "__version__", "tls_context",
 ]

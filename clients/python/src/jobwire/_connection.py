@@ -15,6 +15,7 @@ import threading
 import time
 
 from ._core import ConnectionCore, HelloOptions, Phase
+from ._tls import TLSOptions, TLSSocket
 from .errors import DeadlineExceeded, Reason, Status, StatusCode, error_from_status
 from .models import ServerInfo
 
@@ -38,7 +39,7 @@ class QueueSink:
 class Connection:
     """A connected, handshaken connection; use :meth:`open`."""
 
-    def __init__(self, sock: socket.socket, core: ConnectionCore, host: str, port: int) -> None:
+    def __init__(self, sock: socket.socket | TLSSocket, core: ConnectionCore, host: str, port: int) -> None:
         self._sock = sock
         self._core = core
         self._lock = threading.Condition()
@@ -48,7 +49,7 @@ class Connection:
         self._reader.start()
 
     @classmethod
-    def open(cls, host: str, port: int, hello: HelloOptions, timeout: float) -> Connection:
+    def open(cls, host: str, port: int, hello: HelloOptions, timeout: float, tls: TLSOptions | None = None) -> Connection:
         """TCP connect and handshake within `timeout` seconds.
 
         Raises ``OSError`` when the server cannot be reached, the handshake's
@@ -56,9 +57,12 @@ class Connection:
         ``HANDSHAKE_TIMEOUT`` when no HelloAck arrives in time.
         """
         started = time.monotonic()
-        sock = socket.create_connection((host, port), timeout=timeout)
+        plain = socket.create_connection((host, port), timeout=timeout)
+        sock: socket.socket | TLSSocket = plain
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is not None:
+                sock = TLSSocket(plain, tls, host)
             core = ConnectionCore(hello)
             sock.sendall(core.data_to_send())
             while core.phase is Phase.HANDSHAKE:

@@ -11,6 +11,7 @@ import time
 
 from ._connection import Connection
 from ._core import HelloOptions
+from ._tls import TLSOptions
 from ._policy import Backoff, Deadline, connect_failure_is_final
 from .errors import Cancelled, DeadlineExceeded, JobWireError, Reason, StatusCode
 from .models import ServerInfo
@@ -19,10 +20,12 @@ from .models import ServerInfo
 class ConnectionManager:
     """One shared connection for many threads; concurrent callers share one connect attempt."""
 
-    def __init__(self, host: str, port: int, hello: HelloOptions, connect_timeout: float, backoff: Backoff) -> None:
+    def __init__(self, host: str, port: int, hello: HelloOptions, connect_timeout: float, backoff: Backoff,
+                 tls: TLSOptions | None = None) -> None:
         self.host = host
         self.port = port
         self._hello = hello
+        self._tls = tls
         self._connect_timeout = connect_timeout
         self._backoff = backoff
         self._lock = threading.Lock()
@@ -63,7 +66,7 @@ class ConnectionManager:
                 if timeout <= 0:
                     continue
                 try:
-                    connection = Connection.open(self.host, self.port, self._hello, timeout)
+                    connection = Connection.open(self.host, self.port, self._hello, timeout, self._tls)
                 except (OSError, JobWireError) as failure:
                     if isinstance(failure, JobWireError) and connect_failure_is_final(failure):
                         raise

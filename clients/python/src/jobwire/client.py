@@ -14,6 +14,7 @@ from ._jobs_watch import JobsWatchState
 from ._manager import ConnectionManager
 from ._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
 from ._rpc import CallSpec, ListFilter, ListOrder, Update
+from ._tls import TLSOptions
 from ._version import DEFAULT_CLIENT_NAME
 from ._watch import Reconnects, WatchState
 from ._watch_stream import WatchStream
@@ -48,12 +49,15 @@ class Client:
         retry_rate_limited: wait ``retry_after`` and send again when a call is
             ``RATE_LIMITED`` and its deadline leaves room (the server refuses such
             calls before doing anything, so this is safe for every method).
+        tls: speak TLS (``TLSOptions(jobwire.tls_context(ca_file=...))``; with a client
+            certificate for mutual TLS); None for plaintext.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 7420, api_key: str | None = None,
                  timeout: float | None = 30.0, *, tenant: str | None = None,
                  client_name: str = DEFAULT_CLIENT_NAME, connect_timeout: float = 5.0, max_frame_bytes: int = 0,
-                 backoff: Backoff | None = None, retry_rate_limited: bool = True) -> None:
+                 backoff: Backoff | None = None, retry_rate_limited: bool = True,
+                 tls: TLSOptions | None = None) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -61,7 +65,7 @@ class Client:
         self.backoff = backoff or Backoff()
         self.retry_rate_limited = retry_rate_limited
         hello = HelloOptions(api_key=api_key or "", client_name=client_name, max_frame_bytes=max_frame_bytes)
-        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff)
+        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff, tls)
 
     # Connection.
 

@@ -13,6 +13,7 @@ import socket
 import time
 
 from .._core import ConnectionCore, HelloOptions, Phase
+from .._tls import TLSOptions
 from ..errors import DeadlineExceeded, Reason, Status, StatusCode, error_from_status
 from ..models import ServerInfo
 
@@ -46,11 +47,16 @@ class Connection:
         self._task = asyncio.create_task(self._read_loop(), name=f"jobwire-reader-{peer}")
 
     @classmethod
-    async def open(cls, host: str, port: int, hello: HelloOptions, timeout: float) -> Connection:
+    async def open(cls, host: str, port: int, hello: HelloOptions, timeout: float,
+                   tls: TLSOptions | None = None) -> Connection:
         """TCP connect and handshake within `timeout` seconds (errors as in the sync client's ``Connection.open``)."""
         started = time.monotonic()
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            if tls is None:
+                reader, writer = await asyncio.open_connection(host, port)
+            else:
+                reader, writer = await asyncio.open_connection(host, port, ssl=tls.context,
+                                                               server_hostname=tls.server_hostname or host)
         try:
             sock = writer.get_extra_info("socket")
             if sock is not None:

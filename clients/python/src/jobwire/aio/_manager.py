@@ -9,6 +9,7 @@ import asyncio
 import time
 
 from .._core import HelloOptions
+from .._tls import TLSOptions
 from .._policy import Backoff, Deadline, connect_failure_is_final
 from ..errors import Cancelled, DeadlineExceeded, JobWireError, Reason, StatusCode
 from ..models import ServerInfo
@@ -24,10 +25,12 @@ def _retrieve(task: asyncio.Task[Connection]) -> None:
 class ConnectionManager:
     """One shared connection for many tasks."""
 
-    def __init__(self, host: str, port: int, hello: HelloOptions, connect_timeout: float, backoff: Backoff) -> None:
+    def __init__(self, host: str, port: int, hello: HelloOptions, connect_timeout: float, backoff: Backoff,
+                 tls: TLSOptions | None = None) -> None:
         self.host = host
         self.port = port
         self._hello = hello
+        self._tls = tls
         self._connect_timeout = connect_timeout
         self._backoff = backoff
         self._current: Connection | None = None
@@ -74,7 +77,7 @@ class ConnectionManager:
 
     async def _connect(self) -> Connection:
         try:
-            connection = await Connection.open(self.host, self.port, self._hello, self._connect_timeout)
+            connection = await Connection.open(self.host, self.port, self._hello, self._connect_timeout, self._tls)
         except BaseException:
             self._next_attempt = time.monotonic() + self._backoff.delay(self._failures)
             self._failures += 1

@@ -11,6 +11,7 @@ from .._core import HelloOptions
 from .._jobs_watch import JobsWatchState
 from .._policy import Backoff, Deadline, deadline_exceeded, unary_retry_delay
 from .._rpc import CallSpec, ListFilter, ListOrder, Update
+from .._tls import TLSOptions
 from .._version import DEFAULT_CLIENT_NAME
 from .._watch import Reconnects, WatchState
 from .._worker_logic import claim_lost
@@ -37,7 +38,8 @@ class Client:
     def __init__(self, host: str = "127.0.0.1", port: int = 7420, api_key: str | None = None,
                  timeout: float | None = 30.0, *, tenant: str | None = None,
                  client_name: str = DEFAULT_CLIENT_NAME, connect_timeout: float = 5.0, max_frame_bytes: int = 0,
-                 backoff: Backoff | None = None, retry_rate_limited: bool = True) -> None:
+                 backoff: Backoff | None = None, retry_rate_limited: bool = True,
+                 tls: TLSOptions | None = None) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -45,7 +47,7 @@ class Client:
         self.backoff = backoff or Backoff()
         self.retry_rate_limited = retry_rate_limited
         hello = HelloOptions(api_key=api_key or "", client_name=client_name, max_frame_bytes=max_frame_bytes)
-        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff)
+        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff, tls)
 
     # Connection.
 

@@ -1,10 +1,13 @@
-"""TLS on the HTTP port (docs/SECURITY.md, "TLS"), with throwaway CAs made by `openssl` at test time: HTTPS with
-the CA file, mutual TLS refusing clients without a certificate or with one from another CA or an expired one, and a
-certificate reloaded on SIGHUP while connections stay up."""
+"""TLS on both ports (docs/SECURITY.md, "TLS"), with throwaway CAs made by `openssl` at test time: HTTPS and the
+binary protocol (the sync and asyncio clients) with the CA file, mutual TLS refusing clients without a certificate
+or with one from another CA or an expired one, a certificate reloaded on SIGHUP while connections stay up, and
+garbage or stalled handshakes dropped while others are served."""
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
+import threading
 import pathlib
 import socket
 import ssl
@@ -13,7 +16,9 @@ from collections.abc import Callable
 
 import pytest
 
+import jobwire
 from helpers import Server, binary, wait_for
+from jobwire import JobSpec, JobStatus
 from tls_certs import Authority, Pair
 
 StartServer = Callable[..., Server]
@@ -86,7 +91,6 @@ def test_https_with_the_ca_file_and_nothing_in_plaintext(start_server: StartServ
         return finished.returncode == 0 and "Verify return code: 0 (ok)" in finished.stdout
     assert handshake("-tls1_2")
     assert not handshake("-tls1_1")
-    assert "the binary port serves plaintext" in server.log()
     # The server still serves after all of that.
     assert https(server, context(authority.certificate))[0] == 200
 
@@ -168,3 +172,117 @@ def test_garbage_and_stalled_handshakes_are_dropped_and_others_are_served(start_
     assert stalled.recv(4096) == b"", "the stalled handshake is closed"
     stalled.close()
     assert https(server, tls)[0] == 200
+
+
+def binary_peer(server: Server, tls: ssl.SSLContext) -> str:
+    """The common name of the certificate the binary port shows a new TLS connection."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        with tls.wrap_socket(raw, server_hostname="127.0.0.1") as secure:
+            return dict(field[0] for field in secure.getpeercert()["subject"])["commonName"]
+
+
+def tls_client(server: Server, ca: pathlib.Path, client: Pair | None = None, **options: object) -> jobwire.Client:
+    context = jobwire.tls_context(str(ca), *((str(client.certificate), str(client.key)) if client else ()))
+    return server.client(tls=jobwire.TLSOptions(context), **options)
+
+
+def test_the_binary_port_speaks_tls_to_both_clients_and_calls_run_side_by_side(start_server: StartServer,
+                                                                                authority: Authority) -> None:
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True)))
+    client = tls_client(server, authority.certificate)
+    info = client.connect()
+    assert info.tenant == "default"
+    job = client.configure(JobSpec(type="encode")).job
+    # A watch reads on the client's reader thread while other threads write calls on the same TLS connection.
+    events: list[jobwire.WatchEvent] = []
+    watcher = threading.Thread(target=lambda: events.extend(client.watch(job.job_id)))
+    watcher.start()
+    wait_for(lambda: events, what="the snapshot")
+    failures: list[BaseException] = []
+
+    def report(progress_from: int) -> None:
+        try:
+            for progress in range(progress_from, progress_from + 20):
+                client.get_metadata(job.job_id)
+                client.update(job.job_id, status=JobStatus.RUNNING, progress=float(progress))
+        except BaseException as failure:  # noqa: BLE001 (collected and asserted below)
+            failures.append(failure)
+
+    writers = [threading.Thread(target=report, args=(start,)) for start in (0, 40)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert not failures, failures
+    client.update(job.job_id, status=JobStatus.COMPLETED)
+    watcher.join(10)
+    assert events[-1].job is not None and events[-1].job.status is JobStatus.COMPLETED
+    revisions = [event.revision for event in events]
+    assert revisions == sorted(set(revisions)), "every change once, in order"
+    assert client.get_metadata(job.job_id).revision == events[-1].revision
+
+    async def with_asyncio() -> None:
+        context = jobwire.tls_context(str(authority.certificate))
+        async with server.aclient(tls=jobwire.TLSOptions(context)) as aclient:
+            assert (await aclient.get_metadata(job.job_id)).status is JobStatus.COMPLETED
+            assert (await aclient.configure(JobSpec(type="async"))).created
+    asyncio.run(with_asyncio())
+    assert binary_peer(server, context(authority.certificate)) == "jobwired"
+
+
+def test_the_binary_port_refuses_plaintext_strangers_and_clients_without_a_good_certificate(
+        start_server: StartServer, authority: Authority) -> None:
+    clients = Authority(authority.directory.parent / "clients", "JobWire Clients CA")
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True), client_ca=clients.certificate),
+                          "--handshake-timeout", "300ms")
+    good = tls_client(server, authority.certificate, clients.issue("worker-1"))
+    job = good.configure(JobSpec(type="encode")).job
+    refusals = [
+        ("no certificate", tls_client(server, authority.certificate, timeout=1.5, connect_timeout=0.5)),
+        ("another CA's", tls_client(server, authority.certificate,
+                                    Authority(authority.directory.parent / "stranger", "Stranger CA").issue("intruder"),
+                                    timeout=1.5, connect_timeout=0.5)),
+        ("an expired one", tls_client(server, authority.certificate, clients.issue("retired", expired=True),
+                                      timeout=1.5, connect_timeout=0.5)),
+        ("plaintext", server.client(timeout=1.5, connect_timeout=0.5)),
+    ]
+    for what, refused_client in refusals:
+        with pytest.raises(jobwire.JobWireError) as caught:
+            refused_client.get_metadata(job.job_id)
+        assert caught.value.code in (jobwire.StatusCode.DEADLINE_EXCEEDED, jobwire.StatusCode.UNAVAILABLE), what
+    # Garbage instead of a ClientHello, and a handshake that stalls: dropped (the second at the handshake timeout).
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as garbage:
+        garbage.sendall(b"\x00\x00\x00\x05hello" * 50)
+        garbage.settimeout(5)
+        try:
+            while garbage.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass  # closed with our garbage unread: a reset is a close too
+    stalled = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    stalled.sendall(b"\x16\x03\x01\x02\x00\x01")
+    assert good.get_metadata(job.job_id).job_id == job.job_id, "served while a handshake stalls"
+    stalled.settimeout(5)
+    assert stalled.recv(4096) == b""
+    stalled.close()
+    assert good.get_metadata(job.job_id).job_id == job.job_id
+
+
+def test_sighup_reloads_the_binary_ports_certificate_too(start_server: StartServer, authority: Authority) -> None:
+    live = authority.directory / "live-binary"
+    live.mkdir()
+    served = Pair(live / "cert.pem", live / "key.pem")
+    for source, target in ((authority.issue("first", server=True), served),):
+        target.certificate.write_bytes(source.certificate.read_bytes())
+        target.key.write_bytes(source.key.read_bytes())
+    server = start_server(*tls_flags(served))
+    client = tls_client(server, authority.certificate)
+    job = client.configure(JobSpec(type="encode")).job
+    assert binary_peer(server, context(authority.certificate)) == "first"
+    second = authority.issue("second", server=True)
+    served.certificate.write_bytes(second.certificate.read_bytes())
+    served.key.write_bytes(second.key.read_bytes())
+    server.reload_keys()
+    wait_for(lambda: binary_peer(server, context(authority.certificate)) == "second", what="the new certificate")
+    assert client.get_metadata(job.job_id).job_id == job.job_id, "the open connection goes on"
+    assert client.server_info is not None and client.connections_opened == 1
