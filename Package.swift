@@ -41,7 +41,8 @@ let package = Package(
         ),
         // epoll and eventfd for the server's event loops (not in Swift's Glibc module).
         .systemLibrary(name: "CEpoll"),
-        // Debian's OpenSSL, for TLS on the binary port (server and Swift client).
+        // Debian's OpenSSL, for TLS on the binary port (the server, and the Swift client: a system library, nothing to
+        // build for an app that embeds it).
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
@@ -72,7 +73,7 @@ let package = Package(
         // The Swift client library: async/await calls, reconnection, resumable watches, JobReporter.
         .target(
             name: "JobWireClient",
-            dependencies: ["JobWireProtocol", "JobWireSync"]
+            dependencies: ["JobWireProtocol", "JobWireSync", "COpenSSL"]
         ),
         // The one JSON shape of a job (the CLI's --json, and the JSON front ends), and a JSON writer
         // whose output is the same byte for byte every time.

@@ -4,6 +4,11 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 // A server context: TLS 1.2 and 1.3 only, no renegotiation, no compression,
 // writes that may complete partially and resume from a moved buffer (the
@@ -39,8 +44,13 @@ static inline int jobwire_tls_require_client_certificates(SSL_CTX *context, cons
     return 1;
 }
 
-// The name the client asks for (SNI) and checks the server's certificate against.
+// What the client checks the server's certificate against: an IP address
+// (against its IP SANs), or a name (sent as SNI, checked against its DNS SANs).
 static inline int jobwire_tls_set_host(SSL *ssl, const char *host) {
+    unsigned char address[16];
+    if (inet_pton(AF_INET, host, address) == 1 || inet_pton(AF_INET6, host, address) == 1) {
+        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+    }
     if (SSL_set_tlsext_host_name(ssl, host) != 1) return 0;
     return SSL_set1_host(ssl, host);
 }
@@ -55,4 +65,56 @@ static inline void jobwire_tls_error(char *buffer, size_t size) {
         return;
     }
     ERR_error_string_n(code, buffer, size);
+}
+
+// A BIO on a non-blocking socket that writes with MSG_NOSIGNAL: OpenSSL's own
+// socket BIO uses write(), which raises SIGPIPE when the peer has gone, and a
+// library must not kill the process it is embedded in (nor change its signals).
+static int jobwire_bio_write(BIO *bio, const char *data, int length) {
+    int fd = (int)(intptr_t)BIO_get_data(bio);
+    BIO_clear_retry_flags(bio);
+    ssize_t sent = send(fd, data, (size_t)length, MSG_NOSIGNAL);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(bio);
+    return (int)sent;
+}
+
+static int jobwire_bio_read(BIO *bio, char *data, int length) {
+    int fd = (int)(intptr_t)BIO_get_data(bio);
+    BIO_clear_retry_flags(bio);
+    ssize_t received = recv(fd, data, (size_t)length, 0);
+    if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(bio);
+    return (int)received;
+}
+
+static long jobwire_bio_ctrl(BIO *bio, int command, long number, void *pointer) {
+    (void)bio; (void)number; (void)pointer;
+    return command == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+// The BIO method, made once (a lost race frees its copy).
+static inline BIO_METHOD *jobwire_bio_method(void) {
+    static BIO_METHOD *shared = NULL;
+    BIO_METHOD *current = __atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+    if (current != NULL) return current;
+    BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "jobwire socket");
+    if (method == NULL) return NULL;
+    BIO_meth_set_write(method, jobwire_bio_write);
+    BIO_meth_set_read(method, jobwire_bio_read);
+    BIO_meth_set_ctrl(method, jobwire_bio_ctrl);
+    BIO_METHOD *expected = NULL;
+    if (__atomic_compare_exchange_n(&shared, &expected, method, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return method;
+    BIO_meth_free(method);
+    return expected;
+}
+
+// Reads and writes `fd` for `ssl` (which then owns the BIO); 1 on success.
+static inline int jobwire_tls_set_socket(SSL *ssl, int fd) {
+    BIO_METHOD *method = jobwire_bio_method();
+    if (method == NULL) return 0;
+    BIO *bio = BIO_new(method);
+    if (bio == NULL) return 0;
+    BIO_set_data(bio, (void *)(intptr_t)fd);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl, bio, bio);
+    return 1;
 }

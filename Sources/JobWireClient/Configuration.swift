@@ -19,6 +19,8 @@ extension JobWireClient {
         public var connectTimeout: Duration
         /// How reconnection attempts are spaced.
         public var backoff: Backoff
+        /// Speak TLS (nil: plaintext).
+        public var tls: ClientTLS?
 
         /// - Parameters:
         ///   - host: the server's host name or address.
@@ -27,7 +29,7 @@ extension JobWireClient {
         public init(host: String = "127.0.0.1", port: Int = 7420, apiKey: String? = nil, tenant: String? = nil,
                     clientName: String = "jobwire-swift/\(JobWireClient.version)",
                     defaultTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
-                    backoff: Backoff = Backoff()) {
+                    backoff: Backoff = Backoff(), tls: ClientTLS? = nil) {
             self.host = host
             self.port = port
             self.apiKey = apiKey
@@ -36,6 +38,7 @@ extension JobWireClient {
             self.defaultTimeout = defaultTimeout
             self.connectTimeout = connectTimeout
             self.backoff = backoff
+            self.tls = tls
         }
     }
 

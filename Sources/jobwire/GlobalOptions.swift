@@ -20,15 +20,47 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Deadline of each call: 500ms, 2s, 1m, or plain seconds.")
     var timeout = DurationArgument(milliseconds: 10_000)
 
+    @Flag(help: "Speak TLS to the server (default: $JOBWIRE_TLS=1; implied by --tls-ca and --tls-cert).")
+    var tls = false
+
+    @Option(help: "PEM CA certificates to trust (default: $JOBWIRE_TLS_CA, else the system's).")
+    var tlsCA: String?
+
+    @Option(help: "PEM client certificate, for a server that requires one (default: $JOBWIRE_TLS_CERT).")
+    var tlsCert: String?
+
+    @Option(help: "PEM key of --tls-cert (default: $JOBWIRE_TLS_KEY, else the certificate file).")
+    var tlsKey: String?
+
+    @Option(help: "The name the server's certificate must carry (default: $JOBWIRE_TLS_SERVER_NAME, else --host).")
+    var tlsServerName: String?
+
     func validate() throws {
         guard timeout.milliseconds > 0 else { throw ValidationError("--timeout must be positive") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+        if tlsKey != nil && tlsCert == nil && ProcessInfo.processInfo.environment["JOBWIRE_TLS_CERT"] == nil {
+            throw ValidationError("--tls-key needs --tls-cert")
+        }
     }
 
     func client() -> JobWireClient {
         let key = apiKey ?? ProcessInfo.processInfo.environment["JOBWIRE_API_KEY"]
         return JobWireClient(configuration: .init(host: host, port: port, apiKey: key?.isEmpty == true ? nil : key, tenant: tenant,
                                                   clientName: "jobwire-cli/\(JobWireClient.version)",
-                                                  defaultTimeout: timeout.duration))
+                                                  defaultTimeout: timeout.duration, tls: tlsSettings))
+    }
+
+    /// TLS from the flags, then the environment; nil for plaintext.
+    var tlsSettings: ClientTLS? {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let ca = setting(tlsCA, "JOBWIRE_TLS_CA")
+        let certificate = setting(tlsCert, "JOBWIRE_TLS_CERT")
+        let wanted = tls || ["1", "true", "yes"].contains(environment["JOBWIRE_TLS"]?.lowercased() ?? "") || ca != nil || certificate != nil
+        guard wanted else { return nil }
+        return ClientTLS(caFile: ca, certificateFile: certificate, keyFile: setting(tlsKey, "JOBWIRE_TLS_KEY"),
+                         serverName: setting(tlsServerName, "JOBWIRE_TLS_SERVER_NAME"))
     }
 }

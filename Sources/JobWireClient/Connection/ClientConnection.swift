@@ -23,6 +23,8 @@ final class ClientConnection: @unchecked Sendable {
 
     let queue: DispatchQueue
     private let fd: Int32
+    /// The connection's TLS (nil: plaintext); used on `queue` only.
+    private let tls: ClientTLSSession?
 
     // Owned by `queue`.
     private var session: ClientSession?
@@ -37,8 +39,9 @@ final class ClientConnection: @unchecked Sendable {
     private let usable = Atomic<Bool>(true)
     var isUsable: Bool { usable.load(ordering: .relaxed) }
 
-    private init(fd: Int32) {
+    private init(fd: Int32, tls: ClientTLSSession?) {
         self.fd = fd
+        self.tls = tls
         self.queue = DispatchQueue(label: "jobwire.client.connection")
     }
 
@@ -59,10 +62,10 @@ final class ClientConnection: @unchecked Sendable {
 
     // MARK: Connecting
 
-    /// TCP connect and Hello, within `timeout`.
-    static func connect(host: String, port: Int, hello: Hello, timeout: Duration) async throws -> ClientConnection {
-        let fd = try await openSocket(host: host, port: port, timeout: timeout)
-        let connection = ClientConnection(fd: fd)
+    /// TCP connect, the TLS handshake (with `tls`) and Hello, within `timeout`.
+    static func connect(host: String, port: Int, hello: Hello, timeout: Duration, tls: ClientTLS? = nil) async throws -> ClientConnection {
+        let (fd, session) = try await openSocket(host: host, port: port, timeout: timeout, tls: tls)
+        let connection = ClientConnection(fd: fd, tls: session)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClientConnection, any Error>) in
             connection.queue.async {
                 connection.start(hello: hello, timeout: timeout) { result in
@@ -79,10 +82,21 @@ final class ClientConnection: @unchecked Sendable {
     /// serial queue of their own: `DispatchQueue.global()` is, on Linux, the pool that
     /// also runs Swift's cooperative threads, and a slow connect there would stall
     /// every task of the application.
-    private static func openSocket(host: String, port: Int, timeout: Duration) async throws -> Int32 {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+    private static func openSocket(host: String, port: Int, timeout: Duration,
+                                   tls: ClientTLS?) async throws -> (Int32, ClientTLSSession?) {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Int32, ClientTLSSession?), any Error>) in
             DispatchQueue(label: "jobwire.client.connect").async {
-                continuation.resume(with: Result { try SocketConnect.connect(host: host, port: port, timeout: timeout) })
+                continuation.resume(with: Result {
+                    let fd = try SocketConnect.connect(host: host, port: port, timeout: timeout)
+                    guard let tls else { return (fd, nil) }
+                    do {
+                        return (fd, try ClientTLSSession(fd: fd, host: host, settings: tls,
+                                                         timeoutMs: Int32(clamping: timeout.wireMilliseconds)))
+                    } catch {
+                        Glibc.close(fd)
+                        throw error
+                    }
+                })
             }
         }
     }
@@ -163,6 +177,10 @@ final class ClientConnection: @unchecked Sendable {
     // MARK: I/O
 
     private func onReadable() {
+        if let tls {
+            readTLS(tls)
+            return
+        }
         let count = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK) {
             close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "the server closed the connection"))
@@ -171,6 +189,25 @@ final class ClientConnection: @unchecked Sendable {
         guard count > 0 else { return }
         session?.receive(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
         flush()
+    }
+
+    /// Reads every record OpenSSL can give now (decrypted bytes it holds announce themselves no more on the socket).
+    private func readTLS(_ tls: ClientTLSSession) {
+        while !closed {
+            switch tls.read(into: readBuffer) {
+            case .bytes(let count):
+                session?.receive(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+            case .wantRead, .wantWrite:
+                flush()
+                return
+            case .closed:
+                close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "the server closed the connection"))
+                return
+            case .failed(let why):
+                close(with: Status(code: .unavailable, reason: Reason.connectionLost, message: "TLS failed: \(why)"))
+                return
+            }
+        }
     }
 
     /// Sends what the session has waiting; watches for writability while the
@@ -182,6 +219,14 @@ final class ClientConnection: @unchecked Sendable {
         var blocked = false
         while current.hasPendingOutput && !failed && !blocked {
             current.sendPending { bytes in
+                if let tls {
+                    switch tls.write(bytes) {
+                    case .bytes(let sent): return sent
+                    case .wantRead, .wantWrite: blocked = true
+                    case .closed, .failed: failed = true
+                    }
+                    return 0
+                }
                 let sent = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
                 if sent < 0 {
                     if errno == EAGAIN || errno == EWOULDBLOCK {

@@ -78,7 +78,8 @@ actor ConnectionManager {
             let hello = Hello(apiKey: configuration.apiKey ?? "", clientName: configuration.clientName)
             do {
                 let connection = try await ClientConnection.connect(host: configuration.host, port: configuration.port,
-                                                                    hello: hello, timeout: configuration.connectTimeout)
+                                                                    hello: hello, timeout: configuration.connectTimeout,
+                                                                    tls: configuration.tls)
                 self.connected(connection)
                 return connection
             } catch {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
 import threading
 import pathlib
 import socket
@@ -286,3 +287,35 @@ def test_sighup_reloads_the_binary_ports_certificate_too(start_server: StartServ
     wait_for(lambda: binary_peer(server, context(authority.certificate)) == "second", what="the new certificate")
     assert client.get_metadata(job.job_id).job_id == job.job_id, "the open connection goes on"
     assert client.server_info is not None and client.connections_opened == 1
+
+
+def test_the_cli_connects_over_tls_with_flags_or_the_environment(start_server: StartServer, authority: Authority) -> None:
+    clients = Authority(authority.directory.parent / "clients", "JobWire Clients CA")
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True), client_ca=clients.certificate))
+    worker = clients.issue("cli")
+    cli = [binary("JOBWIRE_CLI")]
+    port = ["--port", str(server.port), "--timeout", "3s"]
+
+    def run(*args: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], capture_output=True, text=True, timeout=30,
+                              env={**os.environ, "JOBWIRE_API_KEY": "", **(environment or {})})
+
+    created = run("configure", "--type", "encode", "--json", *port, "--tls", "--tls-ca", str(authority.certificate),
+                  "--tls-cert", str(worker.certificate), "--tls-key", str(worker.key))
+    assert created.returncode == 0, created.stderr
+    job_id = json.loads(created.stdout)["job_id"]
+    environment = {"JOBWIRE_TLS": "1", "JOBWIRE_TLS_CA": str(authority.certificate),
+                   "JOBWIRE_TLS_CERT": str(worker.certificate), "JOBWIRE_TLS_KEY": str(worker.key)}
+    fetched = run("get", job_id, "--json", *port, environment=environment)
+    assert fetched.returncode == 0 and json.loads(fetched.stdout)["job_id"] == job_id, fetched.stderr
+    # The server's certificate names 127.0.0.1 and localhost, not this:
+    wrong_name = run("get", job_id, *port, "--tls-server-name", "jobs.example.com", environment=environment)
+    assert wrong_name.returncode != 0 and "TLS handshake failed" in wrong_name.stderr, wrong_name.stderr
+    # Without a client certificate, or without TLS at all, nothing is served.
+    assert run("get", job_id, *port, "--tls-ca", str(authority.certificate)).returncode != 0
+    assert run("get", job_id, *port).returncode != 0
+    # A CA that did not sign the server's certificate: refused by the CLI.
+    other = Authority(authority.directory.parent / "other-cli", "Another CA")
+    untrusted = run("get", job_id, *port, "--tls-ca", str(other.certificate), "--tls-cert", str(worker.certificate),
+                    "--tls-key", str(worker.key))
+    assert untrusted.returncode != 0 and "certificate" in untrusted.stderr, untrusted.stderr

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// One connection's TLS, reading and writing the non-blocking socket itself
-/// (OpenSSL's socket BIO). Owned by the connection's loop thread. The
+/// (through a BIO that sends with MSG_NOSIGNAL). Owned by the connection's loop thread. The
 /// handshake happens inside the first reads and writes; either may then need
 /// the socket readable or writable first (``Outcome/wantRead``,
 /// ``Outcome/wantWrite``), which the connection waits for with epoll.
@@ -26,7 +26,7 @@ final class TLSSession {
 
     init?(fd: Int32, context: TLSServerContext) {
         guard let ssl = SSL_new(context.pointer) else { return nil }
-        guard SSL_set_fd(ssl, fd) == 1 else {
+        guard jobwire_tls_set_socket(ssl, fd) == 1 else {
             SSL_free(ssl)
             return nil
         }
