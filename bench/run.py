@@ -6,7 +6,7 @@ Markdown table per scenario, writes them into docs/BENCHMARKS.md between the
 `bench-results` markers, and ends with the SUMMARY line. `make bench` builds
 everything first; `make bench-quick` passes --quick (short runs, small counts).
 
-    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f,g,h]
+    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f,g,h,i]
 
 Every server is started here on a free loopback port and stopped at the end.
 """
@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_support as support  # noqa: E402
 import http_get  # noqa: E402
+import tls_get  # noqa: E402
 import webhooks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -499,7 +500,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs and small counts (under 2 minutes)")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/BENCHMARKS.md")
-    parser.add_argument("--only", default="a,b,c,d,e,f,g,h", help="scenarios to run (default a,b,c,d,e,f,g,h)")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h,i", help="scenarios to run (default a,b,c,d,e,f,g,h,i)")
     options = parser.parse_args()
     settings = QUICK if options.quick else FULL
     only = set(options.only.split(","))
@@ -516,6 +517,7 @@ def main() -> int:
     list_table, list_ratio = "", float("nan")
     http_table, http_vs_nginx, http_vs_fastapi = "", float("nan"), float("nan")
     webhook_table, webhook_vs_wrk, webhook_p99_ms = "", float("nan"), float("nan")
+    tls_table, tls_vs_redis = "", float("nan")
     if "a" in only:
         scenario_get(settings, get_rows)
     if "b" in only:
@@ -533,6 +535,8 @@ def main() -> int:
                                                                       rounds=1 if settings is QUICK else 3)
     if "h" in only:
         webhook_table, webhook_vs_wrk, webhook_p99_ms = webhooks.measure(BIN, quick=settings is QUICK)
+    if "i" in only:
+        tls_table, tls_vs_redis = tls_get.measure(BIN, quick=settings is QUICK)
 
     sections = [f"Machine: {machine()}. Mode: {'quick' if options.quick else 'full'} "
                 f"({settings.seconds:g} s per run after {settings.warmup:g} s warm-up). "
@@ -563,6 +567,8 @@ def main() -> int:
         sections.append(http_table)
     if webhook_table:
         sections.append(webhook_table)
+    if tls_table:
+        sections.append(tls_table)
     report = "\n\n".join(sections)
     print(report)
 
@@ -578,7 +584,8 @@ def main() -> int:
                f"listwatch_p99_ms={list_watch_p99_ms(list_watch_rows):.1f} "
                f"http_get_vs_nginx={http_vs_nginx:.2f} http_get_vs_fastapi={http_vs_fastapi:.2f} "
                f"sse_fanout_p99_ms={sse_fanout_p99_ms(fanout_rows, watchers):.1f} "
-               f"webhook_vs_wrk={webhook_vs_wrk:.2f} webhook_p99_ms={webhook_p99_ms:.1f}")
+               f"webhook_vs_wrk={webhook_vs_wrk:.2f} webhook_p99_ms={webhook_p99_ms:.1f} "
+               f"tls_get_vs_redis_tls={tls_vs_redis:.2f}")
     if not options.no_docs and not options.quick:
         subprocess.run([str(ROOT / "scripts" / "update-doc-block"), "--markdown", str(ROOT / "docs" / "BENCHMARKS.md"), "bench-results",
                         "cat", "/dev/stdin"], input=report + "\n\n" + summary, text=True, check=True)

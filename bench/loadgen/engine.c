@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,50 @@ int engine_init(struct engine *e, const struct proto *proto, const char *host, i
     return 0;
 }
 
+int engine_use_tls(struct engine *e, const char *ca_file)
+{
+    SSL_CTX *tls = SSL_CTX_new(TLS_client_method());
+    if (tls == NULL || SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_load_verify_locations(tls, ca_file, NULL) != 1) {
+        log_msg("cannot use the CA file %s: %s", ca_file, ERR_error_string(ERR_get_error(), NULL));
+        return -1;
+    }
+    SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(tls, 1);
+    e->tls = tls;
+    return 0;
+}
+
+/* send/recv, through TLS when the connection has it: -1 with errno EAGAIN when it must wait. */
+static ssize_t conn_write(struct conn *c, const void *data, size_t len)
+{
+    if (c->ssl == NULL)
+        return send(c->fd, data, len, MSG_NOSIGNAL);
+    ERR_clear_error();
+    int n = SSL_write(c->ssl, data, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (n > 0)
+        return n;
+    int err = SSL_get_error(c->ssl, n);
+    errno = err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? EAGAIN : EIO;
+    return -1;
+}
+
+static ssize_t conn_recv(struct conn *c, void *data, size_t len)
+{
+    if (c->ssl == NULL)
+        return recv(c->fd, data, len, 0);
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, data, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (n > 0)
+        return n;
+    int err = SSL_get_error(c->ssl, n);
+    if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && n == 0))
+        return 0;
+    errno = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ? EAGAIN : EIO;
+    return -1;
+}
+
 void engine_need_fds(uint64_t fds)
 {
     struct rlimit rl;
@@ -119,6 +165,10 @@ void conn_fail(struct conn *c, const char *fmt, ...)
                c->inflight, msg);
     c->state = CONN_DEAD;
     epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->ssl != NULL) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     close(c->fd);
     c->fd = -1;
     e->conn_failures++;
@@ -179,7 +229,7 @@ int conn_send(struct conn *c, const void *data, size_t len)
 static void conn_flush(struct conn *c)
 {
     while (c->out.len > 0) {
-        ssize_t n = send(c->fd, buf_head(&c->out), c->out.len, MSG_NOSIGNAL);
+        ssize_t n = conn_write(c, buf_head(&c->out), c->out.len);
         if (n > 0) {
             buf_consume(&c->out, (size_t)n);
             continue;
@@ -214,7 +264,7 @@ static void flush_dirty(struct engine *e)
     }
 }
 
-static void conn_connected(struct conn *c)
+static void conn_protocol_start(struct conn *c)
 {
     c->state = CONN_HANDSHAKE;
     c->epoll_out = 0;
@@ -231,7 +281,7 @@ static void conn_read(struct conn *c)
     if (c->in.len == 0) {
         /* Common case: nothing pending, parse straight from the scratch
          * buffer and keep only an incomplete tail. */
-        n = recv(c->fd, e->scratch, e->scratch_cap, 0);
+        n = conn_recv(c, e->scratch, e->scratch_cap);
         if (n > 0) {
             long used = p->on_input(c, e->scratch, (size_t)n);
             if (used < 0 || c->state == CONN_DEAD) {
@@ -250,7 +300,7 @@ static void conn_read(struct conn *c)
             conn_fail(c, "a message larger than %zu bytes", p->max_message);
             return;
         }
-        n = recv(c->fd, buf_tail(&c->in), c->in.cap - c->in.off - c->in.len, 0);
+        n = conn_recv(c, buf_tail(&c->in), c->in.cap - c->in.off - c->in.len);
         if (n > 0) {
             c->in.len += (size_t)n;
             long used = p->on_input(c, buf_head(&c->in), c->in.len);
@@ -265,14 +315,64 @@ static void conn_read(struct conn *c)
     if (n == 0) {
         conn_fail(c, "connection closed by the server");
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        conn_fail(c, "recv: %s", strerror(errno));
+        conn_fail(c, "recv: %s", c->ssl != NULL ? ERR_error_string(ERR_get_error(), NULL) : strerror(errno));
     }
+}
+
+/* Drives the TLS handshake; the protocol's own starts when it is done. */
+static void conn_tls_handshake(struct conn *c)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->tls_handshaking = 0;
+        conn_protocol_start(c);
+        return;
+    }
+    int err = SSL_get_error(c->ssl, r);
+    if (err == SSL_ERROR_WANT_READ) {
+        epoll_set(c, EPOLLIN, EPOLL_CTL_MOD);
+    } else if (err == SSL_ERROR_WANT_WRITE) {
+        epoll_set(c, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD);
+    } else {
+        long verify = SSL_get_verify_result(c->ssl);
+        conn_fail(c, "TLS handshake: %s", verify != X509_V_OK ? X509_verify_cert_error_string(verify)
+                                                              : ERR_error_string(ERR_get_error(), NULL));
+    }
+}
+
+static void conn_connected(struct conn *c)
+{
+    if (c->e->tls == NULL) {
+        conn_protocol_start(c);
+        return;
+    }
+    c->ssl = SSL_new(c->e->tls);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+        conn_fail(c, "cannot start TLS");
+        return;
+    }
+    SSL_set_connect_state(c->ssl);
+    char host[INET6_ADDRSTRLEN] = "127.0.0.1";
+    const struct sockaddr_storage *addr = &c->e->addr;
+    if (addr->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, host, sizeof host);
+    else
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, host, sizeof host);
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host);
+    c->tls_handshaking = 1;
+    c->epoll_out = 0;
+    conn_tls_handshake(c);
 }
 
 static void handle_event(struct conn *c, uint32_t ev)
 {
     if (c->state == CONN_DEAD)
         return;
+    if (c->tls_handshaking) {
+        conn_tls_handshake(c);
+        return;
+    }
     if (c->state == CONN_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -284,8 +384,12 @@ static void handle_event(struct conn *c, uint32_t ev)
             conn_connected(c);
         return;
     }
-    if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+    if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         conn_read(c);
+        /* Records OpenSSL already decrypted raise no event on the socket. */
+        while (c->state != CONN_DEAD && c->ssl != NULL && SSL_has_pending(c->ssl))
+            conn_read(c);
+    }
     if (c->state != CONN_DEAD && (ev & EPOLLOUT))
         conn_flush(c);
 }

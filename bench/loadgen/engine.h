@@ -12,6 +12,7 @@
 #define LOADGEN_ENGINE_H
 
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -49,6 +50,8 @@ struct conn {
     int dirty;              /* on the engine's flush list */
     int draining;           /* the server said GoAway: no new requests; fails once idle */
     struct conn *next_dirty;
+    SSL *ssl;               /* with --tls-ca: the connection's TLS */
+    int tls_handshaking;    /* the TLS handshake runs before the protocol's */
 
     struct slot *slots;
     uint32_t depth;         /* capacity of `slots` */
@@ -114,11 +117,15 @@ struct engine {
     uint64_t conn_failures;
     struct err_limiter conn_errs;
     struct err_limiter req_errs;
+    SSL_CTX *tls;           /* non-NULL: every connection speaks TLS (engine_use_tls) */
 };
 
 /* Parses a numeric loopback address (127.0.0.0/8 or ::1; "localhost" means
  * 127.0.0.1); refuses anything else. */
 int engine_init(struct engine *e, const struct proto *proto, const char *host, int port);
+/* Every connection of `e` speaks TLS 1.2+ (OpenSSL), the server's certificate
+ * checked against the CAs in `ca_file` and the loopback address connected to. */
+int engine_use_tls(struct engine *e, const char *ca_file);
 /* Raises RLIMIT_NOFILE to hold `fds` descriptors; dies with a clear message
  * when that is impossible. */
 void engine_need_fds(uint64_t fds);

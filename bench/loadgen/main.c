@@ -56,6 +56,7 @@ static const char usage_text[] =
     "  --jobs-watched J       fanout/pubsub: jobs (channels) updated and watched (default 100)\n"
     "  --rate R               fanout/pubsub: updates per second, all jobs together (default 100)\n"
     "  --source-ips N         spread connections over source addresses 127.0.0.1 .. 127.0.0.N (default 1)\n"
+    "  --tls-ca FILE          speak TLS (jobwire and resp), checking the server's certificate against these CAs\n"
     "  --seed N               random seed (default: from the clock)\n"
     "  --allow-errors         exit 0 even when requests failed (a failed connection still fails the run)\n"
     "  --quiet                no progress lines on stderr\n";
@@ -76,6 +77,7 @@ struct options {
     int source_ips;
     uint64_t seed;
     int allow_errors, quiet;
+    const char *tls_ca;       /* --tls-ca: speak TLS, trusting these CAs */
 };
 
 static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -117,6 +119,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         O_PROTOCOL = 1000, O_MODE, O_HOST, O_PORT, O_CONNECTIONS, O_DEPTH, O_SECONDS, O_REQUESTS, O_WARMUP, O_DRAIN,
         O_JOBS, O_IDS, O_DUMP_JOB, O_TIMEOUT, O_VALUE_FILE, O_VALUE_BYTES, O_REQUEST_BYTES, O_RESPONSE_BYTES,
         O_WATCHERS, O_JOBS_WATCHED, O_RATE, O_SOURCE_IPS, O_SEED, O_ALLOW_ERRORS, O_QUIET, O_HELP, O_HTTP_PORT,
+        O_TLS_CA,
     };
     static const struct option longopts[] = {
         { "protocol", required_argument, 0, O_PROTOCOL },
@@ -142,6 +145,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         { "jobs-watched", required_argument, 0, O_JOBS_WATCHED },
         { "rate", required_argument, 0, O_RATE },
         { "source-ips", required_argument, 0, O_SOURCE_IPS },
+        { "tls-ca", required_argument, 0, O_TLS_CA },
         { "seed", required_argument, 0, O_SEED },
         { "allow-errors", no_argument, 0, O_ALLOW_ERRORS },
         { "quiet", no_argument, 0, O_QUIET },
@@ -186,6 +190,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_JOBS_WATCHED: o->jobs_watched = (int)parse_u64("--jobs-watched", optarg, 1, 100000); break;
         case O_RATE: o->rate = parse_seconds("--rate", optarg, 0.01, 1e6); break;
         case O_SOURCE_IPS: o->source_ips = (int)parse_u64("--source-ips", optarg, 1, 65536); break;
+        case O_TLS_CA: o->tls_ca = optarg; break;
         case O_SEED: o->seed = parse_u64("--seed", optarg, 1, UINT64_MAX); break;
         case O_ALLOW_ERRORS: o->allow_errors = 1; break;
         case O_QUIET: o->quiet = 1; break;
@@ -386,7 +391,7 @@ int main(int argc, char **argv)
         if (!is(o.mode, "get") && !is(o.mode, "create") && !is(o.mode, "update") && !is(o.mode, "fanout") &&
             !is(o.mode, "listfanout") && !is(o.mode, "ssefanout"))
             usage_error("jobwire modes: get, create, update, fanout, listfanout, ssefanout (not '%s')", o.mode);
-        if (engine_init(&e, &jobwire_proto, o.host, o.port) != 0)
+        if (engine_init(&e, &jobwire_proto, o.host, o.port) != 0 || (o.tls_ca != NULL && engine_use_tls(&e, o.tls_ca) != 0))
             return 2;
         e.source_ips = o.source_ips;
         jobwire_init(o.seed, o.timeout_ms);
@@ -434,7 +439,7 @@ int main(int argc, char **argv)
     if (is(o.protocol, "resp")) {
         if (!is(o.mode, "get") && !is(o.mode, "set") && !is(o.mode, "pubsub"))
             usage_error("resp modes: get, set, pubsub (not '%s')", o.mode);
-        if (engine_init(&e, &resp_proto, o.host, o.port) != 0)
+        if (engine_init(&e, &resp_proto, o.host, o.port) != 0 || (o.tls_ca != NULL && engine_use_tls(&e, o.tls_ca) != 0))
             return 2;
         e.source_ips = o.source_ips;
         size_t value_len;

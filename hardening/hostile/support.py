@@ -212,9 +212,10 @@ class WellBehavedClient:
     the server drops under attack shows up as a failure here.
     """
 
-    def __init__(self, server: Server, name: str = "probe", pause_s: float = 0.01) -> None:
+    def __init__(self, server: Server, name: str = "probe", pause_s: float = 0.01, **client_options: object) -> None:
         self.name = name
-        self.client: jobwire.Client = server.client(timeout=CALL_TIMEOUT_S, client_name=f"hostile-suite/{name}")
+        self.client: jobwire.Client = server.client(timeout=CALL_TIMEOUT_S, client_name=f"hostile-suite/{name}",
+                                                    **client_options)
         self.job_id = self.client.configure(jobwire.JobSpec(type="hostile-probe")).job.job_id
         self.pause_s = pause_s
         self.phase = "baseline"
@@ -296,12 +297,13 @@ class Scenario:
             scenario.finish()                             # all calls ok, server alive, fresh client works, report
     """
 
-    def __init__(self, name: str, server: Server, baseline_calls: int = 60) -> None:
+    def __init__(self, name: str, server: Server, baseline_calls: int = 60, **client_options: object) -> None:
         self.name = name
         self.server = server
         self.pid = pid_of(server)
         self.baseline_calls = baseline_calls
-        self.probe = WellBehavedClient(server)
+        self.client_options = client_options
+        self.probe = WellBehavedClient(server, **client_options)
         self.rss = PeakRss(self.pid)
         self.fds_before = 0
         self.fds_after = -1
@@ -380,7 +382,7 @@ class Scenario:
         self.probe.wait_calls("after", 3)
         self.probe.stop()
         assert_alive(self.server)
-        fresh = self.server.client(timeout=CALL_TIMEOUT_S, client_name="hostile-suite/fresh")
+        fresh = self.server.client(timeout=CALL_TIMEOUT_S, client_name="hostile-suite/fresh", **self.client_options)
         assert fresh.health().status.name == "SERVING"
         assert fresh.get_metadata(self.probe.job_id).job_id == self.probe.job_id
         fresh.close()

@@ -18,7 +18,9 @@ extension Connection {
         case .bytes(let count):
             account?.received(bytes: count)
             feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            return unhandled.isEmpty ? .more : .done
+            // As for plaintext: a read that did not fill the buffer took what there was, unless OpenSSL holds more
+            // (the socket announces anything newer itself).
+            return unhandled.isEmpty && (count == buffer.count || tls.hasPendingInput) ? .more : .done
         case .wantRead:
             return .done
         case .wantWrite:

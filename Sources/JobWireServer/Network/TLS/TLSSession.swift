@@ -51,8 +51,8 @@ final class TLSSession {
         return count > 0 ? .bytes(Int(count)) : outcome(count)
     }
 
-    /// Decrypted bytes OpenSSL holds that the socket will not announce again.
-    var hasPendingInput: Bool { SSL_pending(ssl) > 0 }
+    /// Bytes OpenSSL holds (decrypted, or read ahead and not yet decrypted) that the socket will not announce again.
+    var hasPendingInput: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Whether the handshake is over.
     var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
