@@ -33,8 +33,8 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 libssl-dev pkg-config python3-venv
 BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
-## What the Python suite checks /metrics with: Debian's prometheus package, for `promtool check metrics`.
-TEST_APT_PACKAGES := prometheus
+## What the Python and hostile suites need: Debian's prometheus (promtool checks /metrics) and openssl (throwaway CAs for the TLS tests).
+TEST_APT_PACKAGES := prometheus openssl
 ## The browser tests' browser: Debian's chromium (Playwright drives it; its own browser downloads are never used).
 BROWSER_APT_PACKAGES := chromium fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -118,7 +118,7 @@ test-python: py-client test-deps
 	  JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" .venv/bin/python -m pytest
 
 ## Hostile clients beside a well-behaved one, against the real jobwired (hardening/hostile/README.md).
-test-hostile: py-client
+test-hostile: py-client test-deps
 	bin="$(JOBWIRE_BIN)"; JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" \
 	  $(PY_CLIENT_VENV)/bin/python -m pytest hardening/hostile
 

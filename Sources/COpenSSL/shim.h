@@ -1,6 +1,7 @@
 // Debian's OpenSSL (libssl-dev) for TLS on the binary port. Several of its
 // settings are function-like macros, which Swift cannot call: these inline
 // functions stand in for them.
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -56,6 +57,16 @@ static inline int jobwire_tls_set_host(SSL *ssl, const char *host) {
     }
     if (SSL_set_tlsext_host_name(ssl, host) != 1) return 0;
     return SSL_set1_host(ssl, host);
+}
+
+// The SHA-256 fingerprint of the peer's certificate into `out` (32 bytes): 1, or 0 when it presented none.
+static inline int jobwire_tls_peer_fingerprint(SSL *ssl, unsigned char *out) {
+    X509 *certificate = SSL_get1_peer_certificate(ssl);
+    if (certificate == NULL) return 0;
+    unsigned int length = 0;
+    int made = X509_digest(certificate, EVP_sha256(), out, &length);
+    X509_free(certificate);
+    return made == 1 && length == 32;
 }
 
 // The last queued OpenSSL error in words ("" when none), emptying the queue.

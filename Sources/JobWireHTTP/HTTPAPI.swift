@@ -60,7 +60,8 @@ final class HTTPAPI: Sendable {
             }
             return (grant.principal, grant.minter)
         }
-        let principal = try service.authenticate(apiKey: Self.apiKey(in: request.headers) ?? "")
+        let principal = try service.authenticate(apiKey: Self.apiKey(in: request.headers) ?? "",
+                                                 certificateFingerprint: request.certificateFingerprint)
         return (principal, principal)
     }
 

@@ -2,7 +2,9 @@ import JobWireJSON
 import JobWireProtocol
 import JobWireServer
 import NIOCore
+import JobWireKeys
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// One HTTP connection: assembles each request (head and bounded body) from
@@ -45,6 +47,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var context: ChannelHandlerContext?
     /// Set when the server drains: finish the exchange in progress, then close.
     private var draining = false
+    /// The fingerprint of the client's TLS certificate (mutual TLS), read once per connection; nil without one.
+    private var certificateFingerprint: [UInt8]??
 
     init(api: HTTPAPI, connections: HTTPConnections, timeouts: RequestTimeouts) {
         self.api = api
@@ -126,10 +130,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     // MARK: Routing
 
+    /// SHA-256 of the DER of the certificate the client presented in the TLS handshake (verified by the context's
+    /// client CAs), the same fingerprint the keys file names it by.
+    private func clientCertificateFingerprint(_ context: ChannelHandlerContext) -> [UInt8]? {
+        if let known = certificateFingerprint { return known }
+        let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        let fingerprint = (try? tls?.peerCertificate?.toDERBytes()).flatMap { $0 }.map(APIKey.sha256)
+        certificateFingerprint = .some(fingerprint)
+        return fingerprint
+    }
+
     private func handle(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer?) {
         let startedAtNs = MonotonicClock.nowNs()
         let keepAlive = head.isKeepAlive && !draining
-        guard let request = HTTPRequest(head: head, body: body, startedAtNs: startedAtNs, eventLoop: context.eventLoop) else {
+        guard let request = HTTPRequest(head: head, body: body, startedAtNs: startedAtNs, eventLoop: context.eventLoop,
+                                        certificateFingerprint: clientCertificateFingerprint(context)) else {
             let exchange = Exchange(head: head, keepAlive: keepAlive, routed: Routed.unrouted, startedAtNs: startedAtNs)
             state = .responding(exchange)
             respond(.error(.invalidArgument, Reason.malformedRequest, "the request target is not a valid path and query"))

@@ -15,12 +15,16 @@ struct HTTPRequest {
     let startedAtNs: UInt64
     /// The connection's loop: event streams take their deliveries there.
     let eventLoop: any EventLoop
+    /// The client's TLS certificate's SHA-256 fingerprint (mutual TLS), when it presented one.
+    let certificateFingerprint: [UInt8]?
 
     var method: NIOHTTP1.HTTPMethod { head.method }
     var headers: HTTPHeaders { head.headers }
 
-    init?(head: HTTPRequestHead, body: ByteBuffer?, startedAtNs: UInt64, eventLoop: any EventLoop) {
+    init?(head: HTTPRequestHead, body: ByteBuffer?, startedAtNs: UInt64, eventLoop: any EventLoop,
+          certificateFingerprint: [UInt8]? = nil) {
         self.head = head
+        self.certificateFingerprint = certificateFingerprint
         self.eventLoop = eventLoop
         self.body = body
         self.startedAtNs = startedAtNs

@@ -30,7 +30,12 @@ public enum APIKey {
 
     /// SHA-256 of the key's UTF-8 bytes.
     public static func hash(_ key: String) -> [UInt8] {
-        Array(SHA256.hash(data: Array(key.utf8)))
+        sha256(Array(key.utf8))
+    }
+
+    /// SHA-256 of `bytes` (a certificate's fingerprint is that of its DER encoding).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
     }
 
     /// Compares two digests in time that depends only on their length.

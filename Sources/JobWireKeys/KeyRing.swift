@@ -17,7 +17,14 @@ public struct KeyRing: Sendable {
         let digest = APIKey.hash(presented)
         let entry = APIKey.id(of: presented).flatMap { byID[$0] }
         let matches = APIKey.constantTimeEqual(digest, entry?.hash ?? Self.decoyHash)
-        return matches ? entry : nil
+        return matches && entry?.kind == .key ? entry : nil
+    }
+
+    /// The entry granted to the client certificate with this SHA-256 fingerprint, else nil.
+    public func authenticate(certificateFingerprint fingerprint: [UInt8]) -> KeyEntry? {
+        guard fingerprint.count == 32, let entry = byID[APIKey.hex(Array(fingerprint.prefix(8)))], entry.kind == .certificate,
+              APIKey.constantTimeEqual(fingerprint, entry.hash) else { return nil }
+        return entry
     }
 
     /// The current entry for `id`, to check a connection's key after a reload.

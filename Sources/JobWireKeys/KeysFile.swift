@@ -2,7 +2,8 @@ import Foundation
 import JobWireProtocol
 
 /// The keys file: one key per line, `id tenant role sha256-hex created`,
-/// `#` comments and blank lines ignored. Written by `jobwire keys`, read by
+/// and `… certificate` for a client certificate's line (its SHA-256
+/// fingerprint in place of a key's hash); `#` comments and blank lines ignored. Written by `jobwire keys`, read by
 /// `jobwired --keys` at start and on SIGHUP.
 ///
 /// Errors are ``JobWireError``s with code FAILED_PRECONDITION and reason
@@ -13,6 +14,7 @@ public struct KeysFile: Sendable, Equatable {
     public static let header = """
         # JobWire API keys. Managed with `jobwire keys`; jobwired reloads this file on SIGHUP.
         # One key per line: id, tenant, role, SHA-256 of the key (hex), created (UTC). Never the key itself.
+        # A client certificate's line ends with `certificate`: its SHA-256 fingerprint in place of the hash.
 
         """
 
@@ -30,7 +32,9 @@ public struct KeysFile: Sendable, Equatable {
                 JobWireError(.failedPrecondition, "KEYS_FILE_INVALID", "\(path) line \(index + 1): \(why)")
             }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard fields.count == 5 else { throw invalid("expected 5 fields (id tenant role sha256 created), found \(fields.count)") }
+            guard fields.count == 5 || (fields.count == 6 && fields[5] == KeyEntry.Kind.certificate.rawValue) else {
+                throw invalid("expected 5 fields (id tenant role sha256 created), and `certificate` for a certificate, found \(fields.count)")
+            }
             guard fields[0].utf8.count == APIKey.idHexDigits, APIKey.bytes(fromHex: fields[0]) != nil else {
                 throw invalid("the key id must be \(APIKey.idHexDigits) lowercase hex digits")
             }
@@ -42,7 +46,11 @@ public struct KeysFile: Sendable, Equatable {
                 throw invalid("the hash must be 64 lowercase hex digits (SHA-256)")
             }
             guard seen.insert(fields[0]).inserted else { throw invalid("key id \(fields[0]) appears twice") }
-            entries.append(KeyEntry(id: fields[0], tenant: fields[1], role: role, hash: hash, created: fields[4]))
+            let kind: KeyEntry.Kind = fields.count == 6 ? .certificate : .key
+            if kind == .certificate && APIKey.hex(Array(hash.prefix(8))) != fields[0] {
+                throw invalid("a certificate's id must be the first 16 hex digits of its fingerprint")
+            }
+            entries.append(KeyEntry(id: fields[0], tenant: fields[1], role: role, hash: hash, created: fields[4], kind: kind))
         }
         self.entries = entries
     }
@@ -80,7 +88,8 @@ public struct KeysFile: Sendable, Equatable {
 
     public var text: String {
         Self.header + entries.map { entry in
-            "\(entry.id) \(entry.tenant) \(entry.role.rawValue) \(APIKey.hex(entry.hash)) \(entry.created)\n"
+            "\(entry.id) \(entry.tenant) \(entry.role.rawValue) \(APIKey.hex(entry.hash)) \(entry.created)"
+                + (entry.kind == .certificate ? " certificate\n" : "\n")
         }.joined()
     }
 
@@ -112,6 +121,33 @@ public struct KeysFile: Sendable, Equatable {
                              created: formatter.string(from: now))
         entries.append(entry)
         return (generated.key, entry)
+    }
+
+    /// Grants the client certificate whose DER encoding is `der` the tenant and role, as a key would (over TLS with
+    /// `--tls-client-ca`, a connection that presents it and no key is that tenant and role).
+    public mutating func addCertificate(der: [UInt8], tenant: String, role: Role, now: Date = Date()) throws(JobWireError) -> KeyEntry {
+        guard KeyEntry.isValidTenant(tenant) else {
+            throw JobWireError(.invalidArgument, "INVALID_TENANT", "tenant \"\(tenant)\" must be 1-64 of A-Z a-z 0-9 . _ -")
+        }
+        let fingerprint = APIKey.sha256(der)
+        let id = APIKey.hex(Array(fingerprint.prefix(8)))
+        guard !entries.contains(where: { $0.id == id }) else {
+            throw JobWireError(.alreadyExists, "CERTIFICATE_EXISTS", "the certificate \(id) is in the keys file already")
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let entry = KeyEntry(id: id, tenant: tenant, role: role, hash: fingerprint, created: formatter.string(from: now),
+                             kind: .certificate)
+        entries.append(entry)
+        return entry
+    }
+
+    /// The DER bytes of the first certificate of a PEM file's text.
+    public static func firstCertificateDER(pem: String) -> [UInt8]? {
+        guard let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
+              let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex) else { return nil }
+        let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        return Data(base64Encoded: String(body)).map { Array($0) }
     }
 
     /// Removes the key `id`; throws NOT_FOUND when there is none.

@@ -15,8 +15,9 @@ struct Keys: AsyncParsableCommand {
               jobwire keys create --tenant acme --role worker --keys-file /etc/jobwire/keys
               jobwire keys list --keys-file /etc/jobwire/keys
               jobwire keys revoke 3f9a2b7c1d4e5f60 --keys-file /etc/jobwire/keys
+              jobwire keys add-certificate worker-1.pem --tenant acme --role worker --keys-file /etc/jobwire/keys
             """,
-        subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self])
+        subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self, AddCertificate.self])
 }
 
 struct KeysFileOption: ParsableArguments {
@@ -62,7 +63,7 @@ struct ListKeys: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             for entry in try file.load().entries {
-                print("\(entry.id)  \(entry.tenant)  \(entry.role.rawValue)  \(entry.created)")
+                print("\(entry.id)  \(entry.tenant)  \(entry.role.rawValue)  \(entry.created)\(entry.kind == .certificate ? "  certificate" : "")")
             }
         }
     }
@@ -81,6 +82,36 @@ struct RevokeKey: AsyncParsableCommand {
             try keys.revoke(id: id)
             try keys.save(path: file.keysFile)
             printError("revoked key \(id); send jobwired SIGHUP to apply it")
+        }
+    }
+}
+
+struct AddCertificate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-certificate",
+        abstract: "Grant a TLS client certificate a tenant and role, as a key does (jobwired --tls-client-ca).",
+        discussion: """
+            The file keeps the certificate's SHA-256 fingerprint. A connection that presents the certificate (verified \
+            against --tls-client-ca) and no key acts as that tenant and role; a key, when one is sent, decides. \
+            Revoke it like a key, by the id printed here; reload jobwired (SIGHUP) after a change.
+            """)
+
+    @OptionGroup var file: KeysFileOption
+    @Argument(help: "The client's certificate (PEM; the first certificate in the file).") var certificate: String
+    @Option(help: "The tenant it acts for.") var tenant: String
+    @Option(help: "reader, client, worker or admin.") var role: Role
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard let data = FileManager.default.contents(atPath: certificate),
+                  let der = KeysFile.firstCertificateDER(pem: String(decoding: data, as: UTF8.self)) else {
+                throw JobWireError(.invalidArgument, "CERTIFICATE_UNREADABLE", "\(certificate) holds no PEM certificate")
+            }
+            var keys = try file.load(creating: true)
+            let entry = try keys.addCertificate(der: der, tenant: tenant, role: role)
+            try keys.save(path: file.keysFile)
+            print(entry.id)
+            printError("certificate \(entry.id) grants tenant \(entry.tenant), role \(entry.role.rawValue); reload jobwired (SIGHUP)")
         }
     }
 }

@@ -38,7 +38,7 @@ extension Connection {
         if hello.maxFrameBytes != 0 {
             maxFrameBytes = min(maxFrameBytes, max(Int(hello.maxFrameBytes), Limits.minMaxFrameBytes))
         }
-        principal = try context.service.authenticate(apiKey: hello.apiKey)
+        principal = try context.service.authenticate(apiKey: hello.apiKey, certificateFingerprint: tls?.peerCertificateFingerprint)
         account = context.service.account(for: principal)
         if let keyID = principal.keyID {
             logger[metadataKey: "key"] = "\(keyID)"

@@ -55,8 +55,12 @@ public final class JobService: Sendable {
     /// The principal an API key stands for: in development mode (no keys)
     /// everyone is ``Principal/development``; otherwise a missing, unknown or
     /// revoked key is UNAUTHENTICATED / INVALID_API_KEY.
-    public func authenticate(apiKey: String) throws(JobWireError) -> Principal {
+    public func authenticate(apiKey: String, certificateFingerprint: [UInt8]? = nil) throws(JobWireError) -> Principal {
         guard let keys = keys.withLock({ $0 }) else { return .development }
+        // A key, when one is presented, decides; otherwise a client certificate the keys file names (mutual TLS).
+        if apiKey.isEmpty, let certificateFingerprint, let entry = keys.authenticate(certificateFingerprint: certificateFingerprint) {
+            return Principal(entry)
+        }
         guard let entry = keys.authenticate(apiKey) else {
             throw JobWireError(.unauthenticated, Reason.invalidAPIKey,
                                apiKey.isEmpty ? "this server requires an API key" : "the API key is unknown or revoked")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pytest
 
 import jobwire
-from helpers import Server, binary, wait_for
+from helpers import Server, binary, run_cli, wait_for
 from jobwire import JobSpec, JobStatus
 from tls_certs import Authority, Pair
 
@@ -319,3 +319,42 @@ def test_the_cli_connects_over_tls_with_flags_or_the_environment(start_server: S
     untrusted = run("get", job_id, *port, "--tls-ca", str(other.certificate), "--tls-cert", str(worker.certificate),
                     "--tls-key", str(worker.key))
     assert untrusted.returncode != 0 and "certificate" in untrusted.stderr, untrusted.stderr
+
+
+def test_a_client_certificate_in_the_keys_file_acts_as_its_tenant_and_role(start_server: StartServer,
+                                                                           authority: Authority, keyring) -> None:  # type: ignore[no-untyped-def]
+    clients = Authority(authority.directory.parent / "clients", "JobWire Clients CA")
+    worker = clients.issue("worker-1")
+    added = run_cli("keys", "add-certificate", str(worker.certificate), "--tenant", "globex", "--role", "worker",
+                    "--keys-file", str(keyring.path))
+    certificate_id = added.stdout.strip()
+    assert len(certificate_id) == 16
+    assert f"{certificate_id}  globex  worker" in run_cli("keys", "list", "--keys-file", str(keyring.path)).stdout
+    server = start_server(*tls_flags(authority.issue("jobwired", server=True), client_ca=clients.certificate),
+                          keys=keyring.path)
+
+    by_certificate = tls_client(server, authority.certificate, worker)
+    info = by_certificate.connect()
+    assert (info.tenant, info.role) == ("globex", "worker")
+    job = by_certificate.configure(JobSpec(type="encode")).job
+    assert job.tenant == "globex"
+    # A key, when one is sent too, decides.
+    keyed = tls_client(server, authority.certificate, worker, api_key=keyring["acme-reader"])
+    assert (keyed.connect().tenant, keyed.connect().role) == ("acme", "reader")
+    # The HTTP port reads the same certificate the same way.
+    status, body, _ = https(server, context(authority.certificate, worker), path=f"/v1/jobs/{job.job_id}")
+    assert (status, body["tenant"]) == (200, "globex")
+    # A certificate the CA signed but the keys file does not name, and no key: unauthenticated.
+    nameless = tls_client(server, authority.certificate, clients.issue("nobody"), timeout=3)
+    with pytest.raises(jobwire.Unauthenticated):
+        nameless.connect()
+    status, body, _ = https(server, context(authority.certificate, clients.issue("nobody-http")), path="/v1/jobs")
+    assert status == 401
+    # Revoked like a key: after SIGHUP the certificate opens nothing.
+    run_cli("keys", "revoke", certificate_id, "--keys-file", str(keyring.path))
+    server.reload_keys()
+    wait_for(lambda: https(server, context(authority.certificate, worker), path="/v1/jobs")[0] == 401,
+             what="the revoked certificate refused")
+    revoked = tls_client(server, authority.certificate, worker, timeout=3)
+    with pytest.raises(jobwire.Unauthenticated):
+        revoked.connect()

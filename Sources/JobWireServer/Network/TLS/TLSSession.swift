@@ -54,6 +54,12 @@ final class TLSSession {
     /// Bytes OpenSSL holds (decrypted, or read ahead and not yet decrypted) that the socket will not announce again.
     var hasPendingInput: Bool { SSL_has_pending(ssl) == 1 }
 
+    /// The SHA-256 fingerprint of the certificate the client presented (verified against `--tls-client-ca`), if any.
+    var peerCertificateFingerprint: [UInt8]? {
+        var fingerprint = [UInt8](repeating: 0, count: 32)
+        return jobwire_tls_peer_fingerprint(ssl, &fingerprint) == 1 ? fingerprint : nil
+    }
+
     /// Whether the handshake is over.
     var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
 
