@@ -67,13 +67,14 @@ let package = Package(
                 "CSQLite",
                 "CEpoll",
                 "COpenSSL",
+                "JobWireTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The Swift client library: async/await calls, reconnection, resumable watches, JobReporter.
         .target(
             name: "JobWireClient",
-            dependencies: ["JobWireProtocol", "JobWireSync", "COpenSSL"]
+            dependencies: ["JobWireProtocol", "JobWireSync", "COpenSSL", "JobWireTLS"]
         ),
         // The one JSON shape of a job (the CLI's --json, and the JSON front ends), and a JSON writer
         // whose output is the same byte for byte every time.
@@ -122,6 +123,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        // One TLS connection over OpenSSL on a non-blocking socket: what the server's connections and the Swift
+        // client share (reads, writes, the handshake's steps, the peer's certificate).
+        .target(
+            name: "JobWireTLS",
+            dependencies: ["COpenSSL"]
         ),
         // Argument types that jobwired and jobwire share (one duration syntax for both).
         .target(

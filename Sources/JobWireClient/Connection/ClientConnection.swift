@@ -1,5 +1,6 @@
 import Dispatch
 import JobWireProtocol
+import JobWireTLS
 import JobWireSync
 import Synchronization
 
@@ -24,7 +25,7 @@ final class ClientConnection: @unchecked Sendable {
     let queue: DispatchQueue
     private let fd: Int32
     /// The connection's TLS (nil: plaintext); used on `queue` only.
-    private let tls: ClientTLSSession?
+    private let tls: TLSStream?
 
     // Owned by `queue`.
     private var session: ClientSession?
@@ -39,7 +40,7 @@ final class ClientConnection: @unchecked Sendable {
     private let usable = Atomic<Bool>(true)
     var isUsable: Bool { usable.load(ordering: .relaxed) }
 
-    private init(fd: Int32, tls: ClientTLSSession?) {
+    private init(fd: Int32, tls: TLSStream?) {
         self.fd = fd
         self.tls = tls
         self.queue = DispatchQueue(label: "jobwire.client.connection")
@@ -65,7 +66,7 @@ final class ClientConnection: @unchecked Sendable {
     /// TCP connect, the TLS handshake (with `tls`) and Hello, within `timeout`.
     static func connect(host: String, port: Int, hello: Hello, timeout: Duration, tls: ClientTLS? = nil) async throws -> ClientConnection {
         let (fd, session) = try await openSocket(host: host, port: port, timeout: timeout, tls: tls)
-        let connection = ClientConnection(fd: fd, tls: session)
+        let connection = ClientConnection(fd: fd, tls: session?.stream)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClientConnection, any Error>) in
             connection.queue.async {
                 connection.start(hello: hello, timeout: timeout) { result in
@@ -192,7 +193,7 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     /// Reads every record OpenSSL can give now (decrypted bytes it holds announce themselves no more on the socket).
-    private func readTLS(_ tls: ClientTLSSession) {
+    private func readTLS(_ tls: TLSStream) {
         while !closed {
             switch tls.read(into: readBuffer) {
             case .bytes(let count):

@@ -1,6 +1,7 @@
 import JobWireProtocol
+import JobWireTLS
 
-/// Reading and writing through the connection's ``TLSSession``: the same turns as a plaintext socket, with the two
+/// Reading and writing through the connection's ``TLSStream``: the same turns as a plaintext socket, with the two
 /// waits TLS adds (a read that needs the socket writable, a write that needs it readable).
 extension Connection {
     enum TLSReadStep {
@@ -13,7 +14,7 @@ extension Connection {
     }
 
     /// One TLS read into `buffer`, handed to the frame decoder.
-    func receiveTLS(_ tls: TLSSession, into buffer: UnsafeMutableRawBufferPointer) -> TLSReadStep {
+    func receiveTLS(_ tls: TLSStream, into buffer: UnsafeMutableRawBufferPointer) -> TLSReadStep {
         switch tls.read(into: buffer) {
         case .bytes(let count):
             account?.received(bytes: count)
@@ -39,7 +40,7 @@ extension Connection {
     }
 
     /// Writes pending output through TLS; false when writing must stop for now (waiting, or closed).
-    func sendTLS(_ tls: TLSSession) -> Bool {
+    func sendTLS(_ tls: TLSStream) -> Bool {
         let outcome = output.withUnsafeBytes { bytes in tls.write(UnsafeRawBufferPointer(rebasing: bytes[outputSent...])) }
         switch outcome {
         case .bytes(let sent):

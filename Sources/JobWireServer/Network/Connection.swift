@@ -1,5 +1,6 @@
 import Dispatch
 import JobWireProtocol
+import JobWireTLS
 import Logging
 import CEpoll
 
@@ -50,7 +51,7 @@ final class Connection: @unchecked Sendable {
     var logger: Logger
     let inbox = Mailbox<InboxItem>()
     /// The connection's TLS (nil on a plaintext port): every byte goes through it.
-    let tls: TLSSession?
+    let tls: TLSStream?
 
     // Owned by the loop thread.
     var phase = Phase.handshake
@@ -92,7 +93,7 @@ final class Connection: @unchecked Sendable {
     var tlsReadWaitsForWrite = false
     var tlsWriteWaitsForRead = false
 
-    init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext, tls: TLSSession? = nil) {
+    init(fd: Int32, id: UInt64, peer: (host: String, port: Int), context: ServerContext, tls: TLSStream? = nil) {
         self.fd = fd
         self.tls = tls
         self.id = id

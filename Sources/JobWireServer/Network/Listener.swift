@@ -1,5 +1,6 @@
 import Dispatch
 import JobWireProtocol
+import JobWireTLS
 import Logging
 
 #if canImport(Glibc)
@@ -121,9 +122,9 @@ final class Listener: @unchecked Sendable {
                                   message: "at most \(context.configuration.security.maxConnectionsPerAddress) connections from one address"))
             return
         }
-        var session: TLSSession?
+        var session: TLSStream?
         if let contexts = context.tls {
-            guard let made = TLSSession(fd: client, context: contexts.current) else {
+            guard let made = contexts.current.session(fd: client) else {
                 context.releaseAddress(peer.host)
                 Glibc.close(client)
                 return

@@ -1,6 +1,7 @@
 import COpenSSL
 import JobWireProtocol
 import JobWireSync
+import JobWireTLS
 
 /// An OpenSSL server context for the binary port, made from ``TLSFiles``:
 /// TLS 1.2 and 1.3, no renegotiation; with a client CA, a client without a
@@ -30,13 +31,12 @@ final class TLSServerContext: @unchecked Sendable {
         SSL_CTX_free(pointer)
     }
 
-    /// OpenSSL's last error in words, emptying its queue (of this thread).
-    static func lastError() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        buffer.withUnsafeMutableBufferPointer { jobwire_tls_error($0.baseAddress, $0.count) }
-        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return text.isEmpty ? "unknown OpenSSL error" : text
+    /// A session of this context for an accepted socket.
+    func session(fd: Int32) -> TLSStream? {
+        TLSStream(context: pointer, owner: self, fd: fd, accepting: true)
     }
+
+    static func lastError() -> String { TLSStream.lastError() }
 }
 
 /// The context new connections get; a reload (SIGHUP) swaps it whole, open
