@@ -171,8 +171,8 @@ public final class WebhookService: WebhookAdministration {
         let oldestAgeMs = oldest.map { max(0, WallClock.nowMs() - $0) } ?? 0
         return WebhookOutboxStats(pendingMessages: UInt64(pending), oldestPendingAgeMs: UInt32(clamping: oldestAgeMs),
                                   endpoints: UInt32(clamping: all.count),
-                                  failingEndpoints: UInt32(clamping: all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count),
-                                  disabledEndpoints: UInt32(clamping: all.filter { $0.disabledAtMs > 0 }.count),
+                                  failingEndpoints: UInt32(clamping: Self.states(all).failing),
+                                  disabledEndpoints: UInt32(clamping: Self.states(all).disabled),
                                   skippedMessages: endpoints.skippedMessages(tenant: tenant))
     }
 
@@ -188,8 +188,7 @@ public final class WebhookService: WebhookAdministration {
         let (pending, oldest) = backlog()
         let (skipped, tenantsAtBound) = endpoints.skippedMessages()
         let all = endpoints.all()
-        let failing = all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count
-        let disabled = all.filter { $0.disabledAtMs > 0 }.count
+        let (failing, disabled) = Self.states(all)
         let oldestAgeMs = oldest.map { max(0, nowMs - $0) } ?? 0
         var problems: [String] = []
         if failing > 0 { problems.append("\(failing) endpoint(s) failing") }
@@ -211,8 +210,7 @@ public final class WebhookService: WebhookAdministration {
         text.family("jobwire_webhook_oldest_pending_seconds", .gauge, "How long the oldest waiting message has waited since its change.")
         text.sample("jobwire_webhook_oldest_pending_seconds", Double(oldest.map { max(0, nowMs - $0) } ?? 0) / 1_000)
         text.family("jobwire_webhook_endpoints", .gauge, "Webhook endpoints by state: enabled and delivering, failing, disabled.")
-        let disabled = all.filter { $0.disabledAtMs > 0 }.count
-        let failing = all.filter { $0.disabledAtMs == 0 && $0.failingSinceMs > 0 }.count
+        let (failing, disabled) = Self.states(all)
         text.sample("jobwire_webhook_endpoints", [("state", "ok")], all.count - disabled - failing)
         text.sample("jobwire_webhook_endpoints", [("state", "failing")], failing)
         text.sample("jobwire_webhook_endpoints", [("state", "disabled")], disabled)
@@ -222,6 +220,17 @@ public final class WebhookService: WebhookAdministration {
         text.sample("jobwire_webhook_attempts_total", [("outcome", "failed")], attempts.failed)
         text.family("jobwire_webhook_skipped_messages_total", .counter, "Messages not made because their tenant's outbox was at its bound.")
         text.sample("jobwire_webhook_skipped_messages_total", endpoints.skippedMessages().skipped)
+    }
+
+    /// How many of `endpoints` are failing (enabled, every delivery failing since `failingSinceMs`) and disabled.
+    static func states(_ endpoints: [StoredWebhookEndpoint]) -> (failing: Int, disabled: Int) {
+        endpoints.reduce(into: (failing: 0, disabled: 0)) { counts, endpoint in
+            if endpoint.disabledAtMs > 0 {
+                counts.disabled += 1
+            } else if endpoint.failingSinceMs > 0 {
+                counts.failing += 1
+            }
+        }
     }
 
     /// `ep_` and 32 random hexadecimal digits.
