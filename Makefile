@@ -15,6 +15,8 @@
 #   make golden        regenerate the interop fixtures with Google's protobuf
 #   make wire-example  regenerate the annotated hex dump in docs/PROTOCOL.md
 #   make test-python   the Python client's conformance suite against the debug jobwired and jobwire (build them first)
+#   make test-python-postgres  the same suite with every server on the postgres store (a throwaway PostgreSQL)
+#   make cluster-soak  CLUSTER_SOAK_MINUTES (default 5) of writes to 3 nodes on one PostgreSQL, killing the writer again and again
 #   make test-hostile  the hostile-network suite (slowloris, partial frames, 10,000 idle connections, ...) against the debug jobwired
 #   make check-python-proto  fail when clients/python's generated protobuf code differs from proto/
 #   make check-openapi  fail when the OpenAPI document compiled into jobwired differs from docs/openapi.json
@@ -31,10 +33,11 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 libssl-dev pkg-config python3-venv
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 libssl-dev libpq-dev pkg-config python3-venv
 BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
-## What the Python and hostile suites need: Debian's prometheus (promtool checks /metrics) and openssl (throwaway CAs for the TLS tests).
-TEST_APT_PACKAGES := prometheus openssl
+## What the Python and hostile suites need: Debian's prometheus (promtool checks /metrics), openssl (throwaway CAs for the TLS
+## tests) and postgresql (a throwaway server for the postgres store and the cluster tests).
+TEST_APT_PACKAGES := prometheus openssl postgresql
 ## The browser tests' browser: Debian's chromium (Playwright drives it; its own browser downloads are never used).
 BROWSER_APT_PACKAGES := chromium fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -46,7 +49,7 @@ CRASH_ROUNDS ?= 30
 FUZZ_SECONDS ?= 60
 OPENAPI_EXAMPLES ?= 20
 
-.PHONY: test test-deps build run deps fuzz sanitize test-hostile soak py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi \
+.PHONY: test test-deps build run deps fuzz sanitize test-hostile soak cluster-soak test-python-postgres py-client bench-deps bench-build bench bench-quick pyenv generate check-proto golden wire-example check-docs bench-codec bench-load crash-test clean test-python check-python-proto check-openapi test-openapi \
 	browser-deps test-browser generate-dashboard check-dashboard screenshots
 
 # Installs the Debian packages named in $(1) that are missing ($(2): extra apt-get options).
@@ -117,6 +120,12 @@ test-python: py-client test-deps
 	bin="$(JOBWIRE_BIN)"; cd $(PY_CLIENT) && \
 	  JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" .venv/bin/python -m pytest
 
+## The conformance suite again with every server on the postgres store: a throwaway PostgreSQL (Debian's, run as an
+## unprivileged user on a free port), a database per test (clients/python/tests/postgres_server.py).
+test-python-postgres: py-client test-deps
+	bin="$(JOBWIRE_BIN)"; cd $(PY_CLIENT) && \
+	  JOBWIRE_TEST_STORE=postgres JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" .venv/bin/python -m pytest
+
 ## Hostile clients beside a well-behaved one, against the real jobwired (hardening/hostile/README.md).
 test-hostile: py-client test-deps
 	bin="$(JOBWIRE_BIN)"; JOBWIRED="$$bin/jobwired" JOBWIRE_CLI="$$bin/jobwire" \
@@ -186,6 +195,7 @@ test: deps pyenv check-proto check-python-proto check-openapi check-dashboard
 	@# of their own (Tests/JobWireTestSupport), so none starves Swift's cooperative threads.
 	JOBWIRE_PYTHON="$(CURDIR)/$(PYTHON)" JOBWIRE_REQUIRE_INTEROP=1 $(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-python-postgres
 	$(MAKE) --no-print-directory test-hostile
 	$(MAKE) --no-print-directory test-openapi
 	$(MAKE) --no-print-directory test-browser

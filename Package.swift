@@ -48,6 +48,17 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Debian's libpq, for the PostgreSQL store (only jobwired links it).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The PostgreSQL store (`jobwired --store postgres`): several nodes on one database, one writing at a time.
+        .target(
+            name: "JobWirePostgres",
+            dependencies: ["JobWireServer", "JobWireProtocol", "JobWireSync", "CLibPQ"]
+        ),
         // API keys: the keys file, key generation, SHA-256 hashing, roles.
         .target(
             name: "JobWireKeys",
@@ -141,6 +152,7 @@ let package = Package(
             dependencies: [
                 "JobWireServer",
                 "JobWireHTTP",
+                "JobWirePostgres",
                 "JobWireWebhooks",
                 "JobWireWebhookDelivery",
                 "JobWireKeys",

@@ -21,6 +21,13 @@ extension JobWireClient {
         public var backoff: Backoff
         /// Speak TLS (nil: plaintext).
         public var tls: ClientTLS?
+        /// Other nodes serving the same jobs (docs/OPERATIONS.md, "Several nodes"): when `host:port` cannot be
+        /// reached or its connection is lost, the client tries the next address at once, and backs off only after
+        /// every address failed. Watches resume on whichever node answers.
+        public var fallbacks: [ServerAddress]
+
+        /// Every address the client may use: `host:port`, then ``fallbacks``.
+        public var servers: [ServerAddress] { [ServerAddress(host: host, port: port)] + fallbacks }
 
         /// - Parameters:
         ///   - host: the server's host name or address.
@@ -29,8 +36,9 @@ extension JobWireClient {
         public init(host: String = "127.0.0.1", port: Int = 7420, apiKey: String? = nil, tenant: String? = nil,
                     clientName: String = "jobwire-swift/\(JobWireClient.version)",
                     defaultTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
-                    backoff: Backoff = Backoff(), tls: ClientTLS? = nil) {
+                    backoff: Backoff = Backoff(), tls: ClientTLS? = nil, fallbacks: [ServerAddress] = []) {
             self.host = host
+            self.fallbacks = fallbacks
             self.port = port
             self.apiKey = apiKey
             self.tenant = tenant

@@ -11,6 +11,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Server port.")
     var port = 7420
 
+    @Option(help: ArgumentHelp(
+        "Several nodes serving the same jobs, as HOST:PORT,HOST:PORT (default: $JOBWIRE_SERVER); replaces --host and --port. The CLI moves to the next when one cannot be reached.",
+        valueName: "servers"))
+    var server: String?
+
     @Option(help: "API key (default: $JOBWIRE_API_KEY).")
     var apiKey: String?
 
@@ -38,16 +43,32 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         guard timeout.milliseconds > 0 else { throw ValidationError("--timeout must be positive") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+        if let list = serverList, ServerAddress.list(parsing: list) == nil {
+            throw ValidationError("--server must be HOST:PORT[,HOST:PORT…], got \(list)")
+        }
         if tlsKey != nil && tlsCert == nil && ProcessInfo.processInfo.environment["JOBWIRE_TLS_CERT"] == nil {
             throw ValidationError("--tls-key needs --tls-cert")
         }
     }
 
+    /// --server, else $JOBWIRE_SERVER.
+    var serverList: String? {
+        server ?? ProcessInfo.processInfo.environment["JOBWIRE_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The nodes to use: --server's (or $JOBWIRE_SERVER's), else --host and --port.
+    var servers: [ServerAddress] {
+        serverList.flatMap { ServerAddress.list(parsing: $0) } ?? [ServerAddress(host: host, port: port)]
+    }
+
     func client() -> JobWireClient {
         let key = apiKey ?? ProcessInfo.processInfo.environment["JOBWIRE_API_KEY"]
-        return JobWireClient(configuration: .init(host: host, port: port, apiKey: key?.isEmpty == true ? nil : key, tenant: tenant,
-                                                  clientName: "jobwire-cli/\(JobWireClient.version)",
-                                                  defaultTimeout: timeout.duration, tls: tlsSettings))
+        let servers = self.servers
+        let first = servers.first ?? ServerAddress(host: host, port: port)
+        return JobWireClient(configuration: .init(host: first.host, port: first.port, apiKey: key?.isEmpty == true ? nil : key,
+                                                  tenant: tenant, clientName: "jobwire-cli/\(JobWireClient.version)",
+                                                  defaultTimeout: timeout.duration, tls: tlsSettings,
+                                                  fallbacks: Array(servers.dropFirst())))
     }
 
     /// TLS from the flags, then the environment; nil for plaintext.

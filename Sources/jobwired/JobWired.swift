@@ -27,22 +27,14 @@ struct JobWired: ParsableCommand {
             """,
         version: ServerConfiguration.version)
 
-    enum StoreKind: String, ExpressibleByArgument, CaseIterable {
-        case memory
-        case sqlite
-    }
-
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
     @Option(help: "TCP port; 0 picks a free one.")
     var port = 7420
 
-    @Option(help: "Job store: sqlite (durable, in --data-dir; the default when --data-dir is given) or memory (lost at exit).")
-    var store: StoreKind?
-
-    @Option(help: "Data directory of the sqlite store.")
-    var dataDir: String?
+    @OptionGroup(title: "Store")
+    var storeOptions: StoreOptions
 
     @Flag(help: "Run SQLite's full integrity check on --data-dir's store, print the result and exit (0 when ok).")
     var checkStore = false
@@ -126,8 +118,7 @@ struct JobWired: ParsableCommand {
     var http: HTTPOptions
 
     func validate() throws {
-        if store == .sqlite && dataDir == nil { throw ValidationError("--store sqlite needs --data-dir") }
-        if (checkStore || backupTo != nil) && dataDir == nil { throw ValidationError("--check-store and --backup-to need --data-dir") }
+        if (checkStore || backupTo != nil) && storeOptions.dataDir == nil { throw ValidationError("--check-store and --backup-to need --data-dir") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (Limits.minMaxFrameBytes...(64 << 20)).contains(maxFrameBytes) else {
             throw ValidationError("--max-frame-bytes must be between \(Limits.minMaxFrameBytes) and \(64 << 20)")
@@ -213,11 +204,7 @@ struct JobWired: ParsableCommand {
         var httpPort = 0
         let jobStore: any JobStore
         do {
-            jobStore = switch store ?? (dataDir == nil ? .memory : .sqlite) {
-            case .memory: InMemoryJobStore()
-            case .sqlite: try SQLiteJobStore(directory: dataDir ?? "data", logLinesPerJob: configuration.registry.logLinesPerJob,
-                                             historyPerJob: configuration.registry.historyPerJob)
-            }
+            jobStore = try storeOptions.open(configuration.registry, logger: logger)
             let storedWebhooks = try jobStore.loadWebhooks()
             let endpoints = WebhookEndpoints(storedWebhooks.endpoints,
                                              progressIntervalMs: webhookOptions.webhookProgressInterval.milliseconds,
@@ -247,7 +234,11 @@ struct JobWired: ParsableCommand {
 
         // Writes to a closed socket must fail with EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)
-        let signals = SignalHandlers(server: server, http: httpFrontEnd, logger: logger, store: jobStore)
+        // A postgres node restarts itself when its store stops: it waits for the database and the writer lock
+        // again, on the ports it has now.
+        let restart = storeOptions.kind == .postgres
+            ? SelfRestart(boundPort: boundPort, httpPort: httpFrontEnd == nil ? nil : httpPort) : nil
+        let signals = SignalHandlers(server: server, http: httpFrontEnd, logger: logger, store: jobStore, restart: restart)
         signals.install()
         jobStore.onStop { reason in signals.storeStopped(reason) }
 
@@ -289,7 +280,7 @@ extension JobWired {
 
     /// `--check-store` and `--backup-to`: work on the store, print, exit.
     func runStoreCommand() throws {
-        let directory = dataDir ?? "data"
+        let directory = storeOptions.dataDir ?? "data"
         do {
             if let backupTo {
                 try SQLiteJobStore.backup(directory: directory, to: backupTo)
@@ -318,12 +309,14 @@ final class SignalHandlers: @unchecked Sendable {
     private let http: HTTPFrontEnd?
     private let logger: Logger
     private let store: any JobStore
+    private let restart: SelfRestart?
     private let queue = DispatchQueue(label: "jobwired.signals")
     /// Owned by `queue`.
     private var source: DispatchSourceRead?
     private var stopping = false
 
-    init(server: JobWireServer, http: HTTPFrontEnd?, logger: Logger, store: any JobStore) {
+    init(server: JobWireServer, http: HTTPFrontEnd?, logger: Logger, store: any JobStore, restart: SelfRestart?) {
+        self.restart = restart
         self.server = server
         self.http = http
         self.logger = logger
@@ -366,12 +359,13 @@ final class SignalHandlers: @unchecked Sendable {
     }
 
     /// The store failed a commit and took no more changes: drain (every call
-    /// is already refused with STORE_UNAVAILABLE) and exit with EX_TEMPFAIL,
-    /// so a supervisor restarts the server from what was committed.
+    /// is already refused with STORE_UNAVAILABLE), then start again from what
+    /// was committed: a postgres node in this same process (``SelfRestart``),
+    /// any other by exiting with EX_TEMPFAIL for its supervisor to restart.
     func storeStopped(_ reason: JobWireError) {
         queue.async { [self] in
             logger.critical("\(reason.message)")
-            stop(exitCode: Self.storeStoppedExitCode)
+            stop(exitCode: Self.storeStoppedExitCode, restart: restart)
         }
     }
 
@@ -407,8 +401,8 @@ final class SignalHandlers: @unchecked Sendable {
         stop(exitCode: 0)
     }
 
-    /// Drains the server once, then exits with `exitCode`. Runs on `queue`.
-    private func stop(exitCode: Int32) {
+    /// Drains the server once, then exits with `exitCode` (or, with `restart`, runs jobwired afresh). Runs on `queue`.
+    private func stop(exitCode: Int32, restart: SelfRestart? = nil) {
         guard !stopping else { return }
         stopping = true
         let logger = self.logger
@@ -418,6 +412,10 @@ final class SignalHandlers: @unchecked Sendable {
         // HTTP first: its event streams end and its requests finish while the store still commits.
         let stopBinaryPort: @Sendable () -> Void = {
             server.shutdown {
+                if let restart {
+                    logger.notice("stopped; restarting from what the database holds")
+                    restart.execute(logger: logger)
+                }
                 logger.info("stopped", metadata: ["store-commits": "\(store.commits)", "exit-status": "\(exitCode)"])
                 exit(exitCode)
             }

@@ -6,8 +6,18 @@ import JobWireProtocol
 /// server refuses for good (``RetryPolicy/refusalIsFinal(_:)``) fails every
 /// caller of that attempt at once with the server's status; the next call
 /// tries a fresh handshake (the key may have been added meanwhile).
+///
+/// With several servers (``JobWireClient/Configuration/fallbacks``) it stays
+/// on the one that answered last; when that one cannot be reached it tries
+/// the next at once, and backs off only once every address has failed in a
+/// row.
 actor ConnectionManager {
     private let configuration: JobWireClient.Configuration
+    private let servers: [ServerAddress]
+    /// The server the next attempt goes to.
+    private var serverIndex = 0
+    /// Attempts failed in a row since the last round of backoff.
+    private var failuresThisRound = 0
     private var current: ClientConnection?
     private var connecting: Task<ClientConnection, any Error>?
     private var failures = 0
@@ -18,6 +28,7 @@ actor ConnectionManager {
 
     init(configuration: JobWireClient.Configuration) {
         self.configuration = configuration
+        servers = configuration.servers
     }
 
     deinit {
@@ -69,15 +80,16 @@ actor ConnectionManager {
         let error = error ?? lastFailure
         let detail = (error as? JobWireError)?.message ?? error.map { "\($0)" } ?? "still backing off"
         return JobWireError(.deadlineExceeded, Reason.connectFailed,
-                            "cannot reach \(configuration.host):\(configuration.port) before the deadline (\(detail))")
+                            "cannot reach \(servers.map(\.description).joined(separator: " or ")) before the deadline (\(detail))")
     }
 
     private func startConnecting() -> Task<ClientConnection, any Error> {
         let configuration = self.configuration
+        let server = servers[serverIndex % servers.count]
         let task = Task<ClientConnection, any Error> {
             let hello = Hello(apiKey: configuration.apiKey ?? "", clientName: configuration.clientName)
             do {
-                let connection = try await ClientConnection.connect(host: configuration.host, port: configuration.port,
+                let connection = try await ClientConnection.connect(host: server.host, port: server.port,
                                                                     hello: hello, timeout: configuration.connectTimeout,
                                                                     tls: configuration.tls)
                 self.connected(connection)
@@ -94,15 +106,21 @@ actor ConnectionManager {
     private func connected(_ connection: ClientConnection) {
         current = connection
         failures = 0
+        failuresThisRound = 0
         nextAttempt = nil
         lastFailure = nil
     }
 
-    /// Backs off after a transient failure; a final refusal leaves the next
-    /// call free to try at once.
+    /// Moves to the next server after a transient failure, and backs off once
+    /// every server has failed in a row; a final refusal leaves the next call
+    /// free to try at once.
     private func failed(_ error: any Error) {
         lastFailure = error
         if let refusal = error as? JobWireError, RetryPolicy.refusalIsFinal(refusal) { return }
+        serverIndex = (serverIndex + 1) % servers.count
+        failuresThisRound += 1
+        guard failuresThisRound >= servers.count else { return }
+        failuresThisRound = 0
         nextAttempt = .now + configuration.backoff.delay(forAttempt: failures)
         failures += 1
     }

@@ -2,7 +2,7 @@ import JobWireProtocol
 
 extension JobService {
     /// Upper bounds of the call-latency buckets, in seconds.
-    static let latencyBounds: [Double] = [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
+    package static let latencyBounds: [Double] = [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
                                           0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     /// Adds families to `/metrics`, written at each scrape after the core's own.

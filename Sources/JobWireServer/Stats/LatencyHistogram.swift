@@ -2,7 +2,7 @@
 /// buckets per power of two (about 6 % resolution) up to ~2^40 µs. Fixed
 /// memory, O(1) recording; percentiles read the bucket's upper bound. Any
 /// other whole quantity (a commit's number of changes) records the same way.
-struct LatencyHistogram {
+package struct LatencyHistogram {
     private static let subBuckets = 16
     private static let powers = 40
     private var counts = [UInt64](repeating: 0, count: subBuckets * (powers + 1))
@@ -10,7 +10,9 @@ struct LatencyHistogram {
     /// Of every recording, for Prometheus' `_sum`.
     private(set) var sumMicroseconds: UInt64 = 0
 
-    mutating func record(microseconds: UInt64) {
+    package init() {}
+
+    package mutating func record(microseconds: UInt64) {
         counts[Self.bucket(for: microseconds)] += 1
         total += 1
         sumMicroseconds &+= microseconds
@@ -19,7 +21,7 @@ struct LatencyHistogram {
     /// Prometheus' buckets at `bounds` (in the unit of `unitMicroseconds`, e.g. 1e-6 for seconds): each counts the
     /// recordings whose bucket ends at or below it, so a recording within a fine bucket's width (at most 1/16) above
     /// a bound is counted at the next one.
-    func prometheus(bounds: [Double], unitPerMicrosecond: Double) -> PrometheusHistogram {
+    package func prometheus(bounds: [Double], unitPerMicrosecond: Double) -> PrometheusHistogram {
         var cumulative: [(bound: Double, count: UInt64)] = []
         cumulative.reserveCapacity(bounds.count)
         var seen: UInt64 = 0

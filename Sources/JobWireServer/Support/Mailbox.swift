@@ -6,7 +6,7 @@ import JobWireSync
 /// the drain; later posts join the pending batch. Used by connections (watch
 /// deliveries, store completions) and by the SQLite store (group commit:
 /// everything posted while a commit syncs becomes the next batch).
-final class Mailbox<Item: Sendable>: Sendable {
+package final class Mailbox<Item: Sendable>: Sendable {
     private struct State: ~Copyable {
         var items: [Item] = []
         var drainScheduled = false
@@ -14,8 +14,10 @@ final class Mailbox<Item: Sendable>: Sendable {
 
     private let state = Locked(State())
 
+    package init() {}
+
     /// Adds `item`; true when the caller must schedule a drain.
-    func post(_ item: Item) -> Bool {
+    package func post(_ item: Item) -> Bool {
         state.withLock { state in
             state.items.append(item)
             if state.drainScheduled { return false }
@@ -25,7 +27,7 @@ final class Mailbox<Item: Sendable>: Sendable {
     }
 
     /// Everything posted so far; the next post schedules a new drain.
-    func takeAll() -> [Item] {
+    package func takeAll() -> [Item] {
         state.withLock { state in
             state.drainScheduled = false
             defer { state.items.removeAll(keepingCapacity: true) }

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import jobwire
-from helpers import Server, create_key
+from helpers import STORE, Server, create_key
+from postgres_server import PostgresServer
 
 
 class Keyring:
@@ -25,13 +26,29 @@ class Keyring:
 StartServer = Callable[..., Server]
 
 
+#: ``JOBWIRE_TEST_STORE=postgres`` (`make test-python-postgres`) runs the suite's servers on the postgres store, each on
+#: a database of its own; tests of what only the SQLite store does are marked ``sqlite_only``.
+ON_POSTGRES = STORE == "postgres"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        skip = pytest.mark.skip(reason="the SQLite store's own behaviour (files, data directory, disk full)")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
 @pytest.fixture
-def start_server(tmp_path: pathlib.Path) -> Iterator[StartServer]:
+def start_server(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> Iterator[StartServer]:
     """Starts a jobwired with extra flags (``keys=`` a keys file); every one is killed after the test."""
     servers: list[Server] = []
 
     def start(*args: str, keys: pathlib.Path | None = None) -> Server:
-        server = Server(tmp_path / f"server-{len(servers)}", tuple(args), keys)
+        database_url = None
+        if ON_POSTGRES and "--store" not in args:
+            database_url = request.getfixturevalue("postgres").create_database()
+        server = Server(tmp_path / f"server-{len(servers)}", tuple(args), keys, database_url)
         servers.append(server)
         server.start()
         return server
@@ -39,6 +56,21 @@ def start_server(tmp_path: pathlib.Path) -> Iterator[StartServer]:
     yield start
     for server in servers:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the session; each test that needs it takes a database of its own."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer) -> str:
+    """A new, empty database on the session's PostgreSQL."""
+    return postgres.create_database()
 
 
 @pytest.fixture

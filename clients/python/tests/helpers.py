@@ -42,6 +42,8 @@ _HTTP_READY = re.compile(r"^jobwired http listening on (.+):(\d+)$")
 #: of a test so that LeakSanitizer runs, and their logs are checked for reports either way.
 SANITIZER = os.environ.get("JOBWIRE_SANITIZER", "")
 SANITIZED = bool(SANITIZER)
+#: The store the suite's servers run on: ``postgres`` under `make test-python-postgres`, else ``sqlite``.
+STORE = "postgres" if os.environ.get("JOBWIRE_TEST_STORE", "") == "postgres" else "sqlite"
 _SANITIZER_REPORT = re.compile(r"^(?:==\d+==)?(?:ERROR|WARNING): (\w*Sanitizer: [^\n]*)$", re.M)
 
 
@@ -95,7 +97,8 @@ def revoke_key(keys_file: pathlib.Path, key: str) -> None:
 class Server:
     """One jobwired process on an ephemeral port, with its own data directory."""
 
-    def __init__(self, directory: pathlib.Path, args: tuple[str, ...] = (), keys_file: pathlib.Path | None = None):
+    def __init__(self, directory: pathlib.Path, args: tuple[str, ...] = (), keys_file: pathlib.Path | None = None,
+                 database_url: str | None = None):
         #: When set, the server may write no file larger than this many KiB (RLIMIT_FSIZE, with SIGXFSZ
         #: ignored): a write that would grow the store past it fails as on a full disk.
         self.file_size_limit_kib: int | None = None
@@ -104,6 +107,8 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.args = args
         self.keys_file = keys_file
+        #: With a URL, the node runs on the postgres store there instead of SQLite in ``data_dir``.
+        self.database_url = database_url
         self.port = 0
         #: The HTTP/JSON and Server-Sent Events port (``--http-port``): 0 until the first start picks one.
         self.http_port = 0
@@ -113,10 +118,13 @@ class Server:
         self._raw: list[RawConnection] = []
         self._streams: list[EventStream] = []
 
-    def start(self) -> None:
-        """Starts jobwired (on the same ports as before, when restarting) and waits for its two ready lines."""
+    def start(self, wait: bool = True) -> None:
+        """Starts jobwired (on the same ports as before, when restarting) and waits for its two ready lines (unless
+        ``wait`` is false: a postgres standby prints them only once it writes; see :meth:`wait_ready`)."""
+        store = (["--store", "postgres", "--database-url", self.database_url] if self.database_url
+                 else ["--data-dir", str(self.data_dir)])
         command = [binary("JOBWIRED"), "--port", str(self.port), "--http-port", str(self.http_port),
-                   "--data-dir", str(self.data_dir), "--log-level", "warning", *self.args]
+                   *store, "--log-level", "warning", *self.args]
         if self.keys_file is not None:
             command += ["--keys", str(self.keys_file)]
         if self.file_size_limit_kib is not None:
@@ -130,8 +138,13 @@ class Server:
         log = self.log_path.open("a")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
         log.close()
-        assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], 15)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 15) -> None:
+        """Waits for the ready lines of the process :meth:`start` began, and learns its ports."""
+        assert self.process is not None and self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         line = self.process.stdout.readline().strip() if ready else ""
         match = _READY.match(line)
         if match is None:

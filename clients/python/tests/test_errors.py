@@ -186,6 +186,7 @@ def damage_one_job(server: Server) -> tuple[jobwire.Client, jobwire.Job, jobwire
     return server.client(), healthy, damaged
 
 
+@pytest.mark.sqlite_only
 def test_a_damaged_stored_job_is_data_loss_for_writes(server: Server) -> None:
     client, healthy, damaged = damage_one_job(server)
     writes: list[Callable[[], object]] = [lambda: client.update(damaged.job_id, progress=1.0),
@@ -220,6 +221,7 @@ def restart_without_limit(server: Server) -> None:
     server.start()
 
 
+@pytest.mark.sqlite_only
 def test_a_write_the_store_cannot_commit_stops_the_server(server: Server) -> None:
     client = store_that_fills_up(server)
     small = client.configure(JobSpec(type="small")).job
@@ -238,6 +240,7 @@ def test_a_write_the_store_cannot_commit_stops_the_server(server: Server) -> Non
     assert restarted.revision == 1 and restarted.progress == 0.0, "the refused update was never applied"
 
 
+@pytest.mark.sqlite_only
 def test_a_retried_configure_after_store_unavailable_is_durable(server: Server) -> None:
     client = store_that_fills_up(server)
     with pytest.raises(jobwire.Unavailable):
@@ -255,6 +258,7 @@ def test_a_retried_configure_after_store_unavailable_is_durable(server: Server) 
     assert server.client().get_metadata(retried.job.job_id).type == "big"
 
 
+@pytest.mark.sqlite_only
 def test_a_revision_seen_by_a_watcher_is_never_reused(server: Server) -> None:
     client = store_that_fills_up(server)
     job = client.configure(JobSpec(type="small")).job
@@ -285,6 +289,7 @@ def _drain(events: Iterator[WatchEvent]) -> list[WatchEvent]:
     return received
 
 
+@pytest.mark.sqlite_only
 def test_a_damaged_stored_job_is_data_loss_for_reads(server: Server) -> None:
     client, healthy, damaged = damage_one_job(server)
     with pytest.raises(jobwire.DataLoss) as caught:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from jobwire import JobError, JobResult, JobSpec, JobStatus
-from helpers import UNKNOWN_ID, Server, cli_job, error_of, run_cli
+from helpers import STORE, UNKNOWN_ID, Server, cli_job, error_of, run_cli
 from http_api_support import (CSV_COLUMNS, EVERY_SPEC_FIELD, EVERY_SPEC_JSON, StartServer, after_clock_passes,
                               assert_same_json, create, failure, get, health_still_works, listed_ids, patch, q)
 
@@ -368,7 +368,7 @@ def test_delete_then_the_job_is_not_found(server: Server) -> None:
 def test_health_and_detailed_health(server: Server) -> None:
     status, headers, health = server.json("GET", "/v1/health")
     assert status == 200 and headers["content-type"].startswith("application/json")
-    assert (health["status"], health["store"], health["components"]) == ("serving", "sqlite", [])
+    assert (health["status"], health["store"], health["components"]) == ("serving", STORE, [])
     assert health["server_version"] and health["uptime_ms"] >= 0
     status, _, detailed = server.json("GET", "/v1/health/detailed")
     assert status == 200 and detailed["status"] == "serving"

@@ -7,7 +7,7 @@ import pytest
 
 import jobwire
 from jobwire import EventKind, JobResult, JobSpec, JobStatus, Reason, StatusCode, StreamMetadata
-from helpers import UNKNOWN_ID, Server
+from helpers import STORE, UNKNOWN_ID, Server
 
 SPEC = JobSpec(type="das_stream", labels={"site": "haifa", "rack": "7"}, priority=5, stream_url="10.0.0.5",
                stream_port=50051, view_type=2, frequencies_list=(0.0, 1.5, 3.0), lines_dt=0.5,
@@ -180,7 +180,7 @@ def test_delete_forgets_the_job(client: jobwire.Client) -> None:
 def test_health(client: jobwire.Client) -> None:
     health = client.health()
     assert health.status is jobwire.ServingStatus.SERVING
-    assert health.store == "sqlite" and health.store_state == "ok" and health.server_version
+    assert health.store == STORE and health.store_state == "ok" and health.server_version
     assert health.uptime_ms >= 0
 
 

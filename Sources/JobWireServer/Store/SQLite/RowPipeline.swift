@@ -15,7 +15,7 @@ import JobWireSync
 ///
 /// Threading: `state` is shared under its lock; the semaphores count the
 /// batches waiting (`available`) and the room for more (`room`).
-final class RowPipeline<Element: Sendable>: Sendable {
+package final class RowPipeline<Element: Sendable>: Sendable {
     private struct State {
         var batches: [[Element]] = []
         var finished = false
@@ -30,7 +30,7 @@ final class RowPipeline<Element: Sendable>: Sendable {
 
     /// Runs `produce` on a thread of its own; it hands batches to `send` and
     /// should stop when `send` returns false (the consumer gave up).
-    init(batchesInFlight: Int,
+    package init(batchesInFlight: Int,
          produce: @escaping @Sendable (_ send: ([Element]) -> Bool) throws(JobWireError) -> Void) {
         // Made at 0 and raised: libdispatch traps when a semaphore goes
         // below the value it was made with and is then released.
@@ -67,7 +67,7 @@ final class RowPipeline<Element: Sendable>: Sendable {
     /// Calls `consume` with every batch in order, then returns once the
     /// producer has stopped. Throws the producer's failure, or `consume`'s
     /// (after telling the producer to stop).
-    func consume(_ consume: ([Element]) throws(JobWireError) -> Void) throws(JobWireError) {
+    package func consume(_ consume: ([Element]) throws(JobWireError) -> Void) throws(JobWireError) {
         defer { producerDone.wait() }
         while true {
             available.wait()

@@ -48,10 +48,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let stopped = Locked<JobWireError?>(nil)
     private let hasStopped = Atomic<Bool>(false)
     private let stopHandler = Locked<(@Sendable (JobWireError) -> Void)?>(nil)
-    private let commitCount = Atomic<Int>(0)
-    private let lastCommitNs = Atomic<UInt64>(0)
-    /// Each commit's time (µs) and size (changes), for `/metrics`: written by the store's queue, read by scrapes.
-    private let commitHistograms = Locked((duration: LatencyHistogram(), changes: LatencyHistogram()))
+    private let commitMetrics = CommitMetrics(durationHelp: "From a transaction's BEGIN to the end of its sync to disk.")
     /// Whether opening already ran `quick_check` (before a migration); if
     /// not, ``load()`` runs it on a second connection beside reading the rows.
     private let integrityChecked: Bool
@@ -60,26 +57,18 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let reader = Locked<DetailsReader?>(nil)
 
     /// Transactions committed so far (each one sync), for tests and stats.
-    public var commits: Int { commitCount.load(ordering: .relaxed) }
+    public var commits: Int { commitMetrics.commits }
 
     /// The directory of the database file.
     public var dataDirectory: String? { (path as NSString).deletingLastPathComponent }
 
     /// The last transaction, from BEGIN to the end of its COMMIT's sync.
-    public var lastCommitMicros: UInt64 { lastCommitNs.load(ordering: .relaxed) / 1_000 }
+    public var lastCommitMicros: UInt64 { commitMetrics.lastCommitMicros }
 
     public func writeMetrics(into text: inout PrometheusText) {
-        let (duration, changes) = commitHistograms.withLock { ($0.duration, $0.changes) }
-        text.family("jobwire_store_commits_total", .counter, "Transactions the store committed.")
-        text.sample("jobwire_store_commits_total", commits)
-        text.family("jobwire_store_commit_duration_seconds", .histogram,
-                    "From a transaction's BEGIN to the end of its sync to disk.")
-        text.histogram("jobwire_store_commit_duration_seconds",
-                       duration.prometheus(bounds: JobService.latencyBounds, unitPerMicrosecond: 1e-6))
-        text.family("jobwire_store_commit_changes", .histogram, "Changes (writes, webhook records) committed together in one transaction.")
-        text.histogram("jobwire_store_commit_changes",
-                       changes.prometheus(bounds: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], unitPerMicrosecond: 1))
+        commitMetrics.write(into: &text)
     }
+
     private let statements: Statements
     private let webhookRows: SQLiteWebhookRows
 
@@ -337,13 +326,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             do throws(JobWireError) {
                 for pending in batch { try apply(pending.change, statements) }
                 try statements.commit.run()
-                commitCount.add(1, ordering: .relaxed)
-                let elapsedNs = MonotonicClock.nowNs() &- startedAtNs
-                lastCommitNs.store(elapsedNs, ordering: .relaxed)
-                commitHistograms.withLock { histograms in
-                    histograms.duration.record(microseconds: elapsedNs / 1_000)
-                    histograms.changes.record(microseconds: UInt64(batch.count))
-                }
+                commitMetrics.record(elapsedNs: MonotonicClock.nowNs() &- startedAtNs, changes: batch.count)
             } catch {
                 try? database.execute("ROLLBACK")
                 throw error

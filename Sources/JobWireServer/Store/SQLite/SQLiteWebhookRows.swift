@@ -109,8 +109,8 @@ final class SQLiteWebhookRows {
         switch change {
         case .putEndpoint(let endpoint):
             try upsertEndpoint.bind(.text(endpoint.endpointID), .text(endpoint.tenant), .text(endpoint.url),
-                                    .text(Self.list(endpoint.events)), .text(Self.pairs(endpoint.labels)),
-                                    .text(Self.list(endpoint.secrets)), .integer(endpoint.previousSecretExpiresAtMs),
+                                    .text(StoredText.list(endpoint.events)), .text(StoredText.pairs(endpoint.labels)),
+                                    .text(StoredText.list(endpoint.secrets)), .integer(endpoint.previousSecretExpiresAtMs),
                                     .integer(endpoint.createdAtMs), .integer(endpoint.disabledAtMs),
                                     .text(endpoint.disabledReason), .integer(endpoint.failingSinceMs)).run()
             if endpoint.disabledAtMs > 0 {
@@ -144,7 +144,7 @@ final class SQLiteWebhookRows {
         while try endpoints.step() {
             loaded.endpoints.append(StoredWebhookEndpoint(
                 endpointID: endpoints.text(0), tenant: endpoints.text(1), url: endpoints.text(2),
-                events: list(endpoints.text(3)), labels: pairs(endpoints.text(4)), secrets: list(endpoints.text(5)),
+                events: StoredText.list(endpoints.text(3)), labels: StoredText.pairs(endpoints.text(4)), secrets: StoredText.list(endpoints.text(5)),
                 previousSecretExpiresAtMs: endpoints.int64(6), createdAtMs: endpoints.int64(7),
                 disabledAtMs: endpoints.int64(8), disabledReason: endpoints.text(9), failingSinceMs: endpoints.int64(10)))
         }
@@ -159,38 +159,5 @@ final class SQLiteWebhookRows {
                 encodedJob: messages.blob(7), attempts: Int(messages.int64(8)), nextAttemptAtMs: messages.int64(9)))
         }
         return loaded
-    }
-
-    // Lists and maps as text, one value per line, with `%`, line feeds and `=` percent-escaped so that
-    // any label key or value reads back exactly.
-
-    static func list(_ values: [String]) -> String { values.map(escape).joined(separator: "\n") }
-
-    static func list(_ text: String) -> [String] {
-        text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map { unescape($0) }
-    }
-
-    static func pairs(_ labels: [String: String]) -> String {
-        labels.sorted { $0.key < $1.key }.map { "\(escape($0.key))=\(escape($0.value))" }.joined(separator: "\n")
-    }
-
-    static func pairs(_ text: String) -> [String: String] {
-        var labels: [String: String] = [:]
-        guard !text.isEmpty else { return labels }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2 { labels[unescape(parts[0])] = unescape(parts[1]) }
-        }
-        return labels
-    }
-
-    static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\n", with: "%0A")
-            .replacingOccurrences(of: "=", with: "%3D")
-    }
-
-    static func unescape(_ value: Substring) -> String {
-        value.replacingOccurrences(of: "%3D", with: "=").replacingOccurrences(of: "%0A", with: "\n")
-            .replacingOccurrences(of: "%25", with: "%")
     }
 }

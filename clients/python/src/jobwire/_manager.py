@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 from ._connection import Connection
 from ._core import HelloOptions
 from ._tls import TLSOptions
-from ._policy import Backoff, Deadline, connect_failure_is_final
+from ._policy import Backoff, Deadline, ServerRotation, connect_failure_is_final
 from .errors import Cancelled, DeadlineExceeded, JobWireError, Reason, StatusCode
 from .models import ServerInfo
 
@@ -21,9 +22,10 @@ class ConnectionManager:
     """One shared connection for many threads; concurrent callers share one connect attempt."""
 
     def __init__(self, host: str, port: int, hello: HelloOptions, connect_timeout: float, backoff: Backoff,
-                 tls: TLSOptions | None = None) -> None:
+                 tls: TLSOptions | None = None, fallbacks: Sequence[tuple[str, int]] = ()) -> None:
         self.host = host
         self.port = port
+        self._servers = ServerRotation([(host, port), *fallbacks])
         self._hello = hello
         self._tls = tls
         self._connect_timeout = connect_timeout
@@ -66,19 +68,22 @@ class ConnectionManager:
                 if timeout <= 0:
                     continue
                 try:
-                    connection = Connection.open(self.host, self.port, self._hello, timeout, self._tls)
+                    host, port = self._servers.current
+                    connection = Connection.open(host, port, self._hello, timeout, self._tls)
                 except (OSError, JobWireError) as failure:
                     if isinstance(failure, JobWireError) and connect_failure_is_final(failure):
                         raise
                     last_error = str(failure)
-                    self._next_attempt = time.monotonic() + self._backoff.delay(self._failures)
-                    self._failures += 1
+                    if self._servers.failed():
+                        self._next_attempt = time.monotonic() + self._backoff.delay(self._failures)
+                        self._failures += 1
                     continue
                 with self._lock:
                     if self._closed:
                         connection.close()
                         raise self._closed_error()
                     self._current = connection
+                    self._servers.connected()
                     self._failures = 0
                     self._next_attempt = 0.0
                     self.connections_opened += 1
@@ -97,7 +102,7 @@ class ConnectionManager:
 
     def _unreachable(self, detail: str) -> DeadlineExceeded:
         return DeadlineExceeded(StatusCode.DEADLINE_EXCEEDED, Reason.CONNECT_FAILED,
-                                f"cannot reach {self.host}:{self.port} before the deadline ({detail})")
+                                f"cannot reach {self._servers.describe()} before the deadline ({detail})")
 
     @staticmethod
     def _closed_error() -> Cancelled:

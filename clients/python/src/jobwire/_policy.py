@@ -116,3 +116,35 @@ def watch_end_is_retryable(error: JobWireError) -> bool:
     return error.code == StatusCode.RESOURCE_EXHAUSTED and error.reason in (Reason.RATE_LIMITED,
                                                                             Reason.TOO_MANY_STREAMS,
                                                                             Reason.TOO_MANY_CONNECTIONS)
+
+
+class ServerRotation:
+    """Which of several nodes serving the same jobs to connect to next (docs/OPERATIONS.md, "Several nodes").
+
+    The client stays on the node that answered last; when it cannot be reached the next one is tried at once, and
+    the client backs off only once every address has failed in a row (as the Swift client's ConnectionManager).
+    """
+
+    def __init__(self, servers: list[tuple[str, int]]) -> None:
+        self.servers = servers
+        self._index = 0
+        self._failures_this_round = 0
+
+    @property
+    def current(self) -> tuple[str, int]:
+        return self.servers[self._index]
+
+    def describe(self) -> str:
+        return " or ".join(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in self.servers)
+
+    def failed(self) -> bool:
+        """Moves to the next node; True when every node failed in a row (time to back off)."""
+        self._index = (self._index + 1) % len(self.servers)
+        self._failures_this_round += 1
+        if self._failures_this_round < len(self.servers):
+            return False
+        self._failures_this_round = 0
+        return True
+
+    def connected(self) -> None:
+        self._failures_this_round = 0

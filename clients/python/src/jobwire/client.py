@@ -51,13 +51,16 @@ class Client:
             calls before doing anything, so this is safe for every method).
         tls: speak TLS (``TLSOptions(jobwire.tls_context(ca_file=...))``; with a client
             certificate for mutual TLS); None for plaintext.
+        fallbacks: other nodes serving the same jobs, as ``(host, port)`` pairs: when ``host:port`` cannot be
+            reached or its connection drops, the client moves to the next at once (watches resume there) and
+            backs off only once every node has failed in a row.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 7420, api_key: str | None = None,
                  timeout: float | None = 30.0, *, tenant: str | None = None,
                  client_name: str = DEFAULT_CLIENT_NAME, connect_timeout: float = 5.0, max_frame_bytes: int = 0,
                  backoff: Backoff | None = None, retry_rate_limited: bool = True,
-                 tls: TLSOptions | None = None) -> None:
+                 tls: TLSOptions | None = None, fallbacks: Sequence[tuple[str, int]] = ()) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -65,7 +68,7 @@ class Client:
         self.backoff = backoff or Backoff()
         self.retry_rate_limited = retry_rate_limited
         hello = HelloOptions(api_key=api_key or "", client_name=client_name, max_frame_bytes=max_frame_bytes)
-        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff, tls)
+        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff, tls, fallbacks)
 
     # Connection.
 

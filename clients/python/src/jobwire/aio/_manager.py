@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 from .._core import HelloOptions
 from .._tls import TLSOptions
-from .._policy import Backoff, Deadline, connect_failure_is_final
+from .._policy import Backoff, Deadline, ServerRotation, connect_failure_is_final
 from ..errors import Cancelled, DeadlineExceeded, JobWireError, Reason, StatusCode
 from ..models import ServerInfo
 from ._connection import Connection
@@ -26,9 +27,10 @@ class ConnectionManager:
     """One shared connection for many tasks."""
 
     def __init__(self, host: str, port: int, hello: HelloOptions, connect_timeout: float, backoff: Backoff,
-                 tls: TLSOptions | None = None) -> None:
+                 tls: TLSOptions | None = None, fallbacks: Sequence[tuple[str, int]] = ()) -> None:
         self.host = host
         self.port = port
+        self._servers = ServerRotation([(host, port), *fallbacks])
         self._hello = hello
         self._tls = tls
         self._connect_timeout = connect_timeout
@@ -56,7 +58,7 @@ class ConnectionManager:
             remaining = deadline.remaining()
             if remaining is not None and remaining <= 0:
                 raise DeadlineExceeded(StatusCode.DEADLINE_EXCEEDED, Reason.CONNECT_FAILED,
-                                       f"cannot reach {self.host}:{self.port} before the deadline ({last_error})")
+                                       f"cannot reach {self._servers.describe()} before the deadline ({last_error})")
             wait = self._next_attempt - time.monotonic()
             if wait > 0 and self._attempt is None:
                 await asyncio.sleep(deadline.bound(wait))
@@ -77,10 +79,12 @@ class ConnectionManager:
 
     async def _connect(self) -> Connection:
         try:
-            connection = await Connection.open(self.host, self.port, self._hello, self._connect_timeout, self._tls)
+            host, port = self._servers.current
+            connection = await Connection.open(host, port, self._hello, self._connect_timeout, self._tls)
         except BaseException:
-            self._next_attempt = time.monotonic() + self._backoff.delay(self._failures)
-            self._failures += 1
+            if self._servers.failed():
+                self._next_attempt = time.monotonic() + self._backoff.delay(self._failures)
+                self._failures += 1
             raise
         finally:
             self._attempt = None
@@ -88,6 +92,7 @@ class ConnectionManager:
             connection.close()
             raise Cancelled(StatusCode.CANCELLED, Reason.CANCELLED, "the client was closed")
         self._current = connection
+        self._servers.connected()
         self._failures = 0
         self._next_attempt = 0.0
         self.connections_opened += 1

@@ -39,7 +39,7 @@ class Client:
                  timeout: float | None = 30.0, *, tenant: str | None = None,
                  client_name: str = DEFAULT_CLIENT_NAME, connect_timeout: float = 5.0, max_frame_bytes: int = 0,
                  backoff: Backoff | None = None, retry_rate_limited: bool = True,
-                 tls: TLSOptions | None = None) -> None:
+                 tls: TLSOptions | None = None, fallbacks: Sequence[tuple[str, int]] = ()) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -47,7 +47,7 @@ class Client:
         self.backoff = backoff or Backoff()
         self.retry_rate_limited = retry_rate_limited
         hello = HelloOptions(api_key=api_key or "", client_name=client_name, max_frame_bytes=max_frame_bytes)
-        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff, tls)
+        self._manager = ConnectionManager(host, port, hello, connect_timeout, self.backoff, tls, fallbacks)
 
     # Connection.
 

@@ -1,0 +1,251 @@
+import Dispatch
+import Foundation
+import JobWireProtocol
+import JobWireServer
+import JobWireSync
+import Synchronization
+
+/// The networked durable store: PostgreSQL, shared by several jobwired nodes
+/// of which exactly one writes at a time (docs/ARCHITECTURE.md, "Several
+/// nodes on PostgreSQL").
+///
+/// **One writer, fenced by PostgreSQL.** Opening takes the session-level
+/// advisory lock ``writerLockKey`` on the connection every commit then goes
+/// through; another node opening the same database waits for it (a
+/// standby). PostgreSQL releases the lock only when that session ends, and a
+/// session that ended can commit nothing more: a node that lost its
+/// connection (crashed, cut off, the database restarted) cannot acknowledge
+/// another write, so two nodes never both write.
+///
+/// **Durability.** As with SQLite: every change is committed (PostgreSQL's
+/// own `synchronous_commit`, and replication if the operator set it up)
+/// before its completion runs, in the order the registry handed them over,
+/// several per transaction (group commit) on the store's own queue.
+///
+/// **A failure stops the store** (as with SQLite): the first failed commit,
+/// or a lost connection found by the idle heartbeat, fails every later
+/// change, and ``onStop(_:)`` tells the owner (jobwired restarts itself from
+/// what the database holds; see OPERATIONS.md).
+///
+/// Threading: the writer's connection and statements are owned by `queue`;
+/// the details reader by its Mutex; `pending` is shared under its own.
+public final class PostgresJobStore: JobStore, @unchecked Sendable {
+    /// `pg_advisory_lock` key held by the writing node ("jobwir").
+    public static let writerLockKey: Int64 = 0x6A6F_6277_6972
+    /// How often an idle writer checks that its connection (and so its lock) still stands.
+    static let heartbeatIntervalMs = 1_000
+    /// How often a standby asks for the writer lock.
+    static let standbyPollMs: UInt32 = 200
+
+    public var kind: String { "postgres" }
+    public var state: String { stoppedBecause.map { "stopped: \($0.message)" } ?? "ok" }
+
+    private let url: String
+    private let queue = DispatchQueue(label: "jobwire.store.postgres", qos: .userInitiated)
+    private let statements: PostgresStatements
+    private let pending = Mailbox<PendingChange>()
+    private let stopped = Locked<JobWireError?>(nil)
+    private let hasStopped = Atomic<Bool>(false)
+    private let stopHandler = Locked<(@Sendable (JobWireError) -> Void)?>(nil)
+    private let commitMetrics = CommitMetrics(durationHelp: "From a transaction's BEGIN to the end of its COMMIT on PostgreSQL.")
+    private let lastActivityNs = Atomic<UInt64>(0)
+    private let heartbeat: DispatchSourceTimer
+    /// A second connection for jobs' details on demand (the writer's is the queue's). Opened on first use.
+    private let reader = Locked<PostgresConnection?>(nil)
+
+    private struct PendingChange: Sendable {
+        let change: StoredChange
+        let completion: @Sendable (Result<Void, JobWireError>) -> Void
+    }
+
+    public var commits: Int { commitMetrics.commits }
+    public var lastCommitMicros: UInt64 { commitMetrics.lastCommitMicros }
+
+    public func writeMetrics(into text: inout PrometheusText) {
+        commitMetrics.write(into: &text)
+    }
+
+    /// Connects to `url`, migrates the schema, and takes the writer lock,
+    /// waiting as a standby while another node holds it: `standby` is called
+    /// once when the wait begins. Throws UNAVAILABLE / STORE_UNAVAILABLE when
+    /// the database cannot be reached.
+    public init(url: String, logLinesPerJob: Int = Limits.maxLogTail, historyPerJob: Int = 256,
+                standby: () -> Void = {}) throws(JobWireError) {
+        self.url = url
+        let connection = try PostgresConnection(url: url, applicationName: "jobwired")
+        try PostgresMigrations.migrate(connection)
+        try Self.takeWriterLock(connection, standby: standby)
+        statements = try PostgresStatements(connection, logLinesPerJob: logLinesPerJob, historyPerJob: historyPerJob)
+        heartbeat = DispatchSource.makeTimerSource(queue: queue)
+        lastActivityNs.store(MonotonicClock.nowNs(), ordering: .relaxed)
+        heartbeat.schedule(deadline: .now() + .milliseconds(Self.heartbeatIntervalMs),
+                           repeating: .milliseconds(Self.heartbeatIntervalMs))
+        heartbeat.setEventHandler { [weak self] in self?.beat() }
+        heartbeat.resume()
+    }
+
+    deinit {
+        heartbeat.cancel()
+    }
+
+    /// Waits until this session holds the writer lock, asking every
+    /// ``standbyPollMs`` (a blocking `pg_advisory_lock` would leave a lost
+    /// connection unnoticed until TCP gave up).
+    private static func takeWriterLock(_ connection: PostgresConnection, standby: () -> Void) throws(JobWireError) {
+        var waiting = false
+        while true {
+            let rows = try connection.query("SELECT pg_try_advisory_lock($1)", [.int8(writerLockKey)])
+            if rows.int64(0, 0) != 0 { return }
+            if !waiting {
+                waiting = true
+                standby()
+            }
+            usleep(standbyPollMs * 1_000)
+        }
+    }
+
+    // MARK: Loading
+
+    public func load(expect: (Int) -> Void,
+                     restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
+        try onQueue { connection throws(JobWireError) in
+            expect(try PostgresJobRows.count(in: connection))
+            try PostgresJobRows.forEachBatch(in: connection) { (batch) throws(JobWireError) in
+                for job in batch { try restore(job) }
+            }
+            return try PostgresJobRows.tombstones(in: connection)
+        }
+    }
+
+    public func loadChangeLog() throws(JobWireError) -> StoredChangeLog {
+        try onQueue { connection throws(JobWireError) in try PostgresJobRows.changeLog(in: connection) }
+    }
+
+    public func loadWebhooks() throws(JobWireError) -> StoredWebhooks {
+        try onQueue { connection throws(JobWireError) in try PostgresWebhookRows.load(in: connection) }
+    }
+
+    public func loadDetails(sequence: UInt64) throws(JobWireError) -> StoredDetails {
+        try reader.withLock { (reader) throws(JobWireError) -> StoredDetails in
+            if reader == nil || reader?.isOpen == false {
+                reader = try PostgresConnection(url: url, applicationName: "jobwired details")
+            }
+            guard let connection = reader else { return StoredDetails() }
+            do throws(JobWireError) {
+                return try PostgresJobRows.details(in: connection, sequence: sequence)
+            } catch {
+                throw error.code == .dataLoss
+                    ? error
+                    : JobWireError(.unavailable, Reason.storeUnavailable, "the store could not be read: \(error.message)")
+            }
+        }
+    }
+
+    public func webhookDeliveries(endpointID: String, limit: Int,
+                                  completion: @escaping @Sendable (Result<[StoredDelivery], JobWireError>) -> Void) {
+        queue.async { [self] in
+            completion(Result { () throws(JobWireError) in
+                try PostgresWebhookRows.deliveries(in: statements.connection, endpointID: endpointID, limit: limit)
+            })
+        }
+    }
+
+    public func webhookMessage(messageID: String,
+                               completion: @escaping @Sendable (Result<StoredOutboxMessage?, JobWireError>) -> Void) {
+        queue.async { [self] in
+            completion(Result { () throws(JobWireError) in
+                try PostgresWebhookRows.message(in: statements.connection, messageID: messageID)
+            })
+        }
+    }
+
+    /// Runs `body` with the writer's connection on the store's queue and waits for it (start-up only).
+    private func onQueue<Value: Sendable>(
+        _ body: (PostgresConnection) throws(JobWireError) -> Value
+    ) throws(JobWireError) -> Value {
+        try queue.sync {
+            Result { () throws(JobWireError) -> Value in try body(statements.connection) }
+        }.get()
+    }
+
+    // MARK: Group commit
+
+    public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
+        if let reason = stoppedBecause {
+            completion(.failure(reason))
+            return
+        }
+        if pending.post(PendingChange(change: change, completion: completion)) {
+            queue.async { self.commitPending() }
+        }
+    }
+
+    public var stoppedBecause: JobWireError? {
+        guard hasStopped.load(ordering: .acquiring) else { return nil }
+        return stopped.withLock { $0 }
+    }
+
+    public func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {
+        stopHandler.withLock { $0 = handler }
+    }
+
+    private func stop(_ error: JobWireError) -> JobWireError {
+        if let reason = stoppedBecause { return reason }
+        let reason = JobWireError(.unavailable, Reason.storeUnavailable,
+                                  "the store could not commit (\(error.message)); the server restarts from what PostgreSQL holds")
+        stopped.withLock { $0 = reason }
+        hasStopped.store(true, ordering: .releasing)
+        heartbeat.cancel()
+        stopHandler.withLock { $0 }?(reason)
+        return reason
+    }
+
+    /// Commits everything posted so far in one transaction, then completes it all.
+    private func commitPending() {
+        let batch = pending.takeAll()
+        guard !batch.isEmpty else { return }
+        if let reason = stoppedBecause {
+            CompletionGroup.completeTogether {
+                for pending in batch { pending.completion(.failure(reason)) }
+            }
+            return
+        }
+        let result: Result<Void, JobWireError>
+        let startedAtNs = MonotonicClock.nowNs()
+        do throws(JobWireError) {
+            let connection = statements.connection
+            try connection.execute("BEGIN")
+            do throws(JobWireError) {
+                for pending in batch { try statements.apply(pending.change) }
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+            let nowNs = MonotonicClock.nowNs()
+            commitMetrics.record(elapsedNs: nowNs &- startedAtNs, changes: batch.count)
+            lastActivityNs.store(nowNs, ordering: .relaxed)
+            result = .success(())
+        } catch {
+            result = .failure(stop(error))
+        }
+        CompletionGroup.completeTogether {
+            for pending in batch { pending.completion(result) }
+        }
+    }
+
+    /// On the queue, every ``heartbeatIntervalMs``: when nothing was committed
+    /// for that long, a round trip proves the session (and with it the writer
+    /// lock) still stands; when it does not, the store stops at once.
+    private func beat() {
+        guard stoppedBecause == nil else { return }
+        let nowNs = MonotonicClock.nowNs()
+        guard nowNs &- lastActivityNs.load(ordering: .relaxed) >= UInt64(Self.heartbeatIntervalMs) * 1_000_000 else { return }
+        do throws(JobWireError) {
+            try statements.connection.execute("SELECT 1")
+            lastActivityNs.store(nowNs, ordering: .relaxed)
+        } catch {
+            _ = stop(error)
+        }
+    }
+}

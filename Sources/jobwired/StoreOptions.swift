@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import JobWirePostgres
+import JobWireProtocol
+import JobWireServer
+import Logging
+
+/// Where jobs live (docs/OPERATIONS.md, "Stores"): memory, SQLite in a data
+/// directory, or PostgreSQL shared by several nodes.
+struct StoreOptions: ParsableArguments {
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case memory
+        case sqlite
+        case postgres
+    }
+
+    @Option(help: """
+        Job store: sqlite (durable, in --data-dir; the default when --data-dir is given), postgres (several nodes on one \
+        database, --database-url; the default when it is given) or memory (lost at exit).
+        """)
+    var store: Kind?
+
+    @Option(help: "Data directory of the sqlite store.")
+    var dataDir: String?
+
+    @Option(help: ArgumentHelp(
+        "PostgreSQL connection URL of the postgres store (postgres://user:password@host:port/database?sslmode=…); defaults to $JOBWIRE_DATABASE_URL.",
+        valueName: "url"))
+    var databaseURL: String?
+
+    /// The URL from the option or the environment.
+    var resolvedDatabaseURL: String? {
+        databaseURL ?? ProcessInfo.processInfo.environment["JOBWIRE_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// --store when given; else postgres for --database-url, sqlite for --data-dir, postgres for
+    /// JOBWIRE_DATABASE_URL, and memory.
+    var kind: Kind {
+        if let store { return store }
+        if databaseURL != nil { return .postgres }
+        if dataDir != nil { return .sqlite }
+        return resolvedDatabaseURL == nil ? .memory : .postgres
+    }
+
+    func validate() throws {
+        if store == .sqlite && dataDir == nil { throw ValidationError("--store sqlite needs --data-dir") }
+        if store == .postgres && resolvedDatabaseURL == nil {
+            throw ValidationError("--store postgres needs --database-url or JOBWIRE_DATABASE_URL")
+        }
+        if databaseURL != nil && store != nil && store != .postgres {
+            throw ValidationError("--database-url is for --store postgres")
+        }
+    }
+
+    /// Opens the store. The postgres store waits for its database (retrying
+    /// with backoff while it is unreachable) and, while another node holds
+    /// the writer lock, as a standby.
+    func open(_ registry: RegistryConfiguration, logger: Logger) throws(JobWireError) -> any JobStore {
+        switch kind {
+        case .memory:
+            return InMemoryJobStore()
+        case .sqlite:
+            return try SQLiteJobStore(directory: dataDir ?? "data", logLinesPerJob: registry.logLinesPerJob,
+                                      historyPerJob: registry.historyPerJob)
+        case .postgres:
+            return try Self.openPostgres(url: resolvedDatabaseURL ?? "", registry, logger: logger)
+        }
+    }
+
+    private static func openPostgres(url: String, _ registry: RegistryConfiguration,
+                                     logger: Logger) throws(JobWireError) -> PostgresJobStore {
+        var delayMs: UInt32 = 100
+        var attempts = 0
+        while true {
+            do throws(JobWireError) {
+                return try PostgresJobStore(url: url, logLinesPerJob: registry.logLinesPerJob,
+                                            historyPerJob: registry.historyPerJob) {
+                    logger.notice("standby: another jobwired writes to this database; serving once it stops")
+                }
+            } catch where error.code == .unavailable {
+                attempts += 1
+                // The first failure and then every tenth, so a long outage does not flood the log.
+                if attempts == 1 || attempts % 10 == 0 {
+                    logger.warning("PostgreSQL unavailable (attempt \(attempts)), retrying: \(error.message)")
+                }
+                usleep(delayMs * 1_000)
+                delayMs = min(delayMs * 2, 2_000)
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+"""Several jobwired nodes on one PostgreSQL (docs/OPERATIONS.md, "Several nodes"): one writes, the others wait as
+standbys; a node's SIGKILL or the database's restart loses no acknowledged write, and clients given every node's
+address carry on, their watches resuming with no gap and no duplicate."""
+from __future__ import annotations
+
+import pathlib
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import jobwire
+from jobwire import EventKind, JobsEventType, JobSpec, JobStatus, StatusCode
+from helpers import FAST_BACKOFF, Server, binary, wait_for
+from postgres_server import PostgresServer
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    """Nodes on one database, each on ports picked before it starts (a standby has not bound them yet)."""
+
+    def __init__(self, directory: pathlib.Path, database_url: str) -> None:
+        self.directory = directory
+        self.database_url = database_url
+        self.nodes: list[Server] = []
+        self._clients: list[jobwire.Client] = []
+
+    def add(self, *args: str, wait: bool = True) -> Server:
+        # Notices too: a standby says so at that level.
+        node = Server(self.directory / f"node-{len(self.nodes)}", ("--reaper-interval", "50ms", "--log-level", "notice", *args),
+                      database_url=self.database_url)
+        node.port, node.http_port = free_port(), free_port()
+        self.nodes.append(node)
+        node.start(wait=wait)
+        return node
+
+    def client(self, first: Server | None = None) -> jobwire.Client:
+        """A client given every node's address (``first`` first)."""
+        ordered = sorted(self.nodes, key=lambda node: node is not first)
+        client = jobwire.Client("127.0.0.1", ordered[0].port, timeout=20.0, backoff=FAST_BACKOFF,
+                                fallbacks=[("127.0.0.1", node.port) for node in ordered[1:]])
+        self._clients.append(client)
+        return client
+
+    def cleanup(self) -> None:
+        for client in self._clients:
+            client.close()
+        for node in self.nodes:
+            node.cleanup()
+
+
+@pytest.fixture
+def cluster(tmp_path: pathlib.Path, database_url: str) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path, database_url)
+    yield cluster
+    cluster.cleanup()
+
+
+def is_standby(node: Server) -> bool:
+    return "standby: another jobwired writes to this database" in node.log()
+
+
+def test_one_node_writes_and_the_others_wait_as_standbys(cluster: Cluster) -> None:
+    writer = cluster.add()
+    standbys = [cluster.add(wait=False), cluster.add(wait=False)]
+    for standby in standbys:
+        wait_for(lambda: is_standby(standby), what="the standby's notice")
+        assert standby.process is not None and standby.process.poll() is None
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", standby.port), timeout=1).close()
+    job = cluster.client(writer).configure(JobSpec(type="t")).job
+    assert cluster.client(writer).get_metadata(job.job_id) == job
+
+
+def test_sigkill_of_the_writer_loses_nothing_and_clients_and_watches_move_to_the_standby(cluster: Cluster) -> None:
+    first = cluster.add()
+    second = cluster.add(wait=False)
+    wait_for(lambda: is_standby(second), what="the standby")
+    worker = cluster.client(first)
+    watcher = cluster.client(first)
+    job = worker.configure(JobSpec(type="t"), request_id="create-once").job
+    received: list[jobwire.WatchEvent] = []
+    failures: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            received.extend(watcher.watch(job.job_id))
+        except BaseException as failure:  # reported by the assertion below
+            failures.append(failure)
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    wait_for(lambda: received, what="the snapshot")
+    worker.update(job.job_id, status=JobStatus.RUNNING)
+    for step in range(1, 6):
+        worker.update(job.job_id, progress=float(step), log_lines=[f"step {step}"])
+    wait_for(lambda: received[-1].revision >= 7, what="revision 7")
+
+    first.kill()
+    second.wait_ready()  # the standby took the writer lock and loaded what was committed
+    assert worker.get_metadata(job.job_id, log_tail=10).revision == 7
+    # The same request id on the other node answers with the same job: idempotency holds across nodes.
+    again = worker.configure(JobSpec(type="t"), request_id="create-once")
+    assert again.job.job_id == job.job_id and not again.created
+    for step in range(6, 9):
+        worker.update(job.job_id, progress=float(step), log_lines=[f"step {step}"])
+    worker.update(job.job_id, status=JobStatus.COMPLETED, progress=100.0)
+    thread.join(20)
+    assert not thread.is_alive() and failures == []
+    assert [event.revision for event in received] == list(range(1, 12)), "every revision once, in order"
+    assert received[0].kind is EventKind.SNAPSHOT
+    assert [line for event in received for line in event.new_log_lines] == [f"step {n}" for n in range(1, 9)]
+    final = worker.get_metadata(job.job_id, log_tail=20)
+    assert final.status is JobStatus.COMPLETED and final.log_tail == tuple(f"step {n}" for n in range(1, 9))
+
+
+def test_acknowledged_writes_under_load_survive_a_sigkill_of_the_writer(cluster: Cluster) -> None:
+    first = cluster.add()
+    second = cluster.add(wait=False)
+    wait_for(lambda: is_standby(second), what="the standby")
+    acknowledged: dict[str, int] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(index: int) -> None:
+        client = cluster.client(first)
+        while not stop.is_set():
+            try:
+                job = client.configure(JobSpec(type="load", labels={"writer": str(index)})).job
+                with lock:
+                    acknowledged[job.job_id] = job.revision
+                updated = client.update(job.job_id, status=JobStatus.RUNNING)
+                with lock:
+                    acknowledged[job.job_id] = updated.revision
+            except jobwire.JobWireError as error:
+                # An update in flight when the node died may or may not have been applied: the client reports
+                # CONNECTION_LOST rather than resend it. Anything else is a failure.
+                if error.code is not StatusCode.UNAVAILABLE:
+                    errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: len(acknowledged) >= 100, timeout=20, what="100 acknowledged creates")
+    first.kill()
+    second.wait_ready()
+    wait_for(lambda: len(acknowledged) >= 200, timeout=20, what="writes continuing on the new writer")
+    stop.set()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    reader = cluster.client(second)
+    with lock:
+        expected = dict(acknowledged)
+    jobs = {job.job_id: job for job in reader.list_jobs(type="load")}
+    missing = [job_id for job_id in expected if job_id not in jobs]
+    assert missing == [], f"{len(missing)} acknowledged jobs lost"
+    behind = [job_id for job_id, revision in expected.items() if jobs[job_id].revision < revision]
+    assert behind == [], f"{len(behind)} jobs lost an acknowledged update"
+
+
+def test_a_list_watch_resumes_on_the_new_writer_with_no_gap_and_no_duplicate(cluster: Cluster) -> None:
+    first = cluster.add()
+    second = cluster.add(wait=False)
+    wait_for(lambda: is_standby(second), what="the standby")
+    client = cluster.client(first)
+    before = [client.configure(JobSpec(type="listed")).job.job_id for _ in range(3)]
+    events = client.watch_jobs(type="listed")
+    snapshot: set[str] = set()
+    while (event := next(events)).type is not JobsEventType.SYNCED:
+        snapshot.update(job.job_id for job in event.jobs)
+    assert snapshot == set(before)
+    client.update(before[0], status=JobStatus.RUNNING)
+    assert (next(events).type, before[0]) == (JobsEventType.CHANGED, before[0])
+
+    first.kill()
+    second.wait_ready()
+    client.update(before[1], status=JobStatus.RUNNING)
+    created = client.configure(JobSpec(type="listed")).job
+    client.delete(before[2])
+    # Resumed after its cursor on the other node: each change once, whether it comes in the catch-up (a new job
+    # then comes as CHANGED) or live, and never a RESYNC.
+    changes: list[tuple[JobsEventType, str]] = []
+    while len(changes) < 3:
+        event = next(events)
+        assert event.type is not JobsEventType.RESYNC
+        if event.type in (JobsEventType.ENTERED, JobsEventType.CHANGED, JobsEventType.LEFT):
+            changes.append((event.type, event.job_id))
+    assert sorted(job_id for _, job_id in changes) == sorted([before[1], created.job_id, before[2]])
+    assert dict((job_id, kind) for kind, job_id in changes)[before[1]] is JobsEventType.CHANGED
+    assert dict((job_id, kind) for kind, job_id in changes)[before[2]] is JobsEventType.LEFT
+    assert dict((job_id, kind) for kind, job_id in changes)[created.job_id] in (JobsEventType.ENTERED,
+                                                                                  JobsEventType.CHANGED)
+    events.close()
+
+
+def test_the_cli_takes_every_node_and_uses_the_one_that_answers(cluster: Cluster) -> None:
+    first = cluster.add()
+    second = cluster.add(wait=False)
+    wait_for(lambda: is_standby(second), what="the standby")
+    job = cluster.client(first).configure(JobSpec(type="cli")).job
+    first.kill()
+    second.wait_ready()
+    servers = f"127.0.0.1:{first.port},127.0.0.1:{second.port}"
+    done = subprocess.run([binary("JOBWIRE_CLI"), "get", "--server", servers, job.job_id, "--json"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert job.job_id in done.stdout
+    bad = subprocess.run([binary("JOBWIRE_CLI"), "get", "--server", "127.0.0.1:x", job.job_id],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 64 and "--server must be HOST:PORT" in bad.stderr
+
+
+def test_a_newer_schema_is_refused_rather_than_written_over(cluster: Cluster, postgres: PostgresServer) -> None:
+    node = cluster.add()
+    node.stop()
+    database = cluster.database_url.rsplit("/", 1)[1]
+    assert postgres.sql("SELECT version FROM jobwire_schema", database) == "1"
+    postgres.sql("UPDATE jobwire_schema SET version = 99", database)
+    assert node.process is not None
+    with pytest.raises(AssertionError, match="did not start"):
+        node.start()
+    assert "STORE_SCHEMA_TOO_NEW" in node.log() or "schema version 99" in node.log()
+
+
+def test_a_restart_of_postgresql_heals_by_itself_and_loses_nothing(tmp_path: pathlib.Path) -> None:
+    database = PostgresServer()
+    database.start()
+    try:
+        node = Server(tmp_path / "node", ("--reaper-interval", "50ms", "--log-level", "notice"),
+                      database_url=database.create_database())
+        node.port, node.http_port = free_port(), free_port()
+        node.start()
+        client = jobwire.Client("127.0.0.1", node.port, timeout=30.0, backoff=FAST_BACKOFF)
+        job = client.configure(JobSpec(type="t")).job
+        updated = client.update(job.job_id, status=JobStatus.RUNNING, log_lines=["before the outage"])
+        pid = node.process.pid if node.process else 0
+
+        database.stop()
+        # The node finds its session gone within a heartbeat and refuses to acknowledge anything meanwhile.
+        wait_for(lambda: "restarting from what the database holds" in node.log(), timeout=10, what="the node's restart")
+        with pytest.raises((jobwire.JobWireError, OSError)):
+            quick = jobwire.Client("127.0.0.1", node.port, timeout=1.0, backoff=FAST_BACKOFF)
+            try:
+                quick.update(job.job_id, progress=50.0)
+            finally:
+                quick.close()
+        database.start()
+        # Same process, same port: the client's next call reaches it once it has reloaded.
+        after = client.get_metadata(job.job_id, log_tail=5)
+        assert after.revision == updated.revision and after.status is JobStatus.RUNNING
+        assert after.log_tail == ("before the outage",)
+        assert client.update(job.job_id, status=JobStatus.COMPLETED).revision == updated.revision + 1
+        assert node.process is not None and node.process.pid == pid and node.process.poll() is None
+        client.close()
+        node.cleanup()
+    finally:
+        database.cleanup()
+
+
+def test_a_restart_on_the_same_database_resumes_watches_without_a_resync(cluster: Cluster) -> None:
+    node = cluster.add()
+    client = cluster.client(node)
+    job = client.configure(JobSpec(type="t")).job
+    events = client.watch(job.job_id)
+    assert next(events).revision == 1
+    client.update(job.job_id, status=JobStatus.RUNNING)
+    assert next(events).revision == 2
+    node.stop()
+    node.start()
+    client.update(job.job_id, progress=10.0)
+    resumed = next(events)
+    assert resumed.kind is EventKind.CHANGE and resumed.revision == 3
+    events.close()
