@@ -193,7 +193,7 @@ let package = Package(
         // Durable store start-up with many jobs (`make bench-store`).
         .executableTarget(
             name: "jobwire-bench-store",
-            dependencies: ["JobWireServer", "JobWireProtocol"],
+            dependencies: ["JobWireServer", "JobWirePostgres", "JobWireProtocol"],
             path: "bench/store"
         ),
         // What every test target shares: the traits that run I/O tests on threads of

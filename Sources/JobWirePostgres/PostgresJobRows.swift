@@ -3,68 +3,64 @@ import JobWireServer
 
 /// Reading what the PostgreSQL store holds back into stored values.
 enum PostgresJobRows {
-    /// Rows fetched per round trip at start-up.
-    static let fetchSize = 4_096
+    /// Jobs handed over together at start-up.
+    static let batchSize = 4_096
 
     /// Every job (summary and stored bytes, without details) in creation
-    /// order, handed over in batches of at most ``fetchSize``: a cursor in one
-    /// read-only snapshot, so a million jobs are never held as one result.
+    /// order, handed over in batches of at most ``batchSize``: one binary
+    /// COPY, which reads one snapshot and never holds a million rows at once.
     static func forEachBatch(in connection: PostgresConnection,
                              _ body: ([StoredJob]) throws(JobWireError) -> Void) throws(JobWireError) {
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        do throws(JobWireError) {
-            try connection.execute("""
-                DECLARE jobwire_load NO SCROLL CURSOR FOR
-                SELECT sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type, labels, priority,
-                       status, created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port, log_line_count, revision,
-                       current_task, updated_at_ms, completed_at_ms, change_sequence
-                FROM jobs ORDER BY sequence
-                """)
-            // Jobs created together usually carry the same labels, tenant and type: they share one value each
-            // instead of a million equal copies.
-            var lastLabelText = ""
-            var lastLabels: [String: String] = [:]
-            var lastTenant = ""
-            var lastType = ""
-            while true {
-                let rows = try connection.query("FETCH \(fetchSize) FROM jobwire_load")
-                guard rows.count > 0 else { break }
-                var batch: [StoredJob] = []
-                batch.reserveCapacity(rows.count)
-                for row in 0..<rows.count {
-                    let jobID = rows.text(row, 1)
-                    let labelText = rows.text(row, 8)
-                    if labelText != lastLabelText {
-                        lastLabelText = labelText
-                        lastLabels = StoredText.pairs(labelText)
-                    }
-                    let tenant = rows.text(row, 6)
-                    if tenant != lastTenant { lastTenant = tenant }
-                    let type = rows.text(row, 7)
-                    if type != lastType { lastType = type }
-                    guard let status = JobStatus(rawValue: Int32(truncatingIfNeeded: rows.int64(row, 10))), status != .unspecified else {
-                        throw JobWireError(.dataLoss, Reason.storeDamaged, "job \(jobID) has status \(rows.int64(row, 10))")
-                    }
-                    let summary = JobSummary(
-                        jobID: jobID, tenant: lastTenant, type: lastType, labels: lastLabels,
-                        priority: Int32(truncatingIfNeeded: rows.int64(row, 9)), status: status,
-                        currentTask: rows.text(row, 17), createdAtMs: rows.int64(row, 11), updatedAtMs: rows.int64(row, 18),
-                        completedAtMs: rows.int64(row, 19), expiresAtMs: rows.int64(row, 12),
-                        leaseExpiresAtMs: rows.int64(row, 13), streamPort: UInt32(truncatingIfNeeded: rows.int64(row, 14)),
-                        logLineCount: UInt64(bitPattern: rows.int64(row, 15)), revision: UInt64(bitPattern: rows.int64(row, 16)))
-                    batch.append(StoredJob(summary: summary, encodedJob: rows.bytes(row, 2), details: nil,
-                                           sequence: UInt64(bitPattern: rows.int64(row, 0)),
-                                           changeSequence: UInt64(bitPattern: rows.int64(row, 20)), requestID: rows.text(row, 3),
-                                           requestFingerprint: UInt64(bitPattern: rows.int64(row, 4)),
-                                           leaseTTLMs: UInt32(clamping: rows.int64(row, 5))))
-                }
-                try body(batch)
+        // JIT compiling the scan costs more than it saves for a query run once at start-up.
+        try connection.execute("SET jit = off")
+        // Jobs created together usually carry the same labels, tenant and type: they share one value each
+        // instead of a million equal copies.
+        var lastLabelText = ""
+        var lastLabels: [String: String] = [:]
+        var lastTenant = ""
+        var lastType = ""
+        var batch: [StoredJob] = []
+        batch.reserveCapacity(batchSize)
+        try connection.copyOut("""
+            SELECT sequence, job_id, job, request_id, request_fingerprint, lease_ttl_ms, tenant, type, labels, priority,
+                   status, created_at_ms, expires_at_ms, lease_expires_at_ms, stream_port, log_line_count, revision,
+                   current_task, updated_at_ms, completed_at_ms, change_sequence
+            FROM jobs ORDER BY sequence
+            """) { (row) throws(JobWireError) in
+            guard row.count == 21 else {
+                throw JobWireError(.dataLoss, Reason.storeDamaged, "a stored job has \(row.count) columns, not 21")
             }
-            try connection.execute("COMMIT")
-        } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
+            let jobID = row.text(1)
+            let labelText = row.text(8)
+            if labelText != lastLabelText {
+                lastLabelText = labelText
+                lastLabels = StoredText.pairs(labelText)
+            }
+            let tenant = row.text(6)
+            if tenant != lastTenant { lastTenant = tenant }
+            let type = row.text(7)
+            if type != lastType { lastType = type }
+            guard let status = JobStatus(rawValue: Int32(truncatingIfNeeded: row.int64(10))), status != .unspecified else {
+                throw JobWireError(.dataLoss, Reason.storeDamaged, "job \(jobID) has status \(row.int64(10))")
+            }
+            let summary = JobSummary(
+                jobID: jobID, tenant: lastTenant, type: lastType, labels: lastLabels,
+                priority: Int32(truncatingIfNeeded: row.int64(9)), status: status, currentTask: row.text(17),
+                createdAtMs: row.int64(11), updatedAtMs: row.int64(18), completedAtMs: row.int64(19),
+                expiresAtMs: row.int64(12), leaseExpiresAtMs: row.int64(13),
+                streamPort: UInt32(truncatingIfNeeded: row.int64(14)), logLineCount: UInt64(bitPattern: row.int64(15)),
+                revision: UInt64(bitPattern: row.int64(16)))
+            batch.append(StoredJob(summary: summary, encodedJob: row.bytes(2), details: nil,
+                                   sequence: UInt64(bitPattern: row.int64(0)),
+                                   changeSequence: UInt64(bitPattern: row.int64(20)), requestID: row.text(3),
+                                   requestFingerprint: UInt64(bitPattern: row.int64(4)),
+                                   leaseTTLMs: UInt32(clamping: row.int64(5))))
+            if batch.count == batchSize {
+                try body(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
+        if !batch.isEmpty { try body(batch) }
     }
 
     static func count(in connection: PostgresConnection) throws(JobWireError) -> Int {

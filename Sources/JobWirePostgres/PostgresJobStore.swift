@@ -106,11 +106,22 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
 
     // MARK: Loading
 
+    /// Ends the reader when the registry refused a job; never seen by callers (the registry's own error is thrown).
+    private static let loadCancelled = JobWireError(.cancelled, "LOAD_CANCELLED", "start-up stopped reading")
+
     public func load(expect: (Int) -> Void,
                      restore: (StoredJob) throws(JobWireError) -> Void) throws(JobWireError) -> [StoredTombstone] {
         try onQueue { connection throws(JobWireError) in
             expect(try PostgresJobRows.count(in: connection))
-            try PostgresJobRows.forEachBatch(in: connection) { (batch) throws(JobWireError) in
+            // Fetching and decoding the rows on one thread, building the registry on this one, side by side (as
+            // the SQLite store does). The queue waits meanwhile, so the connection is the reader's alone.
+            let handedOver = HandedOverConnection(connection: connection)
+            let rows = RowPipeline<StoredJob>(batchesInFlight: 4) { (send) throws(JobWireError) in
+                try PostgresJobRows.forEachBatch(in: handedOver.connection) { (batch) throws(JobWireError) in
+                    guard send(batch) else { throw Self.loadCancelled }
+                }
+            }
+            try rows.consume { (batch) throws(JobWireError) in
                 for job in batch { try restore(job) }
             }
             return try PostgresJobRows.tombstones(in: connection)
@@ -213,15 +224,13 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         let result: Result<Void, JobWireError>
         let startedAtNs = MonotonicClock.nowNs()
         do throws(JobWireError) {
+            // One transaction, sent as a pipeline: BEGIN, every change's statements, COMMIT, then the answers.
             let connection = statements.connection
-            try connection.execute("BEGIN")
-            do throws(JobWireError) {
-                for pending in batch { try statements.apply(pending.change) }
-                try connection.execute("COMMIT")
-            } catch {
-                try? connection.execute("ROLLBACK")
-                throw error
-            }
+            try connection.beginPipeline()
+            try connection.write("BEGIN")
+            for pending in batch { try statements.apply(pending.change) }
+            try connection.write("COMMIT")
+            try connection.endPipeline()
             let nowNs = MonotonicClock.nowNs()
             commitMetrics.record(elapsedNs: nowNs &- startedAtNs, changes: batch.count)
             lastActivityNs.store(nowNs, ordering: .relaxed)

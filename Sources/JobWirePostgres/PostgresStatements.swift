@@ -68,7 +68,7 @@ final class PostgresStatements {
         webhooks = try PostgresWebhookRows(connection)
     }
 
-    /// Writes one change inside the caller's transaction.
+    /// Sends one change's statements in the caller's transaction and pipeline.
     func apply(_ change: StoredChange) throws(JobWireError) {
         switch change {
         case .put(let update):
@@ -79,12 +79,12 @@ final class PostgresStatements {
         case .expire(let tombstone, let sequence, let removal):
             try forgetJob(sequence)
             try insert(removal)
-            try connection.run(insertTombstone, [.text(tombstone.jobID), .text(tombstone.tenant), .int8(tombstone.forgetAtMs)])
+            try connection.write(insertTombstone, [.text(tombstone.jobID), .text(tombstone.tenant), .int8(tombstone.forgetAtMs)])
         case .forget(let jobID):
-            try connection.run(deleteTombstone, [.text(jobID)])
+            try connection.write(deleteTombstone, [.text(jobID)])
         case .pruneRemovals(let horizon):
-            try connection.run(pruneRemovals, [.int8(Int64(bitPattern: horizon))])
-            try connection.run(setHorizon, [.text(String(horizon))])
+            try connection.write(pruneRemovals, [.int8(Int64(bitPattern: horizon))])
+            try connection.write(setHorizon, [.text(String(horizon))])
         case .webhook(let change):
             try webhooks.apply(change)
         }
@@ -93,7 +93,7 @@ final class PostgresStatements {
     private func put(_ update: StoredJobChange) throws(JobWireError) {
         let key = PostgresValue.int8(Int64(bitPattern: update.sequence))
         let job = update.summary
-        try connection.run(upsertJob, [
+        try connection.write(upsertJob, [
             key, .text(job.jobID), .bytea(update.encodedJob), .text(update.requestID),
             .int8(Int64(bitPattern: update.requestFingerprint)), .int8(Int64(update.leaseTTLMs)), .text(job.tenant),
             .text(job.type), .text(StoredText.pairs(job.labels)), .int8(Int64(job.priority)),
@@ -105,30 +105,30 @@ final class PostgresStatements {
         if !update.appendedLogLines.isEmpty {
             let first = Int64(job.logLineCount) - Int64(update.appendedLogLines.count)
             for (offset, line) in update.appendedLogLines.enumerated() {
-                try connection.run(insertLog, [key, .int8(first + Int64(offset)), .text(line)])
+                try connection.write(insertLog, [key, .int8(first + Int64(offset)), .text(line)])
             }
             let keepFrom = Int64(job.logLineCount) - Int64(logLinesPerJob)
-            if keepFrom > 0 { try connection.run(trimLogs, [key, .int8(keepFrom)]) }
+            if keepFrom > 0 { try connection.write(trimLogs, [key, .int8(keepFrom)]) }
         }
         // As in the SQLite store: the creation event is never replayed (a watch from 0 starts with a snapshot).
         let event = update.appendedEvent
         if event.revision > 1 {
-            try connection.run(insertEvent, [key, .int8(Int64(bitPattern: event.revision)), .bytea(event.encodedEvent),
+            try connection.write(insertEvent, [key, .int8(Int64(bitPattern: event.revision)), .bytea(event.encodedEvent),
                                              .int8(event.isStatusTransition ? 1 : 0)])
         }
         let dropThrough = Int64(bitPattern: event.revision) - Int64(historyPerJob)
-        if dropThrough > 0 { try connection.run(trimEvents, [key, .int8(dropThrough)]) }
+        if dropThrough > 0 { try connection.write(trimEvents, [key, .int8(dropThrough)]) }
         for message in update.outbox { try webhooks.insert(message) }
     }
 
     private func insert(_ removal: StoredRemoval) throws(JobWireError) {
-        try connection.run(insertRemoval, [.int8(Int64(bitPattern: removal.sequence)), .text(removal.tenant), .text(removal.jobID)])
+        try connection.write(insertRemoval, [.int8(Int64(bitPattern: removal.sequence)), .text(removal.tenant), .text(removal.jobID)])
     }
 
     private func forgetJob(_ sequence: UInt64) throws(JobWireError) {
         let key = PostgresValue.int8(Int64(bitPattern: sequence))
-        try connection.run(deleteJob, [key])
-        try connection.run(deleteLogs, [key])
-        try connection.run(deleteEvents, [key])
+        try connection.write(deleteJob, [key])
+        try connection.write(deleteLogs, [key])
+        try connection.write(deleteEvents, [key])
     }
 }

@@ -62,7 +62,7 @@ final class PostgresWebhookRows {
     }
 
     func insert(_ message: StoredOutboxMessage) throws(JobWireError) {
-        try connection.run(insertMessage, [
+        try connection.write(insertMessage, [
             .text(message.messageID), .text(message.endpointID), .text(message.tenant), .text(message.jobID),
             .int8(Int64(bitPattern: message.revision)), .text(message.type), .int8(message.changedAtMs),
             .bytea(message.encodedJob), .int8(Int64(message.attempts)), .int8(message.nextAttemptAtMs),
@@ -73,31 +73,31 @@ final class PostgresWebhookRows {
     func apply(_ change: StoredWebhookChange) throws(JobWireError) {
         switch change {
         case .putEndpoint(let endpoint):
-            try connection.run(upsertEndpoint, [
+            try connection.write(upsertEndpoint, [
                 .text(endpoint.endpointID), .text(endpoint.tenant), .text(endpoint.url), .text(StoredText.list(endpoint.events)),
                 .text(StoredText.pairs(endpoint.labels)), .text(StoredText.list(endpoint.secrets)),
                 .int8(endpoint.previousSecretExpiresAtMs), .int8(endpoint.createdAtMs), .int8(endpoint.disabledAtMs),
                 .text(endpoint.disabledReason), .int8(endpoint.failingSinceMs),
             ])
             if endpoint.disabledAtMs > 0 {
-                try connection.run(giveUpEndpointMessages, [.text(endpoint.endpointID)])
+                try connection.write(giveUpEndpointMessages, [.text(endpoint.endpointID)])
             }
         case .removeEndpoint(let endpointID):
-            try connection.run(deleteEndpointAttempts, [.text(endpointID)])
-            try connection.run(deleteEndpointMessages, [.text(endpointID)])
-            try connection.run(deleteEndpoint, [.text(endpointID)])
+            try connection.write(deleteEndpointAttempts, [.text(endpointID)])
+            try connection.write(deleteEndpointMessages, [.text(endpointID)])
+            try connection.write(deleteEndpoint, [.text(endpointID)])
         case .attempted(let attempt, let attempts, let nextAttemptAtMs, let state):
-            try connection.run(insertAttempt, [
+            try connection.write(insertAttempt, [
                 .text(attempt.messageID), .int8(Int64(attempt.attempt)), .int8(attempt.atMs), .int8(Int64(attempt.httpStatus)),
                 .int8(attempt.latencyMicros), .text(attempt.error),
             ])
-            try connection.run(updateMessage, [.text(attempt.messageID), .int8(Int64(attempts)), .int8(nextAttemptAtMs),
+            try connection.write(updateMessage, [.text(attempt.messageID), .int8(Int64(attempts)), .int8(nextAttemptAtMs),
                                                .int8(state.rawValue)])
         case .requeue(let messageID, let nextAttemptAtMs):
-            try connection.run(requeueMessage, [.text(messageID), .int8(nextAttemptAtMs)])
+            try connection.write(requeueMessage, [.text(messageID), .int8(nextAttemptAtMs)])
         case .pruneDeliveries(let before):
-            try connection.run(pruneAttempts, [.int8(before)])
-            try connection.run(pruneMessages, [.int8(before)])
+            try connection.write(pruneAttempts, [.int8(before)])
+            try connection.write(pruneMessages, [.int8(before)])
         }
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import JobWirePostgres
 import JobWireProtocol
 import JobWireServer
 
@@ -10,13 +11,15 @@ import JobWireServer
 //
 //   jobwire-bench-store [--jobs 1000000] [--data-dir DIR] [--keep]   (--keep leaves the store;
 //   --load-only times start-up from a kept one; --varied gives the jobs a mix of
-//   statuses, types, sites and tasks, for bench/list_vs_sqlite.py)
+//   statuses, types, sites and tasks, for bench/list_vs_sqlite.py;
+//   --database-url URL does all of it on the postgres store in that empty database instead)
 
 var jobs = 1_000_000
 var directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobwire-bench-store-\(UUID().uuidString)").path
 var keep = false
 var loadOnly = false
 var varied = false
+var databaseURL: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let flag = arguments.next() {
     switch flag {
@@ -25,8 +28,9 @@ while let flag = arguments.next() {
     case "--keep": keep = true
     case "--load-only": loadOnly = true
     case "--varied": varied = true
+    case "--database-url": databaseURL = arguments.next()
     default:
-        print("usage: jobwire-bench-store [--jobs N] [--data-dir DIR] [--keep] [--load-only] [--varied]")
+        print("usage: jobwire-bench-store [--jobs N] [--data-dir DIR | --database-url URL] [--keep] [--load-only] [--varied]")
         exit(2)
     }
 }
@@ -69,8 +73,14 @@ func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
+/// The store under test, opened afresh (as a restarted server opens it).
+@MainActor func openStore() throws -> any JobStore {
+    if let databaseURL { return try PostgresJobStore(url: databaseURL) }
+    return try SQLiteJobStore(directory: directory)
+}
+
 do {
-    let store = try SQLiteJobStore(directory: directory)
+    var store: (any JobStore)? = try openStore()
     let writeStart = DispatchTime.now()
     let group = DispatchGroup()
     let now = WallClock.nowMs()
@@ -103,7 +113,7 @@ do {
             sampleJobBytes = encoded.count
             let event = StoredEvent(revision: version.revision, encodedEvent: encoded, isStatusTransition: true)
             group.enter()
-            store.persist(.put(StoredJobChange(summary: JobSummary(version), encodedJob: encoded, sequence: UInt64(index + 1),
+            store?.persist(.put(StoredJobChange(summary: JobSummary(version), encodedJob: encoded, sequence: UInt64(index + 1),
                                                requestID: "", requestFingerprint: 0, leaseTTLMs: 0, appendedLogLines: lines,
                                                appendedEvent: event))) { _ in group.leave() }
         }
@@ -111,6 +121,9 @@ do {
     }
     group.wait()
     let writeSeconds = seconds(since: writeStart)
+    let commits = store?.commits ?? 0
+    // The postgres store holds the writer lock: the start-up below is another node's, after this one stopped.
+    store = nil
     if !loadOnly {
         // bench/run.py fills Redis with values of this size for the memory comparison.
         print("encoded job bytes \(sampleJobBytes)")
@@ -124,16 +137,17 @@ do {
     // Start-up as the server does it: open (schema check), read every row
     // into a new registry while quick_check runs on the other core.
     let startUp = DispatchTime.now()
-    let registry = try JobRegistry(configuration: RegistryConfiguration(), store: try SQLiteJobStore(directory: directory))
+    let registry = try JobRegistry(configuration: RegistryConfiguration(), store: try openStore())
     let startUpSeconds = seconds(since: startUp)
     let loaded = registry.jobCount
 
     // Where it goes: the same reading of rows and check, with nothing built.
     let readStart = DispatchTime.now()
     var rows = 0
-    _ = try SQLiteJobStore(directory: directory).load(expect: { _ in }, restore: { _ in rows += 1 })
-    let readSeconds = seconds(since: readStart)
-    print(String(format: "reading %d rows beside quick_check alone: %.2f s", rows, readSeconds))
+    if databaseURL == nil {
+        _ = try SQLiteJobStore(directory: directory).load(expect: { _ in }, restore: { _ in rows += 1 })
+        print(String(format: "reading %d rows beside quick_check alone: %.2f s", rows, seconds(since: readStart)))
+    }
 
     // Housekeeping with every job resident: one reaper pass with nothing due
     // (it runs every second under the registry's lock), and deletes.
@@ -161,7 +175,7 @@ do {
 
     print("| jobs | write s | commits | data dir MiB | bytes per job | start-up (open + check + load) s | jobs loaded |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(String(format: "| %d | %.1f | %d | %.1f | %d | %.2f | %d |", jobs, writeSeconds, store.commits,
+    print(String(format: "| %d | %.1f | %d | %.1f | %d | %.2f | %d |", jobs, writeSeconds, commits,
                  Double(bytes) / 1_048_576, bytes / max(1, jobs), startUpSeconds, loaded))
     if !keep { try? FileManager.default.removeItem(atPath: directory) }
 } catch {

@@ -3,6 +3,7 @@
 //
 //   import { JobWire } from "./jobwire.js";
 //   const jobwire = new JobWire({ apiKey });              // same origin; or { baseURL: "https://jobs.example" }
+//                                                         // or every node: { baseURLs: ["https://a", "https://b"] }
 //   const job = await jobwire.get(jobId);
 //   const watch = jobwire.watch(jobId, { onEvent: (event) => render(event.job) });
 //   await jobwire.cancel(jobId, { reason: "user" });
@@ -99,16 +100,25 @@ export class JobWire {
   /**
    * @param {object} options
    * @param {string} [options.baseURL] the server's origin; the page's own by default
+   * @param {string[]} [options.baseURLs] several nodes serving the same jobs (docs/OPERATIONS.md, "Several
+   *   nodes"), instead of `baseURL`: when one cannot be reached the client moves to the next, reads are sent
+   *   again there, and event streams resume there
    * @param {string} [options.apiKey] sent as `Authorization: Bearer`; never put in a URL
    * @param {typeof fetch} [options.fetch]
    * @param {typeof EventSource} [options.EventSource]
    */
-  constructor({ baseURL = "", apiKey = "", fetch: fetchImplementation, EventSource: eventSource } = {}) {
-    this.baseURL = baseURL.replace(/\/+$/, "");
+  constructor({ baseURL = "", baseURLs, apiKey = "", fetch: fetchImplementation, EventSource: eventSource } = {}) {
+    this.baseURLs = (baseURLs?.length ? baseURLs : [baseURL]).map((url) => url.replace(/\/+$/, ""));
+    this.serverIndex = 0;
     this.apiKey = apiKey;
     this.fetch = fetchImplementation ?? globalThis.fetch.bind(globalThis);
     this.EventSource = eventSource ?? globalThis.EventSource;
     this.streamToken = null;
+  }
+
+  /** The node calls go to now. */
+  get baseURL() {
+    return this.baseURLs[this.serverIndex];
   }
 
   url(path, query) {
@@ -116,20 +126,40 @@ export class JobWire {
     return `${this.baseURL}${path}${search}`;
   }
 
-  /** Sends one call; the parsed JSON body, `null` for 204/304, or a JobWireError. */
+  /**
+   * `baseURL` could not be reached: later calls go to the next node. A stream token is one node's, so a new one
+   * is minted there.
+   */
+  serverUnreachable(baseURL) {
+    if (this.baseURLs.length < 2 || baseURL !== this.baseURL) return;
+    this.serverIndex = (this.serverIndex + 1) % this.baseURLs.length;
+    this.streamToken = null;
+  }
+
+  /**
+   * Sends one call; the parsed JSON body, `null` for 204/304, or a JobWireError. When the node cannot be reached
+   * the call goes to the next one if resending it is safe (reads, stream tokens, creates with an idempotency key);
+   * any other call fails with the network error, since it may have been applied, and the next call goes on.
+   */
   async request(method, path, { query, body, headers = {}, signal } = {}) {
     const allHeaders = { Accept: "application/json", ...headers };
     if (this.apiKey) allHeaders.Authorization = `Bearer ${this.apiKey}`;
     if (body !== undefined) allHeaders["Content-Type"] = "application/json";
+    const resendable = method === "GET" || method === "HEAD" || path === "/v1/stream-tokens" || "Idempotency-Key" in headers;
     let response;
-    try {
-      response = await this.fetch(this.url(path, query), {
-        method, headers: allHeaders, body: body === undefined ? undefined : JSON.stringify(body), signal,
-        cache: "no-store",
-      });
-    } catch (cause) {
-      if (cause?.name === "AbortError") throw cause;
-      throw JobWireError.network(cause);
+    for (let tried = 1; ; tried += 1) {
+      const baseURL = this.baseURL;
+      try {
+        response = await this.fetch(this.url(path, query), {
+          method, headers: allHeaders, body: body === undefined ? undefined : JSON.stringify(body), signal,
+          cache: "no-store",
+        });
+        break;
+      } catch (cause) {
+        if (cause?.name === "AbortError") throw cause;
+        this.serverUnreachable(baseURL);
+        if (!resendable || tried >= this.baseURLs.length) throw JobWireError.network(cause);
+      }
     }
     if (!response.ok) throw await JobWireError.from(response);
     if (response.status === 204 || response.status === 304) return null;
@@ -294,6 +324,7 @@ class ResumingEventStream {
     if (this.stopped) return;
     const query = this.query();
     query.set("stream_token", token);
+    this.baseURL = this.client.baseURL;
     const url = this.client.url(this.path(), query);
     const source = new this.client.EventSource(url);
     this.source = source;
@@ -362,7 +393,10 @@ class ResumingEventStream {
       if (!response.ok) refusal = await JobWireError.from(response);
       abort.abort();
     } catch (cause) {
-      if (cause?.name !== "AbortError") refusal = JobWireError.network(cause);
+      if (cause?.name !== "AbortError") {
+        refusal = JobWireError.network(cause);
+        this.client.serverUnreachable(this.baseURL);
+      }
     }
     if (refusal) {
       this.refused(refusal);

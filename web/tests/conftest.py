@@ -28,6 +28,10 @@ _client_conftest = client_conftest()
 start_server = _client_conftest.start_server
 #: A keys file made with the real CLI: ``keyring["acme-reader"]``, ``keyring["globex-worker"]``, …
 keyring = _client_conftest.keyring
+#: A throwaway PostgreSQL for the session, a new database on it, and nodes on that database (``cluster.add()``).
+postgres = _client_conftest.postgres
+database_url = _client_conftest.database_url
+cluster = _client_conftest.cluster
 
 import browser_support  # noqa: E402
 from browser_support import ConsoleLog  # noqa: E402

@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import Page
 
 from browser_support import dashboard_url
-from helpers import Server
+from cluster_support import Cluster, is_standby
+from helpers import Server, wait_for
 from jobwire import JobSpec, JobStatus
 
 StartServer = Callable[..., Server]
@@ -131,3 +132,37 @@ def test_watch_jobs_keeps_the_matching_jobs_current(page: Page, server: Server) 
     assert snapshots[1]["jobs"] == [[first.job_id, 0]] and snapshots[1]["synced"]
     assert sorted(snapshots[2]["jobs"]) == sorted([[first.job_id, 0], [second.job_id, 0]])
     assert snapshots[-1]["jobs"] == [[first.job_id, 42]]
+
+
+@pytest.mark.network_errors  # the first node is killed under the page on purpose
+def test_a_client_given_every_node_moves_on_and_its_watch_resumes_with_no_gap(page: Page, cluster: Cluster) -> None:
+    first = cluster.add()
+    origin = f"http://127.0.0.1:{first.http_port}"
+    # The page is the first node's; the second answers it across origins.
+    second = cluster.add("--http-cors-origin", origin, wait=False)
+    wait_for(lambda: is_standby(second), what="the standby")
+    worker = cluster.client(first)
+    job = worker.configure(JobSpec(type="t")).job
+    page.goto(dashboard_url(first, "ui/jobwire.js"))
+    page.evaluate("""async ([urls, jobId]) => {
+      const jobwire = await import("/ui/jobwire.js");
+      window.client = new jobwire.JobWire({ baseURLs: urls });
+      window.revisions = [];
+      window.states = [];
+      window.client.watch(jobId, { onEvent: (event) => window.revisions.push(event.revision),
+                                   onState: (state) => window.states.push(state) });
+    }""", [[origin, f"http://127.0.0.1:{second.http_port}"], job.job_id])
+    page.wait_for_function("window.revisions.length === 1")
+    worker.update(job.job_id, status=JobStatus.RUNNING)
+    page.wait_for_function("window.revisions.length === 2")
+
+    first.kill()
+    second.wait_ready()
+    for step in range(1, 4):
+        worker.update(job.job_id, progress=float(step))
+    worker.update(job.job_id, status=JobStatus.COMPLETED)
+    page.wait_for_function("window.states.includes('ended')", timeout=20_000)
+    assert page.evaluate("window.revisions") == [1, 2, 3, 4, 5, 6], "every revision once, in order, across nodes"
+    # A read after the move goes to the node that answers.
+    fetched = page.evaluate("async (jobId) => (await window.client.get(jobId)).status", job.job_id)
+    assert fetched == "completed"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import jobwire
+from cluster_support import Cluster
 from helpers import STORE, Server, create_key
 from postgres_server import PostgresServer
 
@@ -93,3 +94,11 @@ def keyring(tmp_path: pathlib.Path) -> Keyring:
 def keyed_server(start_server: StartServer, keyring: Keyring) -> Server:
     """A server that requires the keys of `keyring`."""
     return start_server(keys=keyring.path)
+
+
+@pytest.fixture
+def cluster(tmp_path: pathlib.Path, database_url: str) -> Iterator[Cluster]:
+    """Nodes on one new database (``cluster.add()``); every node and client is stopped after the test."""
+    cluster = Cluster(tmp_path, database_url)
+    yield cluster
+    cluster.cleanup()
