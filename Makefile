@@ -34,7 +34,7 @@ SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev sqlite3 libssl-dev libpq-dev pkg-config python3-venv
-BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light
+BENCH_APT_PACKAGES := gcc make curl redis-server redis-tools nghttp2-client wrk nginx-light postgresql
 ## What the Python and hostile suites need: Debian's prometheus (promtool checks /metrics), openssl (throwaway CAs for the TLS
 ## tests) and postgresql (a throwaway server for the postgres store and the cluster tests).
 TEST_APT_PACKAGES := prometheus openssl postgresql

@@ -6,7 +6,7 @@ Markdown table per scenario, writes them into docs/BENCHMARKS.md between the
 `bench-results` markers, and ends with the SUMMARY line. `make bench` builds
 everything first; `make bench-quick` passes --quick (short runs, small counts).
 
-    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f,g,h,i]
+    bench/run.py [--quick] [--no-docs] [--only a,b,c,d,e,f,g,h,i,j]
 
 Every server is started here on a free loopback port and stopped at the end.
 """
@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_support as support  # noqa: E402
+import cluster  # noqa: E402
 import http_get  # noqa: E402
 import tls_get  # noqa: E402
 import webhooks  # noqa: E402
@@ -500,7 +501,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs and small counts (under 2 minutes)")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/BENCHMARKS.md")
-    parser.add_argument("--only", default="a,b,c,d,e,f,g,h,i", help="scenarios to run (default a,b,c,d,e,f,g,h,i)")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h,i,j", help="scenarios to run (default a,b,c,d,e,f,g,h,i,j)")
     options = parser.parse_args()
     settings = QUICK if options.quick else FULL
     only = set(options.only.split(","))
@@ -518,6 +519,7 @@ def main() -> int:
     http_table, http_vs_nginx, http_vs_fastapi = "", float("nan"), float("nan")
     webhook_table, webhook_vs_wrk, webhook_p99_ms = "", float("nan"), float("nan")
     tls_table, tls_vs_redis = "", float("nan")
+    cluster_table, pg_vs_pgbench, get_pg_vs_sqlite, pg_watch_p99_ms = "", float("nan"), float("nan"), float("nan")
     if "a" in only:
         scenario_get(settings, get_rows)
     if "b" in only:
@@ -537,6 +539,8 @@ def main() -> int:
         webhook_table, webhook_vs_wrk, webhook_p99_ms = webhooks.measure(BIN, quick=settings is QUICK)
     if "i" in only:
         tls_table, tls_vs_redis = tls_get.measure(BIN, quick=settings is QUICK)
+    if "j" in only:
+        cluster_table, pg_vs_pgbench, get_pg_vs_sqlite, pg_watch_p99_ms = cluster.measure(BIN, quick=settings is QUICK)
 
     sections = [f"Machine: {machine()}. Mode: {'quick' if options.quick else 'full'} "
                 f"({settings.seconds:g} s per run after {settings.warmup:g} s warm-up). "
@@ -569,6 +573,8 @@ def main() -> int:
         sections.append(webhook_table)
     if tls_table:
         sections.append(tls_table)
+    if cluster_table:
+        sections.append(cluster_table)
     report = "\n\n".join(sections)
     print(report)
 
@@ -585,7 +591,9 @@ def main() -> int:
                f"http_get_vs_nginx={http_vs_nginx:.2f} http_get_vs_fastapi={http_vs_fastapi:.2f} "
                f"sse_fanout_p99_ms={sse_fanout_p99_ms(fanout_rows, watchers):.1f} "
                f"webhook_vs_wrk={webhook_vs_wrk:.2f} webhook_p99_ms={webhook_p99_ms:.1f} "
-               f"tls_get_vs_redis_tls={tls_vs_redis:.2f}")
+               f"tls_get_vs_redis_tls={tls_vs_redis:.2f} "
+               f"pg_vs_pgbench={pg_vs_pgbench:.2f} get_pg_vs_sqlite={get_pg_vs_sqlite:.2f} "
+               f"pg_watch_p99_ms={pg_watch_p99_ms:.1f}")
     if not options.no_docs and not options.quick:
         subprocess.run([str(ROOT / "scripts" / "update-doc-block"), "--markdown", str(ROOT / "docs" / "BENCHMARKS.md"), "bench-results",
                         "cat", "/dev/stdin"], input=report + "\n\n" + summary, text=True, check=True)

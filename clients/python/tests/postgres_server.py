@@ -68,6 +68,11 @@ class PostgresServer:
         self.stop()
         self.start()
 
+    @property
+    def version(self) -> str:
+        """The server's major version, from its directory (e.g. ``15``)."""
+        return self.bin.parent.name
+
     def url(self, database: str = "postgres") -> str:
         return f"postgres://jobwire@127.0.0.1:{self.port}/{database}"
 

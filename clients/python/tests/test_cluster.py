@@ -11,10 +11,11 @@ import threading
 import pytest
 
 import jobwire
-from jobwire import EventKind, JobsEventType, JobSpec, JobStatus, StatusCode
+from jobwire import DeliveryState, EventKind, JobsEventType, JobSpec, JobStatus, StatusCode
 from cluster_support import Cluster, free_port, is_standby
 from helpers import FAST_BACKOFF, Server, binary, wait_for
 from postgres_server import PostgresServer
+from webhook_receiver import Receiver
 
 
 def test_one_node_writes_and_the_others_wait_as_standbys(cluster: Cluster) -> None:
@@ -230,3 +231,53 @@ def test_a_restart_on_the_same_database_resumes_watches_without_a_resync(cluster
     resumed = next(events)
     assert resumed.kind is EventKind.CHANGE and resumed.revision == 3
     events.close()
+
+
+def test_a_webhook_message_pending_on_the_killed_writer_is_delivered_by_the_next(cluster: Cluster) -> None:
+    receiver = Receiver(held=True)  # takes the first attempt and never answers it
+    try:
+        first = cluster.add("--webhooks-allow-private", "--webhook-retry-delays", "100ms")
+        second = cluster.add("--webhooks-allow-private", "--webhook-retry-delays", "100ms", wait=False)
+        wait_for(lambda: is_standby(second), what="the standby")
+        client = cluster.client(first)
+        hook = client.create_webhook(receiver.url, events=["job.completed"])
+        job = client.configure(JobSpec(type="t")).job
+        client.update(job.job_id, status=JobStatus.RUNNING)
+        client.update(job.job_id, status=JobStatus.COMPLETED)
+        first_attempt = receiver.wait_for(1)[0]
+
+        first.kill()  # the attempt in flight dies with it, unanswered and unrecorded
+        receiver.release.set()
+        second.wait_ready()
+        messages = receiver.wait_for(2)
+        # At least once, under one webhook-id: the new writer sends the message the old one committed.
+        assert {message.id for message in messages} == {first_attempt.id}
+        assert all(message.signed_by(hook.secret) for message in messages)
+        assert messages[-1].json["data"]["job_id"] == job.job_id
+        delivered = wait_for(lambda: [delivery for delivery in client.webhook_deliveries(hook.endpoint.endpoint_id)
+                                      if delivery.state is DeliveryState.DELIVERED], what="the delivery recorded")
+        assert [delivery.message_id for delivery in delivered] == [first_attempt.id]
+    finally:
+        receiver.close()
+
+
+def test_the_stream_port_pool_and_lease_expiry_are_the_writers_and_survive_a_move(cluster: Cluster) -> None:
+    first = cluster.add("--stream-ports", "50000-50002")
+    second = cluster.add("--stream-ports", "50000-50002", wait=False)
+    wait_for(lambda: is_standby(second), what="the standby")
+    client = cluster.client(first)
+    held = [client.configure(JobSpec(type="port")).job for _ in range(2)]
+    leased = client.configure(JobSpec(type="leased"), lease=0.5).job
+    assert len({job.stream_port for job in [*held, leased]}) == 3
+
+    first.kill()
+    second.wait_ready()
+    # The pool is exhausted on the new writer too: the ports in use came back with the jobs.
+    with pytest.raises(jobwire.JobWireError) as exhausted:
+        client.configure(JobSpec(type="port"))
+    assert exhausted.value.code is StatusCode.RESOURCE_EXHAUSTED
+    # The lease nobody renews expires once, on the new writer, after the start-up grace.
+    expired = wait_for(lambda: (job := client.get_metadata(leased.job_id)).status is JobStatus.FAILED and job,
+                       timeout=20, interval=0.1, what="the lease's expiry")
+    assert expired.error is not None and expired.error.reason == "LEASE_EXPIRED"
+    assert expired.revision == leased.revision + 1, "failed once, by one node"
