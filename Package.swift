@@ -59,6 +59,15 @@ let package = Package(
             name: "JobWirePostgres",
             dependencies: ["JobWireServer", "JobWireProtocol", "JobWireSync", "CLibPQ"]
         ),
+        // What a postgres standby does with its ports: relays each connection, byte for byte, to the writer.
+        .target(
+            name: "JobWireRelay",
+            dependencies: [
+                "JobWireSync",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // API keys: the keys file, key generation, SHA-256 hashing, roles.
         .target(
             name: "JobWireKeys",
@@ -153,6 +162,7 @@ let package = Package(
                 "JobWireServer",
                 "JobWireHTTP",
                 "JobWirePostgres",
+                "JobWireRelay",
                 "JobWireWebhooks",
                 "JobWireWebhookDelivery",
                 "JobWireKeys",

@@ -5,6 +5,17 @@ import JobWireServer
 import JobWireSync
 import Synchronization
 
+/// Where the writing node serves, as `host:port` ("" for a port it does not open).
+public struct WriterAddresses: Sendable, Equatable {
+    public var binary: String
+    public var http: String
+
+    public init(binary: String, http: String) {
+        self.binary = binary
+        self.http = http
+    }
+}
+
 /// The networked durable store: PostgreSQL, shared by several jobwired nodes
 /// of which exactly one writes at a time (docs/ARCHITECTURE.md, "Several
 /// nodes on PostgreSQL").
@@ -66,15 +77,16 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     }
 
     /// Connects to `url`, migrates the schema, and takes the writer lock,
-    /// waiting as a standby while another node holds it: `standby` is called
-    /// once when the wait begins. Throws UNAVAILABLE / STORE_UNAVAILABLE when
-    /// the database cannot be reached.
+    /// waiting as a standby while another node holds it: `whileStandby` is
+    /// called at each attempt that finds the lock taken, with the addresses
+    /// the writer advertised (``advertise(_:)``). Throws UNAVAILABLE /
+    /// STORE_UNAVAILABLE when the database cannot be reached.
     public init(url: String, logLinesPerJob: Int = Limits.maxLogTail, historyPerJob: Int = 256,
-                standby: () -> Void = {}) throws(JobWireError) {
+                whileStandby: (WriterAddresses) -> Void = { _ in }) throws(JobWireError) {
         self.url = url
         let connection = try PostgresConnection(url: url, applicationName: "jobwired")
         try PostgresMigrations.migrate(connection)
-        try Self.takeWriterLock(connection, standby: standby)
+        try Self.takeWriterLock(connection, whileStandby: whileStandby)
         statements = try PostgresStatements(connection, logLinesPerJob: logLinesPerJob, historyPerJob: historyPerJob)
         heartbeat = DispatchSource.makeTimerSource(queue: queue)
         lastActivityNs.store(MonotonicClock.nowNs(), ordering: .relaxed)
@@ -90,17 +102,31 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
 
     /// Waits until this session holds the writer lock, asking every
     /// ``standbyPollMs`` (a blocking `pg_advisory_lock` would leave a lost
-    /// connection unnoticed until TCP gave up).
-    private static func takeWriterLock(_ connection: PostgresConnection, standby: () -> Void) throws(JobWireError) {
-        var waiting = false
+    /// connection unnoticed until TCP gave up), and reading where the writer
+    /// serves with each attempt.
+    private static func takeWriterLock(_ connection: PostgresConnection,
+                                       whileStandby: (WriterAddresses) -> Void) throws(JobWireError) {
         while true {
-            let rows = try connection.query("SELECT pg_try_advisory_lock($1)", [.int8(writerLockKey)])
+            let rows = try connection.query("""
+                SELECT pg_try_advisory_lock($1),
+                       coalesce((SELECT value FROM meta WHERE key = 'writer_binary'), ''),
+                       coalesce((SELECT value FROM meta WHERE key = 'writer_http'), '')
+                """, [.int8(writerLockKey)])
             if rows.int64(0, 0) != 0 { return }
-            if !waiting {
-                waiting = true
-                standby()
-            }
+            whileStandby(WriterAddresses(binary: rows.text(0, 1), http: rows.text(0, 2)))
             usleep(standbyPollMs * 1_000)
+        }
+    }
+
+    /// Records where this node serves, for the standbys' relays: called once
+    /// its ports are open. Written through the writer's own session, so only
+    /// the node holding the lock can say it is the writer.
+    public func advertise(_ addresses: WriterAddresses) throws(JobWireError) {
+        try onQueue { connection throws(JobWireError) in
+            _ = try connection.query("""
+                INSERT INTO meta (key, value) VALUES ('writer_binary', $1), ('writer_http', $2)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, [.text(addresses.binary), .text(addresses.http)])
         }
     }
 

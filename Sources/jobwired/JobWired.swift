@@ -6,6 +6,7 @@ import JobWireHTTP
 import JobWireWebhookDelivery
 import JobWireWebhooks
 import JobWireKeys
+import JobWirePostgres
 import JobWireProtocol
 import JobWireServer
 import Logging
@@ -203,8 +204,27 @@ struct JobWired: ParsableCommand {
         var httpFrontEnd: HTTPFrontEnd?
         var httpPort = 0
         let jobStore: any JobStore
+        // A postgres node relays its ports to the writer while it waits for the writer lock.
+        let standbyPorts = storeOptions.kind == .postgres
+            ? StandbyPorts(binary: (host, port), http: http.noHTTP ? nil : (httpConfiguration.host, httpConfiguration.port),
+                           advertiseHost: storeOptions.advertisedHost(listeningOn: host), logger: logger)
+            : nil
         do {
-            jobStore = try storeOptions.open(configuration.registry, logger: logger)
+            jobStore = try storeOptions.open(configuration.registry, logger: logger) { addresses in
+                do {
+                    try standbyPorts?.standingBy(addresses)
+                } catch {
+                    logger.critical("cannot start: the standby's ports: \(error)")
+                    Glibc.exit(1)
+                }
+            }
+            if let standbyPorts, let ports = standbyPorts.boundPorts {
+                // The lock is ours: the relay gives the ports back, and this node serves on them itself.
+                standbyPorts.stop()
+                configuration.port = ports.binary
+                if let httpPort = ports.http { httpConfiguration.port = httpPort }
+                logger.notice("this node now writes: the writer lock is taken")
+            }
             let storedWebhooks = try jobStore.loadWebhooks()
             let endpoints = WebhookEndpoints(storedWebhooks.endpoints,
                                              progressIntervalMs: webhookOptions.webhookProgressInterval.milliseconds,
@@ -227,6 +247,12 @@ struct JobWired: ParsableCommand {
                 httpPort = try front.start()
                 httpFrontEnd = front
             }
+            if let postgres = jobStore as? PostgresJobStore {
+                let advertised = storeOptions.advertisedHost(listeningOn: host)
+                try postgres.advertise(WriterAddresses(
+                    binary: StandbyPorts.address(advertised, boundPort),
+                    http: httpFrontEnd == nil ? "" : StandbyPorts.address(advertised, httpPort)))
+            }
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
@@ -247,8 +273,11 @@ struct JobWired: ParsableCommand {
         if httpFrontEnd != nil {
             readyText += "jobwired http listening on \(httpConfiguration.host):\(httpPort)\n"
         }
-        let ready = Array(readyText.utf8)
-        _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        // A node that stood by printed them when its relay opened the same ports.
+        if standbyPorts?.boundPorts == nil {
+            let ready = Array(readyText.utf8)
+            _ = ready.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        }
         if httpFrontEnd != nil, httpConfiguration.dashboard {
             let host = httpConfiguration.host.contains(":") ? "[\(httpConfiguration.host)]" : httpConfiguration.host
             logger.info("dashboard at \(tlsOptions.files == nil ? "http" : "https")://\(host):\(httpPort)/")

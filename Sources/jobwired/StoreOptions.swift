@@ -28,6 +28,16 @@ struct StoreOptions: ParsableArguments {
         valueName: "url"))
     var databaseURL: String?
 
+    @Option(help: "The host other nodes relay to, with this node's ports, once it writes (default: --host, or this machine's name when --host is a wildcard).")
+    var advertiseHost: String?
+
+    /// `--advertise-host`, else `--host` unless it listens on every address, else the machine's name.
+    func advertisedHost(listeningOn host: String) -> String {
+        if let advertiseHost { return advertiseHost }
+        guard host == "0.0.0.0" || host == "::" || host.isEmpty else { return host }
+        return ProcessInfo.processInfo.hostName
+    }
+
     /// The URL from the option or the environment.
     var resolvedDatabaseURL: String? {
         databaseURL ?? ProcessInfo.processInfo.environment["JOBWIRE_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -55,7 +65,8 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store. The postgres store waits for its database (retrying
     /// with backoff while it is unreachable) and, while another node holds
     /// the writer lock, as a standby.
-    func open(_ registry: RegistryConfiguration, logger: Logger) throws(JobWireError) -> any JobStore {
+    func open(_ registry: RegistryConfiguration, logger: Logger,
+              whileStandby: @escaping (WriterAddresses) -> Void = { _ in }) throws(JobWireError) -> any JobStore {
         switch kind {
         case .memory:
             return InMemoryJobStore()
@@ -63,20 +74,18 @@ struct StoreOptions: ParsableArguments {
             return try SQLiteJobStore(directory: dataDir ?? "data", logLinesPerJob: registry.logLinesPerJob,
                                       historyPerJob: registry.historyPerJob)
         case .postgres:
-            return try Self.openPostgres(url: resolvedDatabaseURL ?? "", registry, logger: logger)
+            return try Self.openPostgres(url: resolvedDatabaseURL ?? "", registry, logger: logger, whileStandby: whileStandby)
         }
     }
 
-    private static func openPostgres(url: String, _ registry: RegistryConfiguration,
-                                     logger: Logger) throws(JobWireError) -> PostgresJobStore {
+    private static func openPostgres(url: String, _ registry: RegistryConfiguration, logger: Logger,
+                                     whileStandby: (WriterAddresses) -> Void) throws(JobWireError) -> PostgresJobStore {
         var delayMs: UInt32 = 100
         var attempts = 0
         while true {
             do throws(JobWireError) {
                 return try PostgresJobStore(url: url, logLinesPerJob: registry.logLinesPerJob,
-                                            historyPerJob: registry.historyPerJob) {
-                    logger.notice("standby: another jobwired writes to this database; serving once it stops")
-                }
+                                            historyPerJob: registry.historyPerJob, whileStandby: whileStandby)
             } catch where error.code == .unavailable {
                 attempts += 1
                 // The first failure and then every tenth, so a long outage does not flood the log.

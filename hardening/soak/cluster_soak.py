@@ -6,11 +6,11 @@
 What it does (`make cluster-soak`; docs/OPERATIONS.md, "Several nodes on PostgreSQL"):
 
 - starts a throwaway PostgreSQL (Debian's, as clients/python/tests/postgres_server.py runs it) and three nodes on one
-  database: one writes, two wait as standbys;
+  database: one writes, two stand by and relay to it;
 - runs writer threads, each with a client given every node's address, creating jobs (half with a request id, sent
   again after every move), taking them through RUNNING to COMPLETED, and a watcher thread following jobs live;
-- every ``--kill-every`` seconds SIGKILLs the node that writes and starts it again (it comes back as a standby);
-- samples every 100 ms that at most one node listens (two writers would be a split brain);
+- every ``--kill-every`` seconds SIGKILLs the node that writes and starts it again (it comes back as a standby), and
+  checks that exactly one standby took over (one "now writes" line in all the nodes' logs per kill);
 - keeps a ledger of every acknowledged write and checks it at the end against the node that then writes: no
   acknowledged job missing, no revision behind what was acknowledged, every watched revision seen once and in order.
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import socket
 import sys
 import tempfile
 import threading
@@ -34,14 +33,6 @@ import jobwire  # noqa: E402
 from jobwire import JobSpec, JobStatus, StatusCode  # noqa: E402
 from cluster_support import Cluster, is_standby  # noqa: E402
 from postgres_server import PostgresServer  # noqa: E402
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 class Ledger:
@@ -101,18 +92,11 @@ def main() -> int:
     stop = threading.Event()
     failures: list[str] = []
     try:
-        nodes = [cluster.add()] + [cluster.add(wait=False) for _ in range(2)]
-        split_brain: list[str] = []
-
-        def sample() -> None:
-            while not stop.is_set():
-                open_nodes = [node.port for node in nodes if listening(node.port)]
-                if len(open_nodes) > 1:
-                    split_brain.append(f"{len(open_nodes)} nodes listening at once: {open_nodes}")
-                time.sleep(0.1)
+        nodes = [cluster.add() for _ in range(3)]
+        def takeovers() -> list[int]:
+            return [node.log().count("this node now writes") for node in nodes]
 
         threads = [threading.Thread(target=writer, args=(cluster, ledger, stop, index)) for index in range(args.writers)]
-        threads.append(threading.Thread(target=sample))
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + args.minutes * 60
@@ -123,22 +107,26 @@ def main() -> int:
             writer_node.kill()
             kills += 1
             # One of the standbys takes over; the killed node comes back as a standby.
-            standbys = [node for node in nodes if node is not writer_node]
+            before = takeovers()
             started = time.monotonic()
-            while not any(listening(node.port) for node in standbys):
+            while sum(takeovers()) == sum(before):
                 if time.monotonic() - started > 30:
                     failures.append(f"no standby took over within 30 s after kill {kills}")
                     raise RuntimeError(failures[-1])
                 time.sleep(0.02)
-            print(f"kill {kills}: a standby serves after {time.monotonic() - started:.2f} s; "
+            time.sleep(0.5)  # a second takeover would show by now
+            after = takeovers()
+            if sum(after) != sum(before) + 1:
+                failures.append(f"kill {kills}: {sum(after) - sum(before)} nodes took over")
+            print(f"kill {kills}: a standby took over after {time.monotonic() - started - 0.5:.2f} s; "
                   f"{len(ledger.revisions)} jobs acknowledged", flush=True)
-            writer_node.start(wait=False)
-            writer_node = next(node for node in standbys if listening(node.port))
+            writer_node.start()
+            writer_node = nodes[next(index for index in range(len(nodes)) if after[index] > before[index])]
         time.sleep(max(0.0, deadline - time.monotonic()))
         stop.set()
         for thread in threads:
             thread.join(60)
-        failures += split_brain + ledger.unexpected
+        failures += ledger.unexpected
         reader = cluster.client(writer_node)
         stored = {job.job_id: job.revision for job in reader.list_jobs(type="soak")}
         with ledger.lock:

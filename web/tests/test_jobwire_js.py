@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page
 
 from browser_support import dashboard_url
-from cluster_support import Cluster, is_standby
+from cluster_support import Cluster, is_standby, wait_writer
 from helpers import Server, wait_for
 from jobwire import JobSpec, JobStatus
 
@@ -139,7 +139,7 @@ def test_a_client_given_every_node_moves_on_and_its_watch_resumes_with_no_gap(pa
     first = cluster.add()
     origin = f"http://127.0.0.1:{first.http_port}"
     # The page is the first node's; the second answers it across origins.
-    second = cluster.add("--http-cors-origin", origin, wait=False)
+    second = cluster.add("--http-cors-origin", origin)
     wait_for(lambda: is_standby(second), what="the standby")
     worker = cluster.client(first)
     job = worker.configure(JobSpec(type="t")).job
@@ -157,7 +157,7 @@ def test_a_client_given_every_node_moves_on_and_its_watch_resumes_with_no_gap(pa
     page.wait_for_function("window.revisions.length === 2")
 
     first.kill()
-    second.wait_ready()
+    wait_writer(second)
     for step in range(1, 4):
         worker.update(job.job_id, progress=float(step))
     worker.update(job.job_id, status=JobStatus.COMPLETED)

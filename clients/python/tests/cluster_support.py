@@ -5,7 +5,7 @@ import pathlib
 import socket
 
 import jobwire
-from helpers import FAST_BACKOFF, Server
+from helpers import FAST_BACKOFF, Server, wait_for
 
 
 def free_port() -> int:
@@ -45,6 +45,16 @@ class Cluster:
             client.close()
         for node in self.nodes:
             node.cleanup()
+
+
+def is_writer(node: Server) -> bool:
+    """Whether the node took the writer lock after standing by (the first writer never stood by)."""
+    return "this node now writes: the writer lock is taken" in node.log()
+
+
+def wait_writer(node: Server, timeout: float = 20) -> None:
+    """Waits until a standby has taken over (it loaded every job and serves on its own ports)."""
+    wait_for(lambda: is_writer(node), timeout=timeout, what="the standby to take over")
 
 
 def is_standby(node: Server) -> bool:

@@ -1,6 +1,7 @@
-"""Several jobwired nodes on one PostgreSQL (docs/OPERATIONS.md, "Several nodes"): one writes, the others wait as
-standbys; a node's SIGKILL or the database's restart loses no acknowledged write, and clients given every node's
-address carry on, their watches resuming with no gap and no duplicate."""
+"""Several jobwired nodes on one PostgreSQL (docs/OPERATIONS.md, "Several nodes"): one writes, the others stand by
+and relay every call to it, so any node answers any call; a node's SIGKILL or the database's restart loses no
+acknowledged write, and clients given every node's address carry on, their watches resuming with no gap and no
+duplicate."""
 from __future__ import annotations
 
 import pathlib
@@ -12,27 +13,35 @@ import pytest
 
 import jobwire
 from jobwire import DeliveryState, EventKind, JobsEventType, JobSpec, JobStatus, StatusCode
-from cluster_support import Cluster, free_port, is_standby
+from cluster_support import Cluster, free_port, is_standby, is_writer, wait_writer
 from helpers import FAST_BACKOFF, Server, binary, wait_for
 from postgres_server import PostgresServer
 from webhook_receiver import Receiver
 
 
-def test_one_node_writes_and_the_others_wait_as_standbys(cluster: Cluster) -> None:
+def test_one_node_writes_and_every_node_answers_every_call(cluster: Cluster) -> None:
     writer = cluster.add()
-    standbys = [cluster.add(wait=False), cluster.add(wait=False)]
+    standbys = [cluster.add(), cluster.add()]
     for standby in standbys:
         wait_for(lambda: is_standby(standby), what="the standby's notice")
-        assert standby.process is not None and standby.process.poll() is None
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection(("127.0.0.1", standby.port), timeout=1).close()
     job = cluster.client(writer).configure(JobSpec(type="t")).job
-    assert cluster.client(writer).get_metadata(job.job_id) == job
+    # Through each standby, relayed to the writer: reads, writes, and what one node wrote is the others' at once.
+    for index, standby in enumerate(standbys):
+        through = jobwire.Client("127.0.0.1", standby.port, timeout=10.0)
+        try:
+            assert through.get_metadata(job.job_id).job_id == job.job_id
+            updated = through.set_priority(job.job_id, index + 1)
+            assert cluster.client(writer).get_metadata(job.job_id).revision == updated.revision
+        finally:
+            through.close()
+        status, _, body = standby.json("GET", f"/v1/jobs/{job.job_id}")
+        assert status == 200 and body["job_id"] == job.job_id and body["priority"] == index + 1
+    assert not any(is_writer(standby) for standby in standbys)
 
 
 def test_sigkill_of_the_writer_loses_nothing_and_clients_and_watches_move_to_the_standby(cluster: Cluster) -> None:
     first = cluster.add()
-    second = cluster.add(wait=False)
+    second = cluster.add()
     wait_for(lambda: is_standby(second), what="the standby")
     worker = cluster.client(first)
     watcher = cluster.client(first)
@@ -55,7 +64,7 @@ def test_sigkill_of_the_writer_loses_nothing_and_clients_and_watches_move_to_the
     wait_for(lambda: received[-1].revision >= 7, what="revision 7")
 
     first.kill()
-    second.wait_ready()  # the standby took the writer lock and loaded what was committed
+    wait_writer(second)  # the standby took the writer lock and loaded what was committed
     assert worker.get_metadata(job.job_id, log_tail=10).revision == 7
     # The same request id on the other node answers with the same job: idempotency holds across nodes.
     again = worker.configure(JobSpec(type="t"), request_id="create-once")
@@ -74,7 +83,7 @@ def test_sigkill_of_the_writer_loses_nothing_and_clients_and_watches_move_to_the
 
 def test_acknowledged_writes_under_load_survive_a_sigkill_of_the_writer(cluster: Cluster) -> None:
     first = cluster.add()
-    second = cluster.add(wait=False)
+    second = cluster.add()
     wait_for(lambda: is_standby(second), what="the standby")
     acknowledged: dict[str, int] = {}
     lock = threading.Lock()
@@ -102,7 +111,7 @@ def test_acknowledged_writes_under_load_survive_a_sigkill_of_the_writer(cluster:
         thread.start()
     wait_for(lambda: len(acknowledged) >= 100, timeout=20, what="100 acknowledged creates")
     first.kill()
-    second.wait_ready()
+    wait_writer(second)
     wait_for(lambda: len(acknowledged) >= 200, timeout=20, what="writes continuing on the new writer")
     stop.set()
     for thread in threads:
@@ -120,7 +129,7 @@ def test_acknowledged_writes_under_load_survive_a_sigkill_of_the_writer(cluster:
 
 def test_a_list_watch_resumes_on_the_new_writer_with_no_gap_and_no_duplicate(cluster: Cluster) -> None:
     first = cluster.add()
-    second = cluster.add(wait=False)
+    second = cluster.add()
     wait_for(lambda: is_standby(second), what="the standby")
     client = cluster.client(first)
     before = [client.configure(JobSpec(type="listed")).job.job_id for _ in range(3)]
@@ -133,7 +142,7 @@ def test_a_list_watch_resumes_on_the_new_writer_with_no_gap_and_no_duplicate(clu
     assert (next(events).type, before[0]) == (JobsEventType.CHANGED, before[0])
 
     first.kill()
-    second.wait_ready()
+    wait_writer(second)
     client.update(before[1], status=JobStatus.RUNNING)
     created = client.configure(JobSpec(type="listed")).job
     client.delete(before[2])
@@ -155,11 +164,11 @@ def test_a_list_watch_resumes_on_the_new_writer_with_no_gap_and_no_duplicate(clu
 
 def test_the_cli_takes_every_node_and_uses_the_one_that_answers(cluster: Cluster) -> None:
     first = cluster.add()
-    second = cluster.add(wait=False)
+    second = cluster.add()
     wait_for(lambda: is_standby(second), what="the standby")
     job = cluster.client(first).configure(JobSpec(type="cli")).job
     first.kill()
-    second.wait_ready()
+    wait_writer(second)
     servers = f"127.0.0.1:{first.port},127.0.0.1:{second.port}"
     done = subprocess.run([binary("JOBWIRE_CLI"), "get", "--server", servers, job.job_id, "--json"],
                           capture_output=True, text=True, timeout=30)
@@ -237,7 +246,7 @@ def test_a_webhook_message_pending_on_the_killed_writer_is_delivered_by_the_next
     receiver = Receiver(held=True)  # takes the first attempt and never answers it
     try:
         first = cluster.add("--webhooks-allow-private", "--webhook-retry-delays", "100ms")
-        second = cluster.add("--webhooks-allow-private", "--webhook-retry-delays", "100ms", wait=False)
+        second = cluster.add("--webhooks-allow-private", "--webhook-retry-delays", "100ms")
         wait_for(lambda: is_standby(second), what="the standby")
         client = cluster.client(first)
         hook = client.create_webhook(receiver.url, events=["job.completed"])
@@ -248,7 +257,7 @@ def test_a_webhook_message_pending_on_the_killed_writer_is_delivered_by_the_next
 
         first.kill()  # the attempt in flight dies with it, unanswered and unrecorded
         receiver.release.set()
-        second.wait_ready()
+        wait_writer(second)
         messages = receiver.wait_for(2)
         # At least once, under one webhook-id: the new writer sends the message the old one committed.
         assert {message.id for message in messages} == {first_attempt.id}
@@ -263,7 +272,7 @@ def test_a_webhook_message_pending_on_the_killed_writer_is_delivered_by_the_next
 
 def test_the_stream_port_pool_and_lease_expiry_are_the_writers_and_survive_a_move(cluster: Cluster) -> None:
     first = cluster.add("--stream-ports", "50000-50002")
-    second = cluster.add("--stream-ports", "50000-50002", wait=False)
+    second = cluster.add("--stream-ports", "50000-50002")
     wait_for(lambda: is_standby(second), what="the standby")
     client = cluster.client(first)
     held = [client.configure(JobSpec(type="port")).job for _ in range(2)]
@@ -271,7 +280,7 @@ def test_the_stream_port_pool_and_lease_expiry_are_the_writers_and_survive_a_mov
     assert len({job.stream_port for job in [*held, leased]}) == 3
 
     first.kill()
-    second.wait_ready()
+    wait_writer(second)
     # The pool is exhausted on the new writer too: the ports in use came back with the jobs.
     with pytest.raises(jobwire.JobWireError) as exhausted:
         client.configure(JobSpec(type="port"))
