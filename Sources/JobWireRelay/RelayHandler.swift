@@ -6,7 +6,10 @@ import NIOCore
 /// passed on as a half close; a close or an error closes both.
 ///
 /// Both handlers of a pair live on channels of one event loop (the relay dials
-/// the writer on the client's loop), so they call each other directly.
+/// the writer on the client's loop), so they call each other directly. The
+/// writer's channel becomes active before its partner is joined: what it
+/// reads meanwhile (the writer speaks only after the client's Hello) would
+/// have nowhere to go, so it reads nothing until joined.
 final class RelayHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -17,13 +20,19 @@ final class RelayHandler: ChannelDuplexHandler {
     /// A read was asked for while the partner could not take more.
     private var readWaiting = false
 
-    /// Two handlers that relay to each other: one for the client's channel, one for the writer's.
-    static func pair() -> (RelayHandler, RelayHandler) {
-        let first = RelayHandler()
-        let second = RelayHandler()
+    /// Makes two handlers relay to each other: one on the client's channel, one on the writer's.
+    static func join(_ first: RelayHandler, _ second: RelayHandler) {
         first.partner = second
         second.partner = first
-        return (first, second)
+        first.readIfWaiting()
+        second.readIfWaiting()
+    }
+
+    /// Reads now if a read was held back until the partner could take it.
+    private func readIfWaiting() {
+        guard readWaiting, let context, partner?.context?.channel.isWritable ?? false else { return }
+        readWaiting = false
+        context.read()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -61,15 +70,12 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let partner, partner.readWaiting {
-            partner.readWaiting = false
-            partner.context?.read()
-        }
+        if context.channel.isWritable { partner?.readIfWaiting() }
         context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if partner?.context?.channel.isWritable ?? false {
+        if let partner, partner.context?.channel.isWritable ?? false {
             context.read()
         } else {
             readWaiting = true

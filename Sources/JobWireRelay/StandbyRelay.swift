@@ -48,11 +48,10 @@ public final class StandbyRelay: Sendable {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                // Nothing is read from the client until the writer's connection is there to take it.
-                .childChannelOption(.autoRead, value: false)
+                // The client's channel is registered (and read) only once this future completes: once the
+                // writer's connection is there to take what it sends.
                 .childChannelInitializer { [self] channel in
                     relay(channel, to: route.target())
-                    return channel.eventLoop.makeSucceededVoidFuture()
                 }
                 .bind(host: route.host, port: route.port).wait()
             listeners.withLock { $0.append(channel) }
@@ -61,10 +60,9 @@ public final class StandbyRelay: Sendable {
         return ports
     }
 
-    private func relay(_ client: any Channel, to target: (host: String, port: Int)?) {
+    private func relay(_ client: any Channel, to target: (host: String, port: Int)?) -> EventLoopFuture<Void> {
         guard let target else {
-            client.close(promise: nil)
-            return
+            return client.eventLoop.makeFailedFuture(ChannelError.connectPending)
         }
         let key = ObjectIdentifier(client)
         relayed.withLock { $0[key] = [client] }
@@ -72,37 +70,29 @@ public final class StandbyRelay: Sendable {
             let upstream = relayed.withLock { $0.removeValue(forKey: key) } ?? []
             for channel in upstream { channel.close(promise: nil) }
         }
-        ClientBootstrap(group: client.eventLoop)
+        return ClientBootstrap(group: client.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.autoRead, value: false)
             .connectTimeout(connectTimeout)
-            .connect(host: target.host, port: target.port)
-            .whenComplete { [self] result in
-                switch result {
-                case .failure:
-                    client.close(promise: nil)
-                case .success(let writer):
-                    let stillOpen = relayed.withLock { relayed -> Bool in
-                        guard relayed[key] != nil else { return false }
-                        relayed[key]?.append(writer)
-                        return true
-                    }
-                    guard stillOpen, client.isActive else {
-                        writer.close(promise: nil)
-                        return
-                    }
-                    do {
-                        let (clientSide, writerSide) = RelayHandler.pair()
-                        try client.pipeline.syncOperations.addHandler(clientSide)
-                        try writer.pipeline.syncOperations.addHandler(writerSide)
-                    } catch {
-                        client.close(promise: nil)
-                        writer.close(promise: nil)
-                        return
-                    }
-                    client.setOption(.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
-                    writer.setOption(.autoRead, value: true).whenFailure { _ in writer.close(promise: nil) }
+            .channelInitializer { writer in
+                // The writer's channel is registered with its handler in place; the client's gets its own below.
+                writer.eventLoop.makeCompletedFuture {
+                    try writer.pipeline.syncOperations.addHandler(RelayHandler())
                 }
+            }
+            .connect(host: target.host, port: target.port)
+            .flatMapThrowing { [self] writer in
+                guard relayed.withLock({ relayed -> Bool in
+                    guard relayed[key] != nil else { return false }
+                    relayed[key]?.append(writer)
+                    return true
+                }) else {
+                    writer.close(promise: nil)
+                    throw ChannelError.ioOnClosedChannel
+                }
+                let writerSide = try writer.pipeline.syncOperations.handler(type: RelayHandler.self)
+                let clientSide = RelayHandler()
+                try client.pipeline.syncOperations.addHandler(clientSide)
+                RelayHandler.join(clientSide, writerSide)
             }
     }
 

@@ -290,3 +290,49 @@ def test_the_stream_port_pool_and_lease_expiry_are_the_writers_and_survive_a_mov
                        timeout=20, interval=0.1, what="the lease's expiry")
     assert expired.error is not None and expired.error.reason == "LEASE_EXPIRED"
     assert expired.revision == leased.revision + 1, "failed once, by one node"
+
+
+def test_many_connections_through_a_standby_all_answer_and_its_watchers_see_the_writers_changes(
+        cluster: Cluster) -> None:
+    writer = cluster.add()
+    standby = cluster.add()
+    wait_for(lambda: is_standby(standby), what="the standby")
+    job = cluster.client(writer).configure(JobSpec(type="watched")).job
+    # A watch through the standby: every change made on the writer reaches it, in order.
+    watcher = jobwire.Client("127.0.0.1", standby.port, timeout=20.0)
+    events = watcher.watch(job.job_id)
+    assert next(events).revision == 1
+    answered: list[str] = []
+    failures: list[BaseException] = []
+
+    def call(index: int) -> None:
+        client = jobwire.Client("127.0.0.1", standby.port, timeout=20.0)
+        try:
+            created = client.configure(JobSpec(type="relayed", labels={"n": str(index)})).job
+            assert client.get_metadata(created.job_id) == created
+            answered.append(created.job_id)
+        except BaseException as failure:  # reported by the assertion below
+            failures.append(failure)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=call, args=(index,)) for index in range(32)]
+    for thread in threads:
+        thread.start()
+    writer_client = cluster.client(writer)
+    for progress in (10.0, 20.0, 30.0):
+        writer_client.update(job.job_id, progress=progress)
+    for thread in threads:
+        thread.join(30)
+    assert failures == [] and len(set(answered)) == 32
+    assert [next(events).revision for _ in range(3)] == [2, 3, 4]
+    events.close()
+    watcher.close()
+    assert {job.job_id for job in writer_client.list_jobs(type="relayed")} == set(answered)
+    # Server-Sent Events through the standby's HTTP port, relayed as they are.
+    stream = standby.sse(f"/v1/jobs/{job.job_id}/events")
+    snapshot, = stream.take(1)
+    assert (snapshot["event"], snapshot["data"]["revision"]) == ("snapshot", 4)
+    writer_client.update(job.job_id, status=JobStatus.RUNNING)
+    change, = stream.take(1)
+    assert (change["event"], change["data"]["revision"], change["data"]["job"]["status"]) == ("change", 5, "running")
