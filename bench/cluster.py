@@ -48,13 +48,13 @@ def node(bin_dir: Path, *flags: str) -> support.Server:
 
 def concurrently(*runs: list[str | int | float]) -> list[dict[str, float]]:
     """Several load generators at once; each one's result."""
-    processes = [subprocess.Popen([str(LOADGEN), "--quiet", *map(str, run)], stdout=subprocess.PIPE, text=True)
-                 for run in runs]
+    processes = [subprocess.Popen([str(LOADGEN), "--quiet", *map(str, run)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for run in runs]
     results = []
     for process in processes:
-        output, _ = process.communicate()
+        output, errors = process.communicate()
         if process.returncode != 0:
-            raise RuntimeError(f"loadgen failed ({process.returncode})")
+            raise RuntimeError(f"loadgen failed ({process.returncode}): {errors[-2000:]}")
         results.append(json.loads([line for line in output.splitlines() if line.startswith("{")][-1]))
     return results
 

@@ -54,26 +54,18 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     private let url: String
     private let queue = DispatchQueue(label: "jobwire.store.postgres", qos: .userInitiated)
     private let statements: PostgresStatements
-    private let pending = Mailbox<PendingChange>()
-    private let stopped = Locked<JobWireError?>(nil)
-    private let hasStopped = Atomic<Bool>(false)
-    private let stopHandler = Locked<(@Sendable (JobWireError) -> Void)?>(nil)
-    private let commitMetrics = CommitMetrics(durationHelp: "From a transaction's BEGIN to the end of its COMMIT on PostgreSQL.")
+    /// Changes waiting for the next commit, the commits' measures, and the stop.
+    private let group: GroupCommit
     private let lastActivityNs = Atomic<UInt64>(0)
     private let heartbeat: DispatchSourceTimer
     /// A second connection for jobs' details on demand (the writer's is the queue's). Opened on first use.
     private let reader = Locked<PostgresConnection?>(nil)
 
-    private struct PendingChange: Sendable {
-        let change: StoredChange
-        let completion: @Sendable (Result<Void, JobWireError>) -> Void
-    }
-
-    public var commits: Int { commitMetrics.commits }
-    public var lastCommitMicros: UInt64 { commitMetrics.lastCommitMicros }
+    public var commits: Int { group.metrics.commits }
+    public var lastCommitMicros: UInt64 { group.metrics.lastCommitMicros }
 
     public func writeMetrics(into text: inout PrometheusText) {
-        commitMetrics.write(into: &text)
+        group.metrics.write(into: &text)
     }
 
     /// Connects to `url`, migrates the schema, and takes the writer lock,
@@ -84,6 +76,8 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     public init(url: String, logLinesPerJob: Int = Limits.maxLogTail, historyPerJob: Int = 256,
                 whileStandby: (WriterAddresses) -> Void = { _ in }) throws(JobWireError) {
         self.url = url
+        group = GroupCommit(queue: queue, recovery: "the server restarts from what PostgreSQL holds",
+                            metrics: CommitMetrics(durationHelp: "From a transaction's BEGIN to the end of its COMMIT on PostgreSQL."))
         let connection = try PostgresConnection(url: url, applicationName: "jobwired")
         try PostgresMigrations.migrate(connection)
         try Self.takeWriterLock(connection, whileStandby: whileStandby)
@@ -208,65 +202,34 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     // MARK: Group commit
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
-        if let reason = stoppedBecause {
-            completion(.failure(reason))
-            return
-        }
-        if pending.post(PendingChange(change: change, completion: completion)) {
-            queue.async { self.commitPending() }
-        }
+        group.persist(change, completion: completion) { self.commitPending() }
     }
 
-    public var stoppedBecause: JobWireError? {
-        guard hasStopped.load(ordering: .acquiring) else { return nil }
-        return stopped.withLock { $0 }
-    }
+    public var stoppedBecause: JobWireError? { group.stoppedBecause }
 
     public func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {
-        stopHandler.withLock { $0 = handler }
+        group.onStop(handler)
     }
 
-    private func stop(_ error: JobWireError) -> JobWireError {
-        if let reason = stoppedBecause { return reason }
-        let reason = JobWireError(.unavailable, Reason.storeUnavailable,
-                                  "the store could not commit (\(error.message)); the server restarts from what PostgreSQL holds")
-        stopped.withLock { $0 = reason }
-        hasStopped.store(true, ordering: .releasing)
+    /// Stops the store (the group commit's stop, and no more heartbeats).
+    private func stop(_ error: JobWireError) {
         heartbeat.cancel()
-        stopHandler.withLock { $0 }?(reason)
-        return reason
+        group.stop(error)
     }
 
-    /// Commits everything posted so far in one transaction, then completes it all.
+    /// Commits everything posted so far in one transaction, sent as a pipeline: BEGIN, every change's statements,
+    /// COMMIT, then the answers.
     private func commitPending() {
-        let batch = pending.takeAll()
-        guard !batch.isEmpty else { return }
-        if let reason = stoppedBecause {
-            CompletionGroup.completeTogether {
-                for pending in batch { pending.completion(.failure(reason)) }
-            }
-            return
-        }
-        let result: Result<Void, JobWireError>
-        let startedAtNs = MonotonicClock.nowNs()
-        do throws(JobWireError) {
-            // One transaction, sent as a pipeline: BEGIN, every change's statements, COMMIT, then the answers.
+        group.commitPending { (changes) throws(JobWireError) in
             let connection = statements.connection
             try connection.beginPipeline()
             try connection.write("BEGIN")
-            for pending in batch { try statements.apply(pending.change) }
+            for change in changes { try statements.apply(change) }
             try connection.write("COMMIT")
             try connection.endPipeline()
-            let nowNs = MonotonicClock.nowNs()
-            commitMetrics.record(elapsedNs: nowNs &- startedAtNs, changes: batch.count)
-            lastActivityNs.store(nowNs, ordering: .relaxed)
-            result = .success(())
-        } catch {
-            result = .failure(stop(error))
+            lastActivityNs.store(MonotonicClock.nowNs(), ordering: .relaxed)
         }
-        CompletionGroup.completeTogether {
-            for pending in batch { pending.completion(result) }
-        }
+        if stoppedBecause != nil { heartbeat.cancel() }
     }
 
     /// On the queue, every ``heartbeatIntervalMs``: when nothing was committed
@@ -280,7 +243,7 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
             try statements.connection.execute("SELECT 1")
             lastActivityNs.store(nowNs, ordering: .relaxed)
         } catch {
-            _ = stop(error)
+            stop(error)
         }
     }
 }

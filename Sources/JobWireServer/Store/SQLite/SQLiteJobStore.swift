@@ -42,13 +42,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let queue = DispatchQueue(label: "jobwire.store.sqlite", qos: .userInitiated)
     private let logLinesPerJob: Int
     private let historyPerJob: Int
-    /// Changes waiting for the next commit, with their completions.
-    private let pending = Mailbox<PendingChange>()
-    /// Set once, by the first failed commit; read on every persist and call.
-    private let stopped = Locked<JobWireError?>(nil)
-    private let hasStopped = Atomic<Bool>(false)
-    private let stopHandler = Locked<(@Sendable (JobWireError) -> Void)?>(nil)
-    private let commitMetrics = CommitMetrics(durationHelp: "From a transaction's BEGIN to the end of its sync to disk.")
+    /// Changes waiting for the next commit, the commits' measures, and the stop.
+    private let group: GroupCommit
     /// Whether opening already ran `quick_check` (before a migration); if
     /// not, ``load()`` runs it on a second connection beside reading the rows.
     private let integrityChecked: Bool
@@ -57,25 +52,20 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let reader = Locked<DetailsReader?>(nil)
 
     /// Transactions committed so far (each one sync), for tests and stats.
-    public var commits: Int { commitMetrics.commits }
+    public var commits: Int { group.metrics.commits }
 
     /// The directory of the database file.
     public var dataDirectory: String? { (path as NSString).deletingLastPathComponent }
 
     /// The last transaction, from BEGIN to the end of its COMMIT's sync.
-    public var lastCommitMicros: UInt64 { commitMetrics.lastCommitMicros }
+    public var lastCommitMicros: UInt64 { group.metrics.lastCommitMicros }
 
     public func writeMetrics(into text: inout PrometheusText) {
-        commitMetrics.write(into: &text)
+        group.metrics.write(into: &text)
     }
 
     private let statements: Statements
     private let webhookRows: SQLiteWebhookRows
-
-    private struct PendingChange: Sendable {
-        let change: StoredChange
-        let completion: @Sendable (Result<Void, JobWireError>) -> Void
-    }
 
     /// Statements prepared once and reused for every commit (BEGIN and
     /// COMMIT too: `sqlite3_exec` parsed them again for every group commit).
@@ -109,6 +99,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         path = (directory as NSString).appendingPathComponent(Self.fileName)
         self.logLinesPerJob = logLinesPerJob
         self.historyPerJob = historyPerJob
+        group = GroupCommit(queue: queue, recovery: "the server stops and restarts from what was committed",
+                            metrics: CommitMetrics(durationHelp: "From a transaction's BEGIN to the end of its sync to disk."))
         database = try SQLiteDatabase(path: path)
         integrityChecked = try Self.openSchema(database)
         statements = try Self.prepareStatements(database)
@@ -279,64 +271,28 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     // MARK: Group commit
 
     public func persist(_ change: StoredChange, completion: @escaping @Sendable (Result<Void, JobWireError>) -> Void) {
-        if let reason = stoppedBecause {
-            completion(.failure(reason))
-            return
-        }
-        if pending.post(PendingChange(change: change, completion: completion)) {
-            queue.async { self.commitPending() }
-        }
+        group.persist(change, completion: completion) { self.commitPending() }
     }
 
-
-    public var stoppedBecause: JobWireError? {
-        guard hasStopped.load(ordering: .acquiring) else { return nil }
-        return stopped.withLock { $0 }
-    }
+    public var stoppedBecause: JobWireError? { group.stoppedBecause }
 
     /// Runs `handler` (on the store's queue) when a commit fails and the store stops.
     public func onStop(_ handler: @escaping @Sendable (JobWireError) -> Void) {
-        stopHandler.withLock { $0 = handler }
-    }
-
-    private func stop(_ error: JobWireError) -> JobWireError {
-        let reason = JobWireError(.unavailable, Reason.storeUnavailable,
-                                  "the store could not commit (\(error.message)); the server stops and restarts from what was committed")
-        stopped.withLock { $0 = reason }
-        hasStopped.store(true, ordering: .releasing)
-        stopHandler.withLock { $0 }?(reason)
-        return reason
+        group.onStop(handler)
     }
 
     /// Commits everything posted so far in one transaction and one sync, then
     /// completes it all. Changes posted meanwhile schedule the next commit.
     private func commitPending() {
-        let batch = pending.takeAll()
-        guard !batch.isEmpty else { return }
-        if let reason = stoppedBecause {
-            CompletionGroup.completeTogether {
-                for pending in batch { pending.completion(.failure(reason)) }
-            }
-            return
-        }
-        let result: Result<Void, JobWireError>
-        let startedAtNs = MonotonicClock.nowNs()
-        do throws(JobWireError) {
+        group.commitPending { (changes) throws(JobWireError) in
             try statements.begin.run()
             do throws(JobWireError) {
-                for pending in batch { try apply(pending.change, statements) }
+                for change in changes { try apply(change, statements) }
                 try statements.commit.run()
-                commitMetrics.record(elapsedNs: MonotonicClock.nowNs() &- startedAtNs, changes: batch.count)
             } catch {
                 try? database.execute("ROLLBACK")
                 throw error
             }
-            result = .success(())
-        } catch {
-            result = .failure(stop(error))
-        }
-        CompletionGroup.completeTogether {
-            for pending in batch { pending.completion(result) }
         }
     }
 
