@@ -393,7 +393,11 @@ final class SignalHandlers: @unchecked Sendable {
     /// any other by exiting with EX_TEMPFAIL for its supervisor to restart.
     func storeStopped(_ reason: JobWireError) {
         queue.async { [self] in
-            logger.critical("\(reason.message)")
+            if reason.reason == PostgresOutageStore.reconnected {
+                logger.notice("\(reason.message)")
+            } else {
+                logger.critical("\(reason.message)")
+            }
             stop(exitCode: Self.storeStoppedExitCode, restart: restart)
         }
     }

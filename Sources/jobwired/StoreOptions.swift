@@ -78,23 +78,16 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// The postgres store; while the database cannot be reached, the outage store (every call refused, Health
+    /// NOT_SERVING) that restarts the node once it answers.
     private static func openPostgres(url: String, _ registry: RegistryConfiguration, logger: Logger,
-                                     whileStandby: (WriterAddresses) -> Void) throws(JobWireError) -> PostgresJobStore {
-        var delayMs: UInt32 = 100
-        var attempts = 0
-        while true {
-            do throws(JobWireError) {
-                return try PostgresJobStore(url: url, logLinesPerJob: registry.logLinesPerJob,
-                                            historyPerJob: registry.historyPerJob, whileStandby: whileStandby)
-            } catch where error.code == .unavailable {
-                attempts += 1
-                // The first failure and then every tenth, so a long outage does not flood the log.
-                if attempts == 1 || attempts % 10 == 0 {
-                    logger.warning("PostgreSQL unavailable (attempt \(attempts)), retrying: \(error.message)")
-                }
-                usleep(delayMs * 1_000)
-                delayMs = min(delayMs * 2, 2_000)
-            }
+                                     whileStandby: (WriterAddresses) -> Void) throws(JobWireError) -> any JobStore {
+        do throws(JobWireError) {
+            return try PostgresJobStore(url: url, logLinesPerJob: registry.logLinesPerJob,
+                                        historyPerJob: registry.historyPerJob, whileStandby: whileStandby)
+        } catch where error.code == .unavailable {
+            logger.warning("PostgreSQL unavailable: serving NOT_SERVING, refusing every call, until it answers: \(error.message)")
+            return PostgresOutageStore(url: url, failure: error)
         }
     }
 }

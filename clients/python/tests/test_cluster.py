@@ -205,17 +205,23 @@ def test_a_restart_of_postgresql_heals_by_itself_and_loses_nothing(tmp_path: pat
         pid = node.process.pid if node.process else 0
 
         database.stop()
-        # The node finds its session gone within a heartbeat and refuses to acknowledge anything meanwhile.
+        # The node finds its session gone within a heartbeat, restarts itself, and while the database stays away
+        # answers on its ports: Health NOT_SERVING, every call UNAVAILABLE / STORE_UNAVAILABLE.
         wait_for(lambda: "restarting from what the database holds" in node.log(), timeout=10, what="the node's restart")
-        with pytest.raises((jobwire.JobWireError, OSError)):
-            quick = jobwire.Client("127.0.0.1", node.port, timeout=1.0, backoff=FAST_BACKOFF)
-            try:
-                quick.update(job.job_id, progress=50.0)
-            finally:
-                quick.close()
+        quick = jobwire.Client("127.0.0.1", node.port, timeout=2.0, backoff=FAST_BACKOFF)
+        try:
+            health = wait_for(lambda: _health_or_none(quick), timeout=15, interval=0.1, what="Health NOT_SERVING")
+            assert health.status is jobwire.ServingStatus.NOT_SERVING and health.store_state.startswith("unavailable")
+            with pytest.raises(jobwire.JobWireError) as refused:
+                quick.get_metadata(job.job_id)
+            assert (refused.value.code, refused.value.reason) == (StatusCode.UNAVAILABLE, "STORE_UNAVAILABLE")
+            status, _, body = node.json("GET", "/v1/health")
+            assert status == 503, body
+        finally:
+            quick.close()
         database.start()
-        # Same process, same port: the client's next call reaches it once it has reloaded.
-        after = client.get_metadata(job.job_id, log_tail=5)
+        # Within a probe the node restarts again, in the same process on the same port, and serves what it had.
+        after = wait_for(lambda: _job_or_none(client, job.job_id), timeout=20, interval=0.1, what="the node back")
         assert after.revision == updated.revision and after.status is JobStatus.RUNNING
         assert after.log_tail == ("before the outage",)
         assert client.update(job.job_id, status=JobStatus.COMPLETED).revision == updated.revision + 1
@@ -336,3 +342,21 @@ def test_many_connections_through_a_standby_all_answer_and_its_watchers_see_the_
     writer_client.update(job.job_id, status=JobStatus.RUNNING)
     change, = stream.take(1)
     assert (change["event"], change["data"]["revision"], change["data"]["job"]["status"]) == ("change", 5, "running")
+
+
+def _health_or_none(client: jobwire.Client) -> jobwire.Health | None:
+    """Health, or None while the node is not answering yet (restarting)."""
+    try:
+        health = client.health()
+    except (jobwire.JobWireError, OSError):
+        return None
+    return health if health.status is jobwire.ServingStatus.NOT_SERVING else None
+
+
+def _job_or_none(client: jobwire.Client, job_id: str) -> jobwire.Job | None:
+    """The job with its log, or None while the node still answers STORE_UNAVAILABLE."""
+    try:
+        return client.get_metadata(job_id, log_tail=5)
+    except jobwire.JobWireError as error:
+        assert (error.code, error.reason) == (StatusCode.UNAVAILABLE, "STORE_UNAVAILABLE"), error
+        return None
