@@ -8,11 +8,11 @@ What it does (`make cluster-soak`; docs/OPERATIONS.md, "Several nodes on Postgre
 - starts a throwaway PostgreSQL (Debian's, as clients/python/tests/postgres_server.py runs it) and three nodes on one
   database: one writes, two stand by and relay to it;
 - runs writer threads, each with a client given every node's address, creating jobs (half with a request id, sent
-  again after every move), taking them through RUNNING to COMPLETED, and a watcher thread following jobs live;
+  again after every move), taking them through RUNNING to COMPLETED,;
 - every ``--kill-every`` seconds SIGKILLs the node that writes and starts it again (it comes back as a standby), and
   checks that exactly one standby took over (one "now writes" line in all the nodes' logs per kill);
-- keeps a ledger of every acknowledged write and checks it at the end against the node that then writes: no
-  acknowledged job missing, no revision behind what was acknowledged, every watched revision seen once and in order.
+- keeps a ledger of every acknowledged write and checks it at the end against what PostgreSQL holds: no
+  acknowledged job missing, no revision behind what was acknowledged.
 
 The last line is ``CLUSTER SOAK PASS ...`` or ``CLUSTER SOAK FAIL reason...``; the exit status is 0 or 1.
 """
@@ -127,8 +127,11 @@ def main() -> int:
         for thread in threads:
             thread.join(60)
         failures += ledger.unexpected
-        reader = cluster.client(writer_node)
-        stored = {job.job_id: job.revision for job in reader.list_jobs(type="soak")}
+        # The truth is the database's: read every job's revision there (ListJobs of a few hundred thousand jobs
+        # through a node takes minutes).
+        name = cluster.database_url.rsplit("/", 1)[1]
+        rows = database.sql("SELECT job_id || ' ' || revision FROM jobs WHERE type = 'soak'", name).splitlines()
+        stored = {job_id: int(revision) for job_id, revision in (row.split() for row in rows)}
         with ledger.lock:
             missing = [job_id for job_id in ledger.revisions if job_id not in stored]
             behind = [job_id for job_id, revision in ledger.revisions.items()

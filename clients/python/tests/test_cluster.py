@@ -194,9 +194,9 @@ def test_a_newer_schema_is_refused_rather_than_written_over(cluster: Cluster, po
 def test_a_restart_of_postgresql_heals_by_itself_and_loses_nothing(tmp_path: pathlib.Path) -> None:
     database = PostgresServer()
     database.start()
+    node = Server(tmp_path / "node", ("--reaper-interval", "50ms", "--log-level", "notice"),
+                  database_url=database.create_database())
     try:
-        node = Server(tmp_path / "node", ("--reaper-interval", "50ms", "--log-level", "notice"),
-                      database_url=database.create_database())
         node.port, node.http_port = free_port(), free_port()
         node.start()
         client = jobwire.Client("127.0.0.1", node.port, timeout=30.0, backoff=FAST_BACKOFF)
@@ -227,8 +227,8 @@ def test_a_restart_of_postgresql_heals_by_itself_and_loses_nothing(tmp_path: pat
         assert client.update(job.job_id, status=JobStatus.COMPLETED).revision == updated.revision + 1
         assert node.process is not None and node.process.pid == pid and node.process.poll() is None
         client.close()
-        node.cleanup()
     finally:
+        node.cleanup()
         database.cleanup()
 
 
