@@ -39,7 +39,7 @@ public struct WriterAddresses: Sendable, Equatable {
 /// what the database holds; see OPERATIONS.md).
 ///
 /// Threading: the writer's connection and statements are owned by `queue`;
-/// the details reader by its Mutex; `pending` is shared under its own.
+/// the details reader by its Mutex; the group commit's state under its own locks.
 public final class PostgresJobStore: JobStore, @unchecked Sendable {
     /// `pg_advisory_lock` key held by the writing node ("jobwir").
     public static let writerLockKey: Int64 = 0x6A6F_6277_6972
@@ -58,8 +58,10 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
     private let group: GroupCommit
     private let lastActivityNs = Atomic<UInt64>(0)
     private let heartbeat: DispatchSourceTimer
-    /// A second connection for jobs' details on demand (the writer's is the queue's). Opened on first use.
-    private let reader = Locked<PostgresConnection?>(nil)
+    /// A second connection for jobs' details on demand (the writer's is the queue's). Opened with the store, so that
+    /// the first read of a job's details (under the registry's lock) does not wait for a connection; opened again on
+    /// demand if it was lost.
+    private let reader: Locked<PostgresConnection?>
 
     public var commits: Int { group.metrics.commits }
     public var lastCommitMicros: UInt64 { group.metrics.lastCommitMicros }
@@ -82,6 +84,7 @@ public final class PostgresJobStore: JobStore, @unchecked Sendable {
         try PostgresMigrations.migrate(connection)
         try Self.takeWriterLock(connection, whileStandby: whileStandby)
         statements = try PostgresStatements(connection, logLinesPerJob: logLinesPerJob, historyPerJob: historyPerJob)
+        reader = Locked(try PostgresConnection(url: url, applicationName: "jobwired details"))
         heartbeat = DispatchSource.makeTimerSource(queue: queue)
         lastActivityNs.store(MonotonicClock.nowNs(), ordering: .relaxed)
         heartbeat.schedule(deadline: .now() + .milliseconds(Self.heartbeatIntervalMs),

@@ -62,7 +62,7 @@ public final class StandbyRelay: Sendable {
 
     private func relay(_ client: any Channel, to target: (host: String, port: Int)?) -> EventLoopFuture<Void> {
         guard let target else {
-            return client.eventLoop.makeFailedFuture(ChannelError.connectPending)
+            return client.eventLoop.makeFailedFuture(RelayError.noWriterKnown)
         }
         let key = ObjectIdentifier(client)
         relayed.withLock { $0[key] = [client] }
@@ -87,7 +87,7 @@ public final class StandbyRelay: Sendable {
                     return true
                 }) else {
                     writer.close(promise: nil)
-                    throw ChannelError.ioOnClosedChannel
+                    throw RelayError.clientGone
                 }
                 let writerSide = try writer.pipeline.syncOperations.handler(type: RelayHandler.self)
                 let clientSide = RelayHandler()
@@ -113,4 +113,13 @@ public final class StandbyRelay: Sendable {
     deinit {
         group.shutdownGracefully { _ in }
     }
+}
+
+/// Why a connection to a standby was closed before it was relayed (the client sees its connection close and tries
+/// again, on this node or another).
+enum RelayError: Error {
+    /// No writer has advertised its address yet, or only this node's own.
+    case noWriterKnown
+    /// The client closed its connection while the writer's was being opened.
+    case clientGone
 }
