@@ -209,13 +209,21 @@ struct JobWired: ParsableCommand {
             ? StandbyPorts(binary: (host, port), http: http.noHTTP ? nil : (httpConfiguration.host, httpConfiguration.port),
                            advertiseHost: storeOptions.advertisedHost(listeningOn: host), logger: logger)
             : nil
+        if standbyPorts != nil { StandbyPorts.catchStopSignals() }
         do {
             jobStore = try storeOptions.open(configuration.registry, logger: logger) { addresses in
+                guard let standbyPorts else { return }
                 do {
-                    try standbyPorts?.standingBy(addresses)
+                    try standbyPorts.standingBy(addresses)
                 } catch {
                     logger.critical("cannot start: the standby's ports: \(error)")
                     Glibc.exit(1)
+                }
+                if standbyPorts.stopRequested {
+                    // Nothing to drain: relayed connections close, and their clients go on elsewhere.
+                    standbyPorts.stop()
+                    logger.info("signal: the standby stops")
+                    Glibc.exit(0)
                 }
             }
             if let standbyPorts, let ports = standbyPorts.boundPorts {
@@ -266,6 +274,8 @@ struct JobWired: ParsableCommand {
             ? SelfRestart(boundPort: boundPort, httpPort: httpFrontEnd == nil ? nil : httpPort) : nil
         let signals = SignalHandlers(server: server, http: httpFrontEnd, logger: logger, store: jobStore, restart: restart)
         signals.install()
+        // A stop signal that came while this node stood by or loaded: the graceful shutdown it asked for.
+        if standbyPorts?.stopRequested == true { raise(SIGTERM) }
         jobStore.onStop { reason in signals.storeStopped(reason) }
 
         // The ready lines on stdout, written directly so they are never held in a buffer.

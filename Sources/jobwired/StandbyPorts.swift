@@ -66,6 +66,22 @@ final class StandbyPorts: @unchecked Sendable {
         _ = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
     }
 
+    /// SIGTERM or SIGINT while the node stands by: noted by the handler, acted on by ``standingBy(_:)``'s caller at
+    /// the next lock attempt (at most ~200 ms later), on the main thread, where exiting is safe. Installed before the
+    /// store is opened; the server's own handlers replace these once the node serves.
+    static func catchStopSignals() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in standbyStopSignalled = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        for number in [SIGTERM, SIGINT] {
+            sigaction(number, &action, nil)
+        }
+    }
+
+    /// Whether a stop signal arrived while the node stood by.
+    var stopRequested: Bool { standbyStopSignalled != 0 }
+
     /// Closes the relay (its listeners and every relayed connection) before the node serves on the same ports.
     func stop() {
         relay.stop()
@@ -94,3 +110,6 @@ final class StandbyPorts: @unchecked Sendable {
         return (String(host), number)
     }
 }
+
+/// Set by the standby's SIGTERM/SIGINT handler (``StandbyPorts/catchStopSignals()``); read on the main thread.
+nonisolated(unsafe) private var standbyStopSignalled: Int32 = 0

@@ -37,6 +37,9 @@ def test_one_node_writes_and_every_node_answers_every_call(cluster: Cluster) -> 
         status, _, body = standby.json("GET", f"/v1/jobs/{job.job_id}")
         assert status == 200 and body["job_id"] == job.job_id and body["priority"] == index + 1
     assert not any(is_writer(standby) for standby in standbys)
+    # SIGTERM: a standby has nothing to drain and exits 0 at its next lock attempt; the writer goes on.
+    assert standbys[0].stop() == 0
+    assert cluster.client(writer).get_metadata(job.job_id).priority == 2
 
 
 def test_sigkill_of_the_writer_loses_nothing_and_clients_and_watches_move_to_the_standby(cluster: Cluster) -> None:
