@@ -41,10 +41,18 @@ class Cluster:
         return client
 
     def cleanup(self) -> None:
+        """Closes every client and stops every node, even when stopping one fails (a sanitizer report, an exit status
+        other than 0): the first failure is raised once all are stopped, so no node outlives its test."""
         for client in self._clients:
             client.close()
+        failures: list[BaseException] = []
         for node in self.nodes:
-            node.cleanup()
+            try:
+                node.cleanup()
+            except BaseException as failure:  # raised below, after the other nodes are stopped
+                failures.append(failure)
+        if failures:
+            raise failures[0]
 
 
 def is_writer(node: Server) -> bool:
