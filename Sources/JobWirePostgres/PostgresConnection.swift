@@ -176,9 +176,6 @@ final class PostgresConnection {
     /// Whether the connection still stands (after a failure it stays broken: libpq does not reconnect).
     var isOpen: Bool { PQstatus(connection) == CONNECTION_OK }
 
-    /// The server's major version number, e.g. 15.
-    var serverMajorVersion: Int { Int(PQserverVersion(connection)) / 10_000 }
-
     /// Runs statements that return no rows (several, separated by semicolons, are one implicit transaction
     /// unless they manage their own).
     func execute(_ sql: String) throws(JobWireError) {

@@ -96,9 +96,6 @@ public final class StandbyRelay: Sendable {
             }
     }
 
-    /// Relayed connections open now, for logs.
-    public var connectionCount: Int { relayed.withLock { $0.count } }
-
     /// Closes the listeners, then every relayed connection, and waits for both.
     public func stop() {
         let listening = listeners.withLock { listeners in
